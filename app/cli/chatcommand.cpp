@@ -1,0 +1,73 @@
+#include "cli/chatsession.h"
+
+#include <QFile>
+
+#include <unistd.h>
+
+namespace Spool::Cli {
+
+namespace {
+
+const QString kUsage = QStringLiteral(
+        "spool chat [--session KEY | --session-id ID | --new] [--agent NAME] "
+        "[--approve | --deny] [--json] TEXT...   (TEXT \"-\" reads the message from stdin)");
+
+} // namespace
+
+int runChat(CliApp &app, const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption session(QStringLiteral("session"),
+                                     QStringLiteral("Continue (or create) the session with this key."),
+                                     QStringLiteral("KEY"));
+    const QCommandLineOption sessionId(QStringLiteral("session-id"),
+                                       QStringLiteral("Continue the session with this id."),
+                                       QStringLiteral("ID"));
+    const QCommandLineOption newSession(QStringLiteral("new"),
+                                        QStringLiteral("Start a new session (the default)."));
+    const QCommandLineOption agent(QStringLiteral("agent"), QStringLiteral("Agent to use."),
+                                   QStringLiteral("NAME"));
+    const QCommandLineOption approve(QStringLiteral("approve"),
+                                     QStringLiteral("Allow every tool call that asks, once."));
+    const QCommandLineOption deny(QStringLiteral("deny"),
+                                  QStringLiteral("Deny every tool call that asks."));
+    parser.addOptions({session, sessionId, newSession, agent, approve, deny});
+    parser.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The message, or - for stdin."),
+                                 QStringLiteral("TEXT..."));
+    if (auto rc = app.parse(parser, arguments, kUsage))
+        return *rc;
+    if (parser.isSet(newSession) && (parser.isSet(session) || parser.isSet(sessionId)))
+        return app.usageError(QStringLiteral("--new cannot be combined with --session or --session-id"),
+                              kUsage);
+    if (parser.isSet(approve) && parser.isSet(deny))
+        return app.usageError(QStringLiteral("--approve and --deny exclude each other"), kUsage);
+
+    QString text = parser.positionalArguments().join(QLatin1Char(' '));
+    const bool fromStdin = text == QLatin1String("-");
+    if (fromStdin) {
+        QFile in;
+        if (!in.open(stdin, QIODevice::ReadOnly))
+            return app.fail(makeError(ErrorCode::InvalidArgument, QStringLiteral("cannot read stdin")));
+        text = QString::fromUtf8(in.readAll());
+    }
+    if (text.trimmed().isEmpty())
+        return app.usageError(QStringLiteral("no message given"), kUsage);
+
+    if (int rc = app.openEngine(); rc != ExitOk)
+        return rc;
+
+    RunRequest request;
+    request.session.key = parser.value(session);
+    request.session.id = parser.value(sessionId);
+    request.createSession = true;
+    request.agent = parser.value(agent);
+    request.text = text;
+    request.source = QStringLiteral("cli");
+    const ApprovalAnswer answer = parser.isSet(approve) ? ApprovalAnswer::Approve
+            : parser.isSet(deny)                        ? ApprovalAnswer::Deny
+                                                        : ApprovalAnswer::Ask;
+    ChatSession chat(app, answer, !fromStdin && ::isatty(STDIN_FILENO));
+    return chat.exec(request);
+}
+
+} // namespace Spool::Cli

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "cli/cliapp.h"
+
+#include <QEventLoop>
+#include <QObject>
+
+class QSocketNotifier;
+
+namespace Spool::Cli {
+
+enum class ApprovalAnswer { Ask, Approve, Deny };
+
+// One message sent from the terminal: streams the reply to stdout, reports tool activity on
+// stderr, answers approvals (by flag, by prompt on a terminal, or leaves them to another front
+// end), and turns Ctrl-C into a cancel.
+class ChatSession : public QObject
+{
+public:
+    ChatSession(CliApp &app, ApprovalAnswer answer, bool interactive);
+    ~ChatSession() override;
+
+    // Starts the run and returns its exit code once it ends.
+    int exec(const RunRequest &request);
+    const RunInfo &run() const { return m_run; }
+
+private:
+    bool mine(const QString &runId) const { return !m_run.id.isEmpty() && runId == m_run.id; }
+    void onDelta(const QString &runId, const QString &text);
+    void note(const QString &line);
+    void onEvent(const TapeEvent &event);
+    void onApproval(const PendingToolApproval &approval);
+    void prompt();
+    void onStdin();
+    void decide(const QString &approvalId, bool allow, ApprovalScope scope);
+    void onApprovalResolved(const PendingToolApproval &approval);
+    void onRun(const RunInfo &run);
+    void onInterrupt();
+
+    CliApp &m_app;
+    ApprovalAnswer m_answer;
+    bool m_interactive;
+    RunInfo m_run;
+    QEventLoop m_loop;
+    QString m_finalText;
+    QString m_pendingApproval;
+    QString m_line;
+    QSocketNotifier *m_sigint = nullptr;
+    QSocketNotifier *m_stdin = nullptr;
+    bool m_midLine = false;
+    bool m_interrupted = false;
+    int m_exitCode = ExitFailure;
+};
+
+} // namespace Spool::Cli

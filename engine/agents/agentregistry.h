@@ -1,0 +1,32 @@
+#pragma once
+
+#include "agents/agent.h"
+#include "core/result.h"
+
+#include <QList>
+
+namespace Spool {
+
+class JournalStore;
+
+// The agents a user has, kept in the journal. A default agent always exists.
+class AgentRegistry
+{
+public:
+    static QString defaultAgentName() { return QStringLiteral("default"); }
+    static Agent builtInDefault();
+
+    explicit AgentRegistry(JournalStore &journal);
+
+    // Creates the default agent when the journal has none.
+    Status ensureDefault();
+    Result<Agent> get(const QString &name) const;
+    Result<QList<Agent>> list() const;
+    Status save(const Agent &agent);
+    Status remove(const QString &name);
+
+private:
+    JournalStore &m_journal;
+};
+
+} // namespace Spool

@@ -1,0 +1,607 @@
+#include "gateway/gateway.h"
+
+#include "agents/agentregistry.h"
+#include "core/datapaths.h"
+#include "core/logging.h"
+#include "core/ulid.h"
+#include "policy/basicpolicyengine.h"
+#include "providers/deterministicprovider.h"
+#include "providers/providerregistry.h"
+#include "runs/contextbuilder.h"
+#include "runs/instancetracker.h"
+#include "runs/runorchestrator.h"
+#include "runs/runrecovery.h"
+#include "runs/runstatemachine.h"
+#include "tools/builtin/clocktool.h"
+#include "tools/builtin/echotool.h"
+#include "tools/toolregistry.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QSqlQuery>
+#include <QTimer>
+
+namespace Spool {
+
+namespace {
+
+qint64 now()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+// For bookkeeping writes whose failure must not stop the caller: the log says what failed.
+void warnIfFailed(const Status &status, const char *what)
+{
+    if (!status)
+        qCWarning(lcGateway) << what << status.errorMessage();
+}
+
+QString preview(const QString &text)
+{
+    QString p = text.simplified();
+    if (p.size() > 120)
+        p = p.left(119) + QChar(0x2026);
+    return p;
+}
+
+} // namespace
+
+Gateway::Gateway(const RuntimeConfig &config, QObject *parent)
+    : QObject(parent), m_config(config)
+{
+}
+
+Gateway::~Gateway()
+{
+    shutdown();
+}
+
+QString Gateway::instanceId() const
+{
+    return m_instances ? m_instances->self().id : QString();
+}
+
+Status Gateway::open()
+{
+    if (m_open)
+        return {};
+    m_startedAt = now();
+    if (Status s = DataPaths::ensurePrivateDir(m_config.dataDir); !s)
+        return s;
+    Redactor redactor;
+    redactor.addKeys(m_config.redactKeys);
+    m_journal.setRedactor(redactor);
+    if (Status s = m_journal.open(m_config.journalPath(),
+                                  QStringLiteral("spool-journal-") + Ulid::generate());
+        !s)
+        return s;
+
+    m_sessions = std::make_unique<SessionStore>(m_journal);
+    m_resolver = std::make_unique<SessionResolver>(*m_sessions);
+    m_runs = std::make_unique<RunStore>(m_journal);
+    m_approvals = std::make_unique<ApprovalStore>(m_journal);
+    m_agents = std::make_unique<AgentRegistry>(m_journal);
+    m_instances = std::make_unique<InstanceTracker>(m_journal);
+    m_recovery = std::make_unique<RunRecovery>(m_journal, *m_runs, *m_approvals, *m_instances);
+    m_contextBuilder = std::make_unique<ContextBuilder>(m_journal);
+    m_providers = std::make_unique<ProviderRegistry>();
+    m_tools = std::make_unique<ToolRegistry>();
+    if (!m_policy)
+        m_policy = std::make_unique<BasicPolicyEngine>();
+
+    if (Status s = m_instances->registerSelf(m_config.frontEnd); !s)
+        return s;
+    if (Status s = m_agents->ensureDefault(); !s)
+        return s;
+    auto recovered = m_recovery->recover(m_config.staleAfterMs);
+    if (!recovered)
+        return recovered.error();
+
+    m_providers->add(std::make_unique<DeterministicProvider>(
+            DeterministicProvider::Options{m_config.deterministicChunkDelayMs}));
+    for (auto &tool : std::initializer_list<Tool *>{new EchoTool, new ClockTool}) {
+        if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
+            qCWarning(lcTools) << s.errorMessage();
+    }
+
+    // Timers belong to the thread that runs open(): the engine thread.
+    m_heartbeatTimer = new QTimer(this);
+    connect(m_heartbeatTimer, &QTimer::timeout, this, &Gateway::heartbeat);
+    m_heartbeatTimer->start(m_config.heartbeatMs);
+    m_pollTimer = new QTimer(this);
+    connect(m_pollTimer, &QTimer::timeout, this, &Gateway::poll);
+    m_pollTimer->start(m_config.pollMs);
+    m_dataVersion = m_journal.dataVersion();
+    m_open = true;
+    for (const RunInfo &r : *recovered)
+        emit runUpdated(r);
+    return {};
+}
+
+void Gateway::shutdown()
+{
+    if (!m_open)
+        return;
+    const auto active = m_active.values();
+    for (RunOrchestrator *o : active)
+        o->interrupt(QStringLiteral("Spool was closed while the run was going."));
+    qDeleteAll(m_active);
+    m_active.clear();
+    if (m_heartbeatTimer)
+        m_heartbeatTimer->stop();
+    if (m_pollTimer)
+        m_pollTimer->stop();
+    warnIfFailed(m_instances->markStopped(), "cannot mark this instance stopped:");
+    m_open = false;
+    m_journal.close();
+}
+
+SessionBinding Gateway::binding() const
+{
+    return SessionBinding{m_config.principal, m_config.deviceId};
+}
+
+// --- sessions -------------------------------------------------------------------------------
+
+Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selector, bool create,
+                                                  const QString &agent)
+{
+    const QString agentName = agent.isEmpty() ? AgentRegistry::defaultAgentName() : agent;
+    if (auto a = m_agents->get(agentName); !a)
+        return a.error();
+    auto r = m_resolver->resolve(selector, binding(), create, agentName);
+    if (r && r->created)
+        emit sessionsChanged();
+    return r;
+}
+
+Result<SessionInfo> Gateway::findSession(const QString &idOrKey) const
+{
+    auto s = m_sessions->find(idOrKey);
+    if (!s)
+        return s;
+    if (s->principal != m_config.principal) {
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("session %1 belongs to principal \"%2\"")
+                                 .arg(s->id, s->principal));
+    }
+    return s;
+}
+
+Result<SessionInfo> Gateway::session(const QString &idOrKey) const
+{
+    return findSession(idOrKey);
+}
+
+Result<QList<SessionInfo>> Gateway::sessions(const SessionFilter &filter) const
+{
+    SessionFilter f = filter;
+    f.principal = m_config.principal;
+    return m_sessions->list(f);
+}
+
+Result<SessionInfo> Gateway::renameSession(const QString &idOrKey, const QString &title)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s;
+    auto r = m_sessions->rename(s->id, title);
+    if (r)
+        emit sessionsChanged();
+    return r;
+}
+
+Result<SessionInfo> Gateway::archiveSession(const QString &idOrKey)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s;
+    auto r = m_sessions->archive(s->id);
+    if (r)
+        emit sessionsChanged();
+    return r;
+}
+
+Result<SessionInfo> Gateway::restoreSession(const QString &idOrKey)
+{
+    auto s = m_sessions->find(idOrKey);
+    if (!s)
+        return s;
+    auto r = m_sessions->restore(s->id);
+    if (r)
+        emit sessionsChanged();
+    return r;
+}
+
+Status Gateway::deleteSession(const QString &idOrKey)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s.error();
+    for (RunOrchestrator *o : std::as_const(m_active)) {
+        auto r = m_runs->get(o->runId());
+        if (r && r->sessionId == s->id)
+            return makeError(ErrorCode::Conflict,
+                             QStringLiteral("session %1 has a run in progress; cancel it first")
+                                     .arg(s->id));
+    }
+    auto active = m_runs->list(RunFilter{s->id, true, {}, 1, true});
+    if (active && !active->isEmpty())
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("session %1 has a run in progress in another process; "
+                                        "cancel it first")
+                                 .arg(s->id));
+    Status st = m_sessions->remove(s->id);
+    if (st)
+        emit sessionsChanged();
+    return st;
+}
+
+Result<SessionInfo> Gateway::resetSession(const QString &idOrKey)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s;
+    auto r = m_sessions->reset(s->id);
+    if (r)
+        emit sessionsChanged();
+    return r;
+}
+
+// --- agents ---------------------------------------------------------------------------------
+
+Result<QList<Agent>> Gateway::agents() const
+{
+    return m_agents->list();
+}
+
+Result<Agent> Gateway::agent(const QString &name) const
+{
+    return m_agents->get(name);
+}
+
+Status Gateway::saveAgent(const Agent &agent)
+{
+    return m_agents->save(agent);
+}
+
+Status Gateway::removeAgent(const QString &name)
+{
+    return m_agents->remove(name);
+}
+
+// --- runs -----------------------------------------------------------------------------------
+
+Result<RunInfo> Gateway::startRun(const RunRequest &request)
+{
+    if (!m_open)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    if (request.text.trimmed().isEmpty() && request.attachments.isEmpty())
+        return makeError(ErrorCode::InvalidArgument, QStringLiteral("the message is empty"));
+    if (!request.agent.isEmpty()) {
+        if (auto a = m_agents->get(request.agent); !a)
+            return a.error();
+    }
+    auto resolution = m_resolver->resolve(
+            request.session, binding(), request.createSession,
+            request.agent.isEmpty() ? AgentRegistry::defaultAgentName() : request.agent);
+    if (!resolution)
+        return resolution.error();
+    const SessionInfo session = resolution->session;
+    auto agent = m_agents->get(request.agent.isEmpty() ? session.agent : request.agent);
+    if (!agent)
+        agent = m_agents->get(AgentRegistry::defaultAgentName());
+    if (!agent)
+        return agent.error();
+
+    NewRun spec;
+    spec.sessionId = session.id;
+    spec.agent = agent->name;
+    spec.provider = agent->provider;
+    spec.model = session.model.isEmpty() ? agent->model : session.model;
+    spec.inputPreview = preview(request.text);
+    spec.ownerInstance = m_instances->self().id;
+    auto run = m_runs->create(spec);
+    if (!run)
+        return run.error();
+    m_counters.runsStarted++;
+    m_counters.tapeEvents++;
+
+    ChatMessage input = ChatMessage::user(request.text);
+    QJsonArray attachments;
+    for (Attachment a : request.attachments) {
+        a.bytes = a.data.size();
+        a.sha256 = QString::fromLatin1(
+                QCryptographicHash::hash(a.data, QCryptographicHash::Sha256).toHex());
+        attachments.append(a.toJson());
+        input.attachments.append(a);
+    }
+    if (!record(run->id, TapeKind::Input,
+                {{QStringLiteral("text"), request.text},
+                 {QStringLiteral("attachments"), attachments},
+                 {QStringLiteral("source"), request.source}})) {
+        warnIfFailed(transition(run->id, RunState::Failed, QStringLiteral("journal_error"),
+                                QStringLiteral("The input could not be written to the journal.")),
+                     "cannot fail run:");
+        return m_runs->get(run->id);
+    }
+    warnIfFailed(m_sessions->setAutoTitle(session.id, SessionStore::titleFromText(request.text)),
+                 "cannot set the session title:");
+    warnIfFailed(m_sessions->touch(session.id, run->createdAt), "cannot update the session:");
+
+    auto *orchestrator = new RunOrchestrator(*this, *run, session, *agent, input, this);
+    m_active.insert(run->id, orchestrator);
+    // Return the accepted run first; the loop starts on the next pass of the event loop.
+    QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);
+    emit runUpdated(*run);
+    emit sessionsChanged();
+    return run;
+}
+
+Result<RunInfo> Gateway::cancelRun(const QString &idOrPrefix, const QString &by)
+{
+    auto r = m_runs->find(idOrPrefix);
+    if (!r)
+        return r;
+    if (r->isTerminal())
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("run %1 already ended (%2)").arg(r->id, runStateName(r->state)));
+    if (RunOrchestrator *o = m_active.value(r->id)) {
+        o->cancel(by);
+        return m_runs->get(r->id);
+    }
+    // Owned by another process: recover it if that process is gone, else ask it to stop.
+    auto recovered = m_recovery->recoverRun(*r, m_config.staleAfterMs);
+    if (!recovered)
+        return recovered.error();
+    if (*recovered) {
+        emitRun(r->id);
+        return m_runs->get(r->id);
+    }
+    if (Status s = m_runs->requestCancel(r->id, by); !s)
+        return s.error();
+    return m_runs->get(r->id);
+}
+
+Result<RunInfo> Gateway::run(const QString &idOrPrefix) const
+{
+    return m_runs->find(idOrPrefix);
+}
+
+Result<QList<RunInfo>> Gateway::runs(const RunFilter &filter) const
+{
+    return m_runs->list(filter);
+}
+
+Result<QList<TapeEvent>> Gateway::tape(const QString &runId, qint64 fromSeq, int limit) const
+{
+    return m_journal.tape(runId, fromSeq, limit);
+}
+
+QStringList Gateway::activeRunIds() const
+{
+    return m_active.keys();
+}
+
+// --- approvals ------------------------------------------------------------------------------
+
+Result<QList<PendingToolApproval>> Gateway::approvals(const ApprovalFilter &filter) const
+{
+    return m_approvals->list(filter);
+}
+
+Result<PendingToolApproval> Gateway::findApproval(const QString &idOrPrefix) const
+{
+    return m_approvals->find(idOrPrefix);
+}
+
+Result<PendingToolApproval> Gateway::decideApproval(const QString &idOrPrefix, bool allow,
+                                                    ApprovalScope scope, const QString &by)
+{
+    if (scope == ApprovalScope::Always) {
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("\"always\" grants are not available yet; allow once or "
+                                        "for this session"));
+    }
+    auto found = m_approvals->find(idOrPrefix);
+    if (!found)
+        return found;
+    auto decided = resolveApproval(found->id, allow ? ApprovalStatus::Allow : ApprovalStatus::Deny,
+                                   scope, by.isEmpty() ? QStringLiteral("user") : by, QString());
+    if (!decided)
+        return decided;
+    if (RunOrchestrator *o = m_active.value(decided->runId))
+        o->applyApprovalDecision(*decided);
+    return decided;
+}
+
+// --- status ---------------------------------------------------------------------------------
+
+GatewayStatus Gateway::status(bool checkJournal) const
+{
+    GatewayStatus st;
+    st.instanceId = instanceId();
+    st.frontEnd = m_config.frontEnd;
+    st.startedAt = m_startedAt;
+    st.counters = m_counters;
+    st.activeRunsHere = m_active.size();
+    if (!m_open)
+        return st;
+    if (auto q = m_journal.exec(QStringLiteral("SELECT state, COUNT(*) FROM runs GROUP BY state"))) {
+        while (q->next())
+            st.runsByState.insert(q->value(0).toString(), q->value(1).toLongLong());
+    }
+    if (auto q = m_journal.exec(
+                QStringLiteral("SELECT status, COUNT(*) FROM approvals GROUP BY status"))) {
+        while (q->next())
+            st.approvalsByStatus.insert(q->value(0).toString(), q->value(1).toLongLong());
+    }
+    if (auto q = m_journal.exec(
+                QStringLiteral("SELECT COUNT(*) FROM sessions WHERE archived_at IS NULL"));
+        q && q->next())
+        st.sessions = q->value(0).toLongLong();
+    if (auto h = m_journal.health(checkJournal))
+        st.journal = *h;
+    st.providers = m_providers->names();
+    for (const ToolSpec &t : m_tools->specs())
+        st.tools.append(t.name);
+    st.policyEngine = m_policy->name();
+    return st;
+}
+
+// --- RunHost --------------------------------------------------------------------------------
+
+Result<TapeEvent> Gateway::record(const QString &runId, const QString &kind,
+                                  const QJsonObject &payload)
+{
+    auto e = m_journal.appendTape(runId, kind, payload);
+    if (!e) {
+        qCWarning(lcJournal) << e.errorMessage();
+        return e;
+    }
+    m_counters.tapeEvents++;
+    emit tapeAppended(*e);
+    return e;
+}
+
+Status Gateway::transition(const QString &runId, RunState to, const QString &reason,
+                           const QString &detail, const QJsonObject &extra)
+{
+    auto e = m_runs->transition(runId, to, reason, detail, extra);
+    if (!e)
+        return e.error();
+    m_counters.tapeEvents++;
+    if (RunStateMachine::isTerminal(to))
+        m_counters.runsEnded[runStateName(to)]++;
+    emit tapeAppended(*e);
+    emitRun(runId);
+    return {};
+}
+
+void Gateway::emitRun(const QString &runId)
+{
+    if (auto r = m_runs->get(runId))
+        emit runUpdated(*r);
+}
+
+void Gateway::streamText(const QString &runId, const QString &text)
+{
+    emit textDelta(runId, text);
+}
+
+void Gateway::addUsage(const QString &runId, const TokenUsage &usage)
+{
+    warnIfFailed(m_runs->addUsage(runId, usage.prompt, usage.completion),
+                 "cannot record token usage:");
+}
+
+Result<PendingToolApproval> Gateway::openApproval(const PendingToolApproval &draft)
+{
+    auto a = m_approvals->create(draft);
+    if (a)
+        emit approvalRequested(*a);
+    return a;
+}
+
+Result<PendingToolApproval> Gateway::closeApproval(const QString &id, ApprovalStatus status,
+                                                   const QString &by, const QString &reason)
+{
+    return resolveApproval(id, status, std::nullopt, by, reason);
+}
+
+Result<PendingToolApproval> Gateway::resolveApproval(const QString &id, ApprovalStatus status,
+                                                     std::optional<ApprovalScope> scope,
+                                                     const QString &by, const QString &reason)
+{
+    auto a = m_approvals->decide(id, status, scope, by, reason);
+    if (a)
+        emit approvalResolved(*a);
+    return a;
+}
+
+Result<PendingToolApproval> Gateway::approval(const QString &id) const
+{
+    return m_approvals->get(id);
+}
+
+Result<bool> Gateway::markApprovalApplied(const QString &id)
+{
+    return m_approvals->markApplied(id);
+}
+
+std::optional<PendingToolApproval> Gateway::sessionGrant(const QString &sessionId,
+                                                         const QString &tool) const
+{
+    auto g = m_approvals->sessionGrant(sessionId, tool);
+    return g ? *g : std::nullopt;
+}
+
+void Gateway::countProviderCall(bool failed)
+{
+    m_counters.providerCalls++;
+    if (failed)
+        m_counters.providerFailures++;
+}
+
+void Gateway::countToolCall()
+{
+    m_counters.toolCalls++;
+}
+
+void Gateway::countApproval(ApprovalStatus outcome)
+{
+    m_counters.approvals[approvalStatusName(outcome)]++;
+}
+
+void Gateway::runFinished(const QString &runId)
+{
+    if (RunOrchestrator *o = m_active.take(runId))
+        o->deleteLater();
+}
+
+void Gateway::setPolicyEngine(std::unique_ptr<PolicyEngine> engine)
+{
+    m_policy = std::move(engine);
+}
+
+// --- timers ---------------------------------------------------------------------------------
+
+void Gateway::heartbeat()
+{
+    const qint64 t = now();
+    warnIfFailed(m_instances->heartbeat(t), "cannot write the heartbeat:");
+    if (!m_active.isEmpty())
+        warnIfFailed(m_runs->heartbeat(m_instances->self().id, t), "cannot write run heartbeats:");
+}
+
+void Gateway::poll()
+{
+    // data_version moves only when another connection committed: a cheap "anything new?".
+    const qint64 version = m_journal.dataVersion();
+    if (version == m_dataVersion)
+        return;
+    m_dataVersion = version;
+    if (!m_active.isEmpty()) {
+        if (auto requests = m_runs->cancelRequests(m_instances->self().id)) {
+            for (const RunInfo &r : *requests) {
+                if (RunOrchestrator *o = m_active.value(r.id))
+                    o->cancel(r.cancelRequestedBy);
+            }
+        }
+        const auto active = m_active.values();
+        for (RunOrchestrator *o : active) {
+            const QString waiting = o->waitingApprovalId();
+            if (waiting.isEmpty())
+                continue;
+            if (auto a = m_approvals->get(waiting); a && !a->isPending()) {
+                emit approvalResolved(*a);
+                o->applyApprovalDecision(*a);
+            }
+        }
+    }
+    emit journalChanged();
+}
+
+} // namespace Spool

@@ -1,0 +1,159 @@
+#pragma once
+
+#include "agents/agent.h"
+#include "approvals/approvalstore.h"
+#include "core/result.h"
+#include "gateway/gatewaystatus.h"
+#include "gateway/runtimeconfig.h"
+#include "journal/journalstore.h"
+#include "journal/tapeevent.h"
+#include "runs/runhost.h"
+#include "runs/runinfo.h"
+#include "runs/runrequest.h"
+#include "runs/runstore.h"
+#include "sessions/sessioninfo.h"
+#include "sessions/sessionresolver.h"
+#include "sessions/sessionstore.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <memory>
+
+class QTimer;
+
+namespace Spool {
+
+class AgentRegistry;
+class ContextBuilder;
+class InstanceTracker;
+class PolicyEngine;
+class ProviderRegistry;
+class RunOrchestrator;
+class RunRecovery;
+class ToolRegistry;
+
+// The engine's facade (SPEC §1): one per process, living on the engine thread. It owns the
+// journal, the registries, the policy engine and the runs in flight, and offers session
+// management, run execution and inspection to every front end. Front ends reach it through
+// EngineClient; tests may drive it directly on their own thread.
+class Gateway : public QObject, public RunHost
+{
+    Q_OBJECT
+public:
+    explicit Gateway(const RuntimeConfig &config, QObject *parent = nullptr);
+    ~Gateway() override;
+
+    // Opens the journal, registers this process, recovers interrupted runs, starts the timers.
+    Status open();
+    // Ends the runs of this process as interrupted and marks the process stopped.
+    void shutdown();
+    bool isOpen() const { return m_open; }
+    QString instanceId() const;
+
+    // Sessions
+    Result<SessionResolution> resolveSession(const SessionSelector &selector, bool create,
+                                             const QString &agent = {});
+    Result<SessionInfo> session(const QString &idOrKey) const;
+    Result<QList<SessionInfo>> sessions(const SessionFilter &filter = {}) const;
+    Result<SessionInfo> renameSession(const QString &idOrKey, const QString &title);
+    Result<SessionInfo> archiveSession(const QString &idOrKey);
+    Result<SessionInfo> restoreSession(const QString &idOrKey);
+    Status deleteSession(const QString &idOrKey);
+    Result<SessionInfo> resetSession(const QString &idOrKey);
+
+    // Agents
+    Result<QList<Agent>> agents() const;
+    Result<Agent> agent(const QString &name) const;
+    Status saveAgent(const Agent &agent);
+    Status removeAgent(const QString &name);
+
+    // Runs
+    // Persists the run as accepted and returns it; the run goes on asynchronously.
+    Result<RunInfo> startRun(const RunRequest &request);
+    // Cancels a run of this process at once, or asks the owning process to (within a second).
+    Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by);
+    Result<RunInfo> run(const QString &idOrPrefix) const;
+    Result<QList<RunInfo>> runs(const RunFilter &filter = {}) const;
+    Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1, int limit = -1) const;
+    QStringList activeRunIds() const;
+
+    // Approvals
+    Result<QList<PendingToolApproval>> approvals(const ApprovalFilter &filter = {}) const;
+    Result<PendingToolApproval> findApproval(const QString &idOrPrefix) const;
+    // allow or deny, for this call or this session; applied exactly once.
+    Result<PendingToolApproval> decideApproval(const QString &idOrPrefix, bool allow,
+                                               ApprovalScope scope, const QString &by);
+
+    GatewayStatus status(bool checkJournal = false) const;
+
+    // RunHost
+    const RuntimeConfig &config() const override { return m_config; }
+    ProviderRegistry &providers() override { return *m_providers; }
+    ToolRegistry &tools() override { return *m_tools; }
+    const PolicyEngine &policy() const override { return *m_policy; }
+    const ContextBuilder &contextBuilder() const override { return *m_contextBuilder; }
+    Result<TapeEvent> record(const QString &runId, const QString &kind,
+                             const QJsonObject &payload) override;
+    Status transition(const QString &runId, RunState to, const QString &reason,
+                      const QString &detail, const QJsonObject &extra = {}) override;
+    void streamText(const QString &runId, const QString &text) override;
+    void addUsage(const QString &runId, const TokenUsage &usage) override;
+    Result<PendingToolApproval> openApproval(const PendingToolApproval &draft) override;
+    Result<PendingToolApproval> closeApproval(const QString &id, ApprovalStatus status,
+                                              const QString &by, const QString &reason) override;
+    Result<PendingToolApproval> approval(const QString &id) const override;
+    Result<bool> markApprovalApplied(const QString &id) override;
+    std::optional<PendingToolApproval> sessionGrant(const QString &sessionId,
+                                                    const QString &tool) const override;
+    void countProviderCall(bool failed) override;
+    void countToolCall() override;
+    void countApproval(ApprovalStatus outcome) override;
+    void runFinished(const QString &runId) override;
+
+    void setPolicyEngine(std::unique_ptr<PolicyEngine> engine);
+    JournalStore &journal() { return m_journal; }
+
+signals:
+    void runUpdated(const Spool::RunInfo &run);
+    void tapeAppended(const Spool::TapeEvent &event);
+    void textDelta(const QString &runId, const QString &text);
+    void approvalRequested(const Spool::PendingToolApproval &approval);
+    void approvalResolved(const Spool::PendingToolApproval &approval);
+    void sessionsChanged();
+    // Another process (a CLI next to the GUI, say) committed to the journal.
+    void journalChanged();
+
+private:
+    SessionBinding binding() const;
+    Result<PendingToolApproval> resolveApproval(const QString &id, ApprovalStatus status,
+                                                std::optional<ApprovalScope> scope,
+                                                const QString &by, const QString &reason);
+    Result<SessionInfo> findSession(const QString &idOrKey) const;
+    void heartbeat();
+    void poll();
+    void emitRun(const QString &runId);
+
+    RuntimeConfig m_config;
+    JournalStore m_journal;
+    std::unique_ptr<SessionStore> m_sessions;
+    std::unique_ptr<SessionResolver> m_resolver;
+    std::unique_ptr<RunStore> m_runs;
+    std::unique_ptr<ApprovalStore> m_approvals;
+    std::unique_ptr<AgentRegistry> m_agents;
+    std::unique_ptr<InstanceTracker> m_instances;
+    std::unique_ptr<RunRecovery> m_recovery;
+    std::unique_ptr<ContextBuilder> m_contextBuilder;
+    std::unique_ptr<ProviderRegistry> m_providers;
+    std::unique_ptr<ToolRegistry> m_tools;
+    std::unique_ptr<PolicyEngine> m_policy;
+    QHash<QString, RunOrchestrator *> m_active;
+    GatewayCounters m_counters;
+    QTimer *m_heartbeatTimer = nullptr;
+    QTimer *m_pollTimer = nullptr;
+    qint64 m_dataVersion = -1;
+    qint64 m_startedAt = 0;
+    bool m_open = false;
+};
+
+} // namespace Spool

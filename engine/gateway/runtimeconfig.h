@@ -1,0 +1,50 @@
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+
+namespace Spool {
+
+// Everything the engine is configured with, read once by the front end (QSettings file
+// `spool.conf` in the config folder, then environment overrides) and handed to the Gateway.
+struct RuntimeConfig
+{
+    QString dataDir;
+    QString configDir;
+    QString frontEnd = QStringLiteral("cli"); // recorded with the instance: gui, cli, api, test
+
+    // Who is asking: the OS user and a stable per-install device id.
+    QString principal;
+    QString deviceId;
+
+    // Run budgets; exhausting one fails the run with reason `budget_exhausted`.
+    int maxTurns = 12;
+    int maxToolCalls = 24;
+    qint64 wallClockMs = 15 * 60 * 1000;
+
+    qint64 approvalTimeoutMs = 10 * 60 * 1000;
+    int deterministicChunkDelayMs = 12;
+    int contextTokenBudget = 12000;
+    QStringList redactKeys; // in addition to Redactor::defaultKeys()
+
+    int toolOutputModelCap = 16 * 1024;  // characters of tool output the model sees
+    int toolOutputTapeCap = 256 * 1024;  // characters kept on the tape
+
+    int heartbeatMs = 2000;
+    int pollMs = 150;               // cancel requests and decisions made by other processes
+    qint64 staleAfterMs = 30000;    // heartbeat age after which a remote owner counts as gone
+
+    // Reads `spool.conf` and the environment (SPOOL_DETERMINISTIC_DELAY_MS,
+    // SPOOL_APPROVAL_TIMEOUT_MS). Creates the device id on first use.
+    static RuntimeConfig load(const QString &dataDirOverride = {},
+                              const QString &configDirOverride = {});
+    QString settingsPath() const;
+    QString journalPath() const;
+
+    static QString currentUserName();
+};
+
+} // namespace Spool
+
+Q_DECLARE_METATYPE(Spool::RuntimeConfig)

@@ -1,0 +1,426 @@
+#include "journal/journalstore.h"
+
+#include "core/logging.h"
+#include "journal/migrations.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlRecord>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace Spool {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+QString leftUnchanged(const QString &path)
+{
+    return QStringLiteral("Spool left %1 unchanged. Move it aside, or start with --data-dir "
+                          "to use another folder.")
+            .arg(path);
+}
+
+Error storageError(const QString &what, const QSqlError &error)
+{
+    const int primary = error.nativeErrorCode().toInt() & 0xff;
+    QString detail = error.text().trimmed();
+    ErrorCode code = ErrorCode::Storage;
+    switch (primary) {
+    case 13: // SQLITE_FULL
+        detail = QStringLiteral("the disk is full (%1)").arg(detail);
+        break;
+    case 11: // SQLITE_CORRUPT
+        code = ErrorCode::JournalCorrupt;
+        break;
+    case 26: // SQLITE_NOTADB
+        code = ErrorCode::JournalNotSqlite;
+        break;
+    default:
+        break;
+    }
+    return makeError(code, QStringLiteral("%1: %2").arg(what, detail));
+}
+
+void tightenFileMode(const QString &path)
+{
+    const QByteArray native = QFile::encodeName(path);
+    struct stat st {};
+    if (::stat(native.constData(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0077))
+        ::chmod(native.constData(), 0600);
+}
+
+} // namespace
+
+Error sqlError(const QString &what, const QSqlQuery &query)
+{
+    return storageError(what, query.lastError());
+}
+
+JournalStore::JournalStore() = default;
+
+JournalStore::~JournalStore()
+{
+    close();
+}
+
+QSqlDatabase JournalStore::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+Status JournalStore::validateExisting(const QString &path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        return makeError(ErrorCode::JournalUnavailable,
+                         QStringLiteral("The journal %1 cannot be read: %2. %3")
+                                 .arg(path, file.errorString(), leftUnchanged(path)));
+    }
+    if (file.size() == 0)
+        return {}; // an empty file is an empty database
+    const QByteArray header = file.read(16);
+    if (header != QByteArrayLiteral("SQLite format 3\0")) {
+        return makeError(ErrorCode::JournalNotSqlite,
+                         QStringLiteral("The journal %1 is not an SQLite database. %2")
+                                 .arg(path, leftUnchanged(path)));
+    }
+    return {};
+}
+
+Status JournalStore::open(const QString &path, const QString &connectionName, int targetVersion)
+{
+    close();
+    const QByteArray native = QFile::encodeName(path);
+    if (QFileInfo::exists(path)) {
+        if (Status s = validateExisting(path); !s)
+            return s;
+    } else {
+        // Create the file ourselves so it is private from its first byte.
+        const int fd = ::open(native.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) {
+            return makeError(ErrorCode::JournalUnavailable,
+                             QStringLiteral("The journal %1 cannot be created: %2")
+                                     .arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+        }
+        if (fd >= 0)
+            ::close(fd);
+    }
+
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
+    db.setDatabaseName(path);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
+    m_connectionName = connectionName;
+    m_path = path;
+    if (!db.open()) {
+        const QString message = QStringLiteral("The journal %1 cannot be opened: %2. %3")
+                                        .arg(path, db.lastError().text(), leftUnchanged(path));
+        close();
+        return makeError(ErrorCode::JournalUnavailable, message);
+    }
+
+    Status status = checkIntegrity();
+    if (status)
+        status = configure();
+    if (status)
+        status = migrate(targetVersion < 0 ? latestJournalSchemaVersion() : targetVersion);
+    if (!status) {
+        close();
+        return status;
+    }
+    tightenFileMode(path);
+    qCInfo(lcJournal) << "journal open" << path << "schema" << schemaVersion();
+    return {};
+}
+
+Status JournalStore::checkIntegrity()
+{
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("PRAGMA quick_check"))) {
+        const Error e = storageError(QStringLiteral("integrity check failed"), q.lastError());
+        const ErrorCode code =
+                e.code == ErrorCode::JournalNotSqlite ? e.code : ErrorCode::JournalCorrupt;
+        return makeError(code, QStringLiteral("The journal %1 is damaged (%2). %3")
+                                       .arg(m_path, e.message, leftUnchanged(m_path)));
+    }
+    QStringList problems;
+    while (q.next()) {
+        const QString line = q.value(0).toString();
+        if (line != QLatin1String("ok"))
+            problems.append(line);
+    }
+    if (!problems.isEmpty()) {
+        return makeError(ErrorCode::JournalCorrupt,
+                         QStringLiteral("The journal %1 fails its integrity check (%2). %3")
+                                 .arg(m_path, problems.mid(0, 3).join(QStringLiteral("; ")),
+                                      leftUnchanged(m_path)));
+    }
+    // Refuse, before writing anything, a journal from a newer Spool.
+    QSqlQuery v(database());
+    if (v.exec(QStringLiteral("SELECT MAX(version) FROM schema_migrations")) && v.next()) {
+        const int found = v.value(0).toInt();
+        if (found > latestJournalSchemaVersion()) {
+            return makeError(ErrorCode::JournalUnavailable,
+                             QStringLiteral("The journal %1 has schema version %2, newer than "
+                                            "this Spool understands (%3). %4")
+                                     .arg(m_path)
+                                     .arg(found)
+                                     .arg(latestJournalSchemaVersion())
+                                     .arg(leftUnchanged(m_path)));
+        }
+    }
+    return {};
+}
+
+Status JournalStore::configure()
+{
+    // WAL lets the GUI read while a CLI run writes; FULL makes every commit durable.
+    const QStringList pragmas = {
+        QStringLiteral("PRAGMA journal_mode = WAL"),
+        QStringLiteral("PRAGMA synchronous = FULL"),
+        QStringLiteral("PRAGMA foreign_keys = ON"),
+        QStringLiteral("PRAGMA busy_timeout = %1").arg(kBusyTimeoutMs),
+    };
+    for (const QString &pragma : pragmas) {
+        QSqlQuery q(database());
+        if (!q.exec(pragma))
+            return storageError(QStringLiteral("cannot configure the journal (%1)").arg(pragma),
+                                q.lastError());
+    }
+    return {};
+}
+
+int JournalStore::schemaVersion() const
+{
+    QSqlQuery q(database());
+    if (q.exec(QStringLiteral("SELECT MAX(version) FROM schema_migrations")) && q.next())
+        return q.value(0).toInt();
+    return 0;
+}
+
+Status JournalStore::migrate(int targetVersion)
+{
+    {
+        QSqlQuery q(database());
+        if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations("
+                                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                   "applied_at INTEGER NOT NULL)"))) {
+            return storageError(QStringLiteral("cannot create schema_migrations"), q.lastError());
+        }
+    }
+    const int current = schemaVersion();
+    for (const Migration &m : journalMigrations()) {
+        if (m.version <= current || m.version > targetVersion)
+            continue;
+        Status s = transaction([&]() -> Status {
+            for (const QString &sql : m.statements) {
+                QSqlQuery q(database());
+                if (!q.exec(sql)) {
+                    return storageError(
+                            QStringLiteral("migration %1 (%2) failed").arg(m.version).arg(m.name),
+                            q.lastError());
+                }
+            }
+            return exec(QStringLiteral("INSERT INTO schema_migrations(version, name, applied_at) "
+                                       "VALUES (?, ?, ?)"),
+                        {m.version, m.name, QDateTime::currentMSecsSinceEpoch()})
+                    .error();
+        });
+        if (!s)
+            return s;
+        qCInfo(lcJournal) << "applied migration" << m.version << m.name;
+    }
+    return {};
+}
+
+void JournalStore::close()
+{
+    m_appendQuery.reset();
+    if (m_connectionName.isEmpty())
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+    m_transactionDepth = 0;
+}
+
+Status JournalStore::transaction(const std::function<Status()> &work)
+{
+    if (m_transactionDepth > 0) {
+        ++m_transactionDepth;
+        Status s = work();
+        --m_transactionDepth;
+        return s;
+    }
+    QSqlQuery begin(database());
+    // IMMEDIATE takes the write lock up front, so a transaction that started reading never
+    // fails half-way when another process writes (SQLITE_BUSY_SNAPSHOT).
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return storageError(QStringLiteral("cannot start a transaction"), begin.lastError());
+    m_transactionDepth = 1;
+    Status s = work();
+    m_transactionDepth = 0;
+    QSqlQuery end(database());
+    if (!s) {
+        if (!end.exec(QStringLiteral("ROLLBACK")))
+            qCWarning(lcJournal) << "rollback failed:" << end.lastError().text();
+        return s;
+    }
+    if (!end.exec(QStringLiteral("COMMIT"))) {
+        const Error e = storageError(QStringLiteral("cannot commit"), end.lastError());
+        QSqlQuery rollback(database());
+        rollback.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    }
+    return {};
+}
+
+Result<QSqlQuery> JournalStore::exec(const QString &sql, const QVariantList &binds) const
+{
+    QSqlQuery q(database());
+    if (!q.prepare(sql))
+        return storageError(QStringLiteral("cannot prepare statement"), q.lastError());
+    for (const QVariant &b : binds) {
+        // A null QString binds as SQL NULL; text columns are NOT NULL, so bind "" instead.
+        // Intentional NULLs are passed as an invalid QVariant().
+        if (b.typeId() == QMetaType::QString && b.toString().isNull())
+            q.addBindValue(QString(QLatin1String("")));
+        else
+            q.addBindValue(b);
+    }
+    if (!q.exec())
+        return storageError(QStringLiteral("statement failed"), q.lastError());
+    return q;
+}
+
+Result<TapeEvent> JournalStore::appendTape(const QString &runId, const QString &kind,
+                                           const QJsonObject &payload, qint64 createdAt)
+{
+    TapeEvent event;
+    event.runId = runId;
+    event.kind = kind;
+    event.createdAt = createdAt >= 0 ? createdAt : QDateTime::currentMSecsSinceEpoch();
+    event.payload = m_redactor.redact(payload);
+
+    if (!m_appendQuery) {
+        m_appendQuery.emplace(database());
+        // seq is computed by the insert itself: the statement is atomic under SQLite's write
+        // lock, so concurrent appends to one run can never collide or leave a gap.
+        if (!m_appendQuery->prepare(QStringLiteral(
+                    "INSERT INTO orchestrator_tape(run_id, seq, kind, created_at, payload) "
+                    "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM orchestrator_tape "
+                    "WHERE run_id = ?), ?, ?, ?) RETURNING seq"))) {
+            const Error e = sqlError(QStringLiteral("cannot prepare tape append"), *m_appendQuery);
+            m_appendQuery.reset();
+            return e;
+        }
+    }
+    QSqlQuery &q = *m_appendQuery;
+    q.bindValue(0, runId);
+    q.bindValue(1, runId);
+    q.bindValue(2, kind);
+    q.bindValue(3, event.createdAt);
+    q.bindValue(4, QString::fromUtf8(QJsonDocument(event.payload).toJson(QJsonDocument::Compact)));
+    if (!q.exec()) {
+        const Error e = sqlError(QStringLiteral("cannot append %1 to the tape of run %2")
+                                         .arg(kind, runId),
+                                 q);
+        q.finish();
+        return e;
+    }
+    if (!q.next()) {
+        q.finish();
+        return makeError(ErrorCode::Storage, QStringLiteral("tape append returned no seq"));
+    }
+    event.seq = q.value(0).toLongLong();
+    q.finish();
+    return event;
+}
+
+Result<QList<TapeEvent>> JournalStore::tape(const QString &runId, qint64 fromSeq, int limit,
+                                            const QStringList &kinds) const
+{
+    QString sql = QStringLiteral("SELECT seq, kind, created_at, payload FROM orchestrator_tape "
+                                 "WHERE run_id = ? AND seq >= ?");
+    QVariantList binds{runId, fromSeq};
+    if (!kinds.isEmpty()) {
+        QStringList marks;
+        for (const QString &k : kinds) {
+            marks.append(QStringLiteral("?"));
+            binds.append(k);
+        }
+        sql += QStringLiteral(" AND kind IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
+    }
+    sql += QStringLiteral(" ORDER BY seq LIMIT ?");
+    binds.append(limit < 0 ? -1 : limit);
+    auto q = exec(sql, binds);
+    if (!q)
+        return q.error();
+    QList<TapeEvent> events;
+    while (q->next()) {
+        TapeEvent e;
+        e.runId = runId;
+        e.seq = q->value(0).toLongLong();
+        e.kind = q->value(1).toString();
+        e.createdAt = q->value(2).toLongLong();
+        e.payload = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        events.append(std::move(e));
+    }
+    return events;
+}
+
+Result<qint64> JournalStore::tapeLength(const QString &runId) const
+{
+    auto q = exec(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM orchestrator_tape "
+                                 "WHERE run_id = ?"),
+                  {runId});
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
+qint64 JournalStore::dataVersion() const
+{
+    QSqlQuery q(database());
+    if (q.exec(QStringLiteral("PRAGMA data_version")) && q.next())
+        return q.value(0).toLongLong();
+    return -1;
+}
+
+Result<JournalHealth> JournalStore::health(bool runQuickCheck) const
+{
+    JournalHealth h;
+    h.path = m_path;
+    h.fileBytes = QFileInfo(m_path).size();
+    h.walBytes = QFileInfo(m_path + QStringLiteral("-wal")).size();
+    h.schemaVersion = schemaVersion();
+    h.check = QStringLiteral("not checked");
+    if (runQuickCheck) {
+        QSqlQuery q(database());
+        if (!q.exec(QStringLiteral("PRAGMA quick_check")))
+            return storageError(QStringLiteral("integrity check failed"), q.lastError());
+        QStringList lines;
+        while (q.next())
+            lines.append(q.value(0).toString());
+        h.check = lines.join(QStringLiteral("; "));
+    }
+    auto count = exec(QStringLiteral("SELECT COUNT(*) FROM orchestrator_tape"));
+    if (count && count->next())
+        h.tapeEvents = count->value(0).toLongLong();
+    return h;
+}
+
+} // namespace Spool

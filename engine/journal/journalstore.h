@@ -1,0 +1,90 @@
+#pragma once
+
+#include "core/redactor.h"
+#include "core/result.h"
+#include "journal/tapeevent.h"
+
+#include <QList>
+#include <QSqlQuery>
+#include <QString>
+#include <QVariantList>
+
+#include <functional>
+#include <optional>
+
+class QSqlDatabase;
+
+namespace Spool {
+
+struct JournalHealth
+{
+    QString path;
+    qint64 fileBytes = 0;
+    qint64 walBytes = 0;
+    int schemaVersion = 0;
+    QString check; // "ok", or what the check found
+    qint64 tapeEvents = 0;
+};
+
+// The SQLite journal: one named QSQLITE connection, owned by the thread that opened it.
+//
+// open() never modifies a file that is not a healthy SQLite database: a file that is not
+// SQLite, fails `PRAGMA quick_check`, or carries a newer schema is left byte-for-byte as it
+// was and reported with its path. Otherwise it turns on WAL, synchronous=FULL, foreign keys
+// and a busy timeout, and applies pending migrations.
+class JournalStore
+{
+public:
+    JournalStore();
+    ~JournalStore();
+    JournalStore(const JournalStore &) = delete;
+    JournalStore &operator=(const JournalStore &) = delete;
+
+    // targetVersion < 0 means the latest schema; tests open older schemas on purpose.
+    Status open(const QString &path, const QString &connectionName, int targetVersion = -1);
+    void close();
+    bool isOpen() const { return !m_connectionName.isEmpty(); }
+
+    QString path() const { return m_path; }
+    QString connectionName() const { return m_connectionName; }
+    QSqlDatabase database() const;
+    int schemaVersion() const;
+
+    // Runs `work` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails. Nested calls join
+    // the outer transaction.
+    Status transaction(const std::function<Status()> &work);
+
+    // Prepares, binds positionally and executes one statement.
+    Result<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) const;
+
+    void setRedactor(const Redactor &redactor) { m_redactor = redactor; }
+    const Redactor &redactor() const { return m_redactor; }
+
+    // Appends one event to the run's tape; seq is assigned by the insert itself. The payload is
+    // redacted first. createdAt < 0 means now.
+    Result<TapeEvent> appendTape(const QString &runId, const QString &kind,
+                                 const QJsonObject &payload, qint64 createdAt = -1);
+    Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1, int limit = -1,
+                                  const QStringList &kinds = {}) const;
+    Result<qint64> tapeLength(const QString &runId) const;
+
+    // PRAGMA data_version: changes whenever another connection (another process) commits.
+    qint64 dataVersion() const;
+    Result<JournalHealth> health(bool runQuickCheck) const;
+
+private:
+    Status validateExisting(const QString &path) const;
+    Status checkIntegrity();
+    Status configure();
+    Status migrate(int targetVersion);
+
+    QString m_path;
+    QString m_connectionName;
+    Redactor m_redactor;
+    int m_transactionDepth = 0;
+    std::optional<QSqlQuery> m_appendQuery;
+};
+
+Error sqlError(const QString &what, const QSqlQuery &query);
+
+} // namespace Spool

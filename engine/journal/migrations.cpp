@@ -1,0 +1,189 @@
+#include "journal/migrations.h"
+
+namespace Spool {
+
+namespace {
+
+QList<Migration> buildMigrations()
+{
+    QList<Migration> list;
+
+    list.append(Migration{
+        1,
+        QStringLiteral("core tables: instances, agents, sessions, runs, tape, approvals"),
+        {
+            QStringLiteral(R"(CREATE TABLE meta(
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL))"),
+
+            // One row per process that opened the journal; runs point at their owner.
+            QStringLiteral(R"(CREATE TABLE instances(
+                id TEXT PRIMARY KEY,
+                pid INTEGER NOT NULL,
+                host TEXT NOT NULL,
+                proc_start TEXT NOT NULL DEFAULT '',
+                front_end TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                heartbeat_at INTEGER NOT NULL,
+                stopped_at INTEGER))"),
+
+            QStringLiteral(R"(CREATE TABLE agents(
+                name TEXT PRIMARY KEY,
+                system_prompt TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                model TEXT NOT NULL,
+                tool_allowlist TEXT NOT NULL DEFAULT '[]',
+                approval_mode TEXT NOT NULL DEFAULT 'policy',
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL))"),
+
+            QStringLiteral(R"(CREATE TABLE sessions(
+                id TEXT PRIMARY KEY,
+                key TEXT CHECK(key IS NULL OR length(key) BETWEEN 1 AND 128),
+                title TEXT NOT NULL DEFAULT '',
+                title_source TEXT NOT NULL DEFAULT 'none'
+                    CHECK(title_source IN ('none', 'auto', 'user')),
+                principal TEXT NOT NULL,
+                device_id TEXT NOT NULL,
+                agent TEXT NOT NULL,
+                model TEXT NOT NULL DEFAULT '',
+                workspace TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                last_activity_at INTEGER NOT NULL,
+                archived_at INTEGER,
+                context_floor INTEGER NOT NULL DEFAULT 0))"),
+            // A key is unique among live sessions only: archiving frees it.
+            QStringLiteral("CREATE UNIQUE INDEX sessions_live_key ON sessions(key) "
+                           "WHERE key IS NOT NULL AND archived_at IS NULL"),
+            QStringLiteral("CREATE INDEX sessions_activity ON sessions(last_activity_at)"),
+
+            QStringLiteral(R"(CREATE TABLE runs(
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                ordinal INTEGER NOT NULL,
+                agent TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                model TEXT NOT NULL,
+                state TEXT NOT NULL
+                    CHECK(state IN ('accepted', 'running', 'succeeded', 'failed', 'cancelled')),
+                reason TEXT NOT NULL DEFAULT '',
+                detail TEXT NOT NULL DEFAULT '',
+                input_preview TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                started_at INTEGER,
+                ended_at INTEGER,
+                owner_instance TEXT NOT NULL,
+                heartbeat_at INTEGER NOT NULL,
+                cancel_requested_at INTEGER,
+                cancel_requested_by TEXT,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                UNIQUE(session_id, ordinal)))"),
+            QStringLiteral("CREATE INDEX runs_active ON runs(state) "
+                           "WHERE state IN ('accepted', 'running')"),
+            QStringLiteral("CREATE INDEX runs_created ON runs(created_at)"),
+            // The lifecycle is enforced in code (RunStateMachine); the journal refuses to let a
+            // terminal state change even if a bug or another tool tries.
+            QStringLiteral(R"(CREATE TRIGGER runs_terminal_is_final
+                BEFORE UPDATE OF state ON runs
+                WHEN OLD.state IN ('succeeded', 'failed', 'cancelled') AND NEW.state IS NOT OLD.state
+                BEGIN SELECT RAISE(ABORT, 'run state is terminal'); END)"),
+
+            QStringLiteral(R"(CREATE TABLE orchestrator_tape(
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL CHECK(seq >= 1),
+                kind TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                UNIQUE(run_id, seq)))"),
+            // seq must continue the run's tape without a gap, whoever inserts.
+            QStringLiteral(R"(CREATE TRIGGER orchestrator_tape_contiguous
+                BEFORE INSERT ON orchestrator_tape
+                WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM orchestrator_tape
+                                     WHERE run_id = NEW.run_id)
+                BEGIN SELECT RAISE(ABORT, 'orchestrator_tape seq must be contiguous'); END)"),
+            QStringLiteral(R"(CREATE TRIGGER orchestrator_tape_no_update
+                BEFORE UPDATE ON orchestrator_tape
+                BEGIN SELECT RAISE(ABORT, 'orchestrator_tape is append-only'); END)"),
+            // Rows go only together with their run (deleting a session cascades to its runs).
+            QStringLiteral(R"(CREATE TRIGGER orchestrator_tape_no_delete
+                BEFORE DELETE ON orchestrator_tape
+                WHEN EXISTS (SELECT 1 FROM runs WHERE id = OLD.run_id)
+                BEGIN SELECT RAISE(ABORT, 'orchestrator_tape is append-only'); END)"),
+
+            QStringLiteral(R"(CREATE TABLE approvals(
+                id TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                call_id TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                arguments TEXT NOT NULL,
+                risk TEXT NOT NULL,
+                explanation TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT 'pending'
+                    CHECK(status IN ('pending', 'allow', 'deny', 'timeout', 'cancelled')),
+                scope TEXT CHECK(scope IS NULL OR scope IN ('once', 'session', 'always')),
+                decided_by TEXT,
+                reason TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                decided_at INTEGER,
+                applied_at INTEGER))"),
+            QStringLiteral("CREATE INDEX approvals_pending ON approvals(run_id) "
+                           "WHERE status = 'pending'"),
+            QStringLiteral("CREATE INDEX approvals_session_grants ON approvals(session_id, tool) "
+                           "WHERE status = 'allow' AND scope = 'session'"),
+            // A decision is made once: nothing may move an approval out of a decided state.
+            QStringLiteral(R"(CREATE TRIGGER approvals_decided_is_final
+                BEFORE UPDATE OF status ON approvals
+                WHEN OLD.status IS NOT 'pending' AND NEW.status IS NOT OLD.status
+                BEGIN SELECT RAISE(ABORT, 'approval already decided'); END)"),
+        },
+    });
+
+    list.append(Migration{
+        2,
+        QStringLiteral("full-text search over inputs and replies"),
+        {
+            QStringLiteral("CREATE VIRTUAL TABLE session_search USING fts5("
+                           "text, session_id UNINDEXED, run_id UNINDEXED, "
+                           "tokenize = 'unicode61 remove_diacritics 2')"),
+            // The index follows the tape by itself; its rowid is the tape row's id.
+            QStringLiteral(R"(CREATE TRIGGER session_search_index
+                AFTER INSERT ON orchestrator_tape
+                WHEN NEW.kind IN ('input', 'assistant.message')
+                BEGIN
+                    INSERT INTO session_search(rowid, text, session_id, run_id)
+                    VALUES (NEW.id, json_extract(NEW.payload, '$.text'),
+                            (SELECT session_id FROM runs WHERE id = NEW.run_id), NEW.run_id);
+                END)"),
+            QStringLiteral(R"(CREATE TRIGGER session_search_forget
+                AFTER DELETE ON orchestrator_tape
+                WHEN OLD.kind IN ('input', 'assistant.message')
+                BEGIN DELETE FROM session_search WHERE rowid = OLD.id; END)"),
+            QStringLiteral(R"(INSERT INTO session_search(rowid, text, session_id, run_id)
+                SELECT t.id, json_extract(t.payload, '$.text'), r.session_id, t.run_id
+                FROM orchestrator_tape t JOIN runs r ON r.id = t.run_id
+                WHERE t.kind IN ('input', 'assistant.message'))"),
+        },
+    });
+
+    return list;
+}
+
+} // namespace
+
+const QList<Migration> &journalMigrations()
+{
+    static const QList<Migration> migrations = buildMigrations();
+    return migrations;
+}
+
+int latestJournalSchemaVersion()
+{
+    return journalMigrations().constLast().version;
+}
+
+} // namespace Spool

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QLatin1String>
+#include <QMetaType>
+#include <QString>
+
+namespace Spool {
+
+// The event kinds of SPEC §3; every payload field is documented in docs/TAPE.md.
+namespace TapeKind {
+inline constexpr QLatin1String RunStatus("run.status");
+inline constexpr QLatin1String Input("input");
+inline constexpr QLatin1String Context("context");
+inline constexpr QLatin1String ProviderRequest("provider.request");
+inline constexpr QLatin1String ProviderResponse("provider.response");
+inline constexpr QLatin1String ProviderError("provider.error");
+inline constexpr QLatin1String ToolCall("tool.call");
+inline constexpr QLatin1String PolicyDecision("policy.decision");
+inline constexpr QLatin1String ApprovalRequest("approval.request");
+inline constexpr QLatin1String ApprovalDecision("approval.decision");
+inline constexpr QLatin1String ToolOutput("tool.output");
+inline constexpr QLatin1String AssistantMessage("assistant.message");
+} // namespace TapeKind
+
+// One row of a run's append-only tape.
+struct TapeEvent
+{
+    QString runId;
+    qint64 seq = 0;       // 1, 2, 3, ... contiguous per run
+    QString kind;
+    qint64 createdAt = 0; // ms since the epoch
+    QJsonObject payload;  // already redacted
+
+    QJsonObject toJson() const;
+    // One line for lists (CLI, tape inspector): the payload's essentials.
+    QString summary(int maxLength = 160) const;
+};
+
+} // namespace Spool
+
+Q_DECLARE_METATYPE(Spool::TapeEvent)

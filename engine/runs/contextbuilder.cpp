@@ -1,0 +1,137 @@
+#include "runs/contextbuilder.h"
+
+#include "journal/journalstore.h"
+#include "tools/tool.h"
+
+#include <QJsonArray>
+#include <QSet>
+#include <QSqlQuery>
+
+namespace Spool {
+
+QJsonObject ConversationContext::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("turns_used"), QJsonArray::fromStringList(runsUsed)},
+        {QStringLiteral("turns_dropped"), runsDropped},
+        {QStringLiteral("messages"), int(messages.size())},
+        {QStringLiteral("token_estimate"), tokenEstimate},
+    };
+}
+
+ContextBuilder::ContextBuilder(const JournalStore &journal) : m_journal(journal) {}
+
+QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &events,
+                                                    int toolOutputCap)
+{
+    QList<ChatMessage> out;
+    // An assistant turn with tool calls waits here until every call has its output.
+    std::optional<ChatMessage> openTurn;
+    QList<ChatMessage> openOutputs;
+    QSet<QString> missing;
+    bool broken = false;
+
+    auto closeTurn = [&] {
+        if (!openTurn)
+            return;
+        if (!missing.isEmpty()) {
+            broken = true;
+        } else {
+            out.append(*openTurn);
+            out.append(openOutputs);
+        }
+        openTurn.reset();
+        openOutputs.clear();
+        missing.clear();
+    };
+
+    for (const TapeEvent &e : events) {
+        if (broken)
+            break;
+        if (e.kind == TapeKind::Input) {
+            ChatMessage m = ChatMessage::user(e.payload.value(QStringLiteral("text")).toString());
+            const QJsonArray attachments = e.payload.value(QStringLiteral("attachments")).toArray();
+            for (const QJsonValue &v : attachments) {
+                const QJsonObject a = v.toObject();
+                m.attachments.append(Attachment{a.value(QStringLiteral("name")).toString(),
+                                                a.value(QStringLiteral("mime")).toString(),
+                                                a.value(QStringLiteral("bytes")).toInteger(),
+                                                a.value(QStringLiteral("sha256")).toString(),
+                                                {}});
+            }
+            out.append(m);
+        } else if (e.kind == TapeKind::ProviderResponse) {
+            closeTurn();
+            if (broken)
+                break;
+            QList<ToolCallRequest> calls;
+            const QJsonArray list = e.payload.value(QStringLiteral("tool_calls")).toArray();
+            for (const QJsonValue &v : list)
+                calls.append(ToolCallRequest::fromJson(v.toObject()));
+            ChatMessage m = ChatMessage::assistant(e.payload.value(QStringLiteral("text")).toString(),
+                                                   calls);
+            if (calls.isEmpty()) {
+                if (!m.text.isEmpty())
+                    out.append(m);
+            } else {
+                openTurn = m;
+                for (const ToolCallRequest &c : calls)
+                    missing.insert(c.id);
+            }
+        } else if (e.kind == TapeKind::ToolOutput && openTurn) {
+            const QString callId = e.payload.value(QStringLiteral("call_id")).toString();
+            if (missing.remove(callId)) {
+                openOutputs.append(ChatMessage::toolResult(
+                        callId, e.payload.value(QStringLiteral("tool")).toString(),
+                        ToolResult::forModel(e.payload.value(QStringLiteral("output")).toString(),
+                                             toolOutputCap),
+                        e.payload.value(QStringLiteral("ok")).toBool()));
+            }
+        }
+    }
+    if (!broken)
+        closeTurn();
+    return out;
+}
+
+Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int contextFloor,
+                                                  int beforeOrdinal, int tokenBudget,
+                                                  int toolOutputCap) const
+{
+    ConversationContext ctx;
+    const QVariantList range{sessionId, contextFloor, beforeOrdinal};
+    auto total = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM runs WHERE session_id = ? AND "
+                                               "ordinal > ? AND ordinal < ?"),
+                                range);
+    if (!total)
+        return total.error();
+    const int runCount = total->next() ? total->value(0).toInt() : 0;
+    auto runs = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
+                                              "ordinal > ? AND ordinal < ? ORDER BY ordinal DESC"),
+                               range);
+    if (!runs)
+        return runs.error();
+    const QStringList kinds{TapeKind::Input, TapeKind::ProviderResponse, TapeKind::ToolOutput};
+    QList<QList<ChatMessage>> kept; // newest first
+    while (runs->next()) {
+        const QString runId = runs->value(0).toString();
+        auto events = m_journal.tape(runId, 1, -1, kinds);
+        if (!events)
+            return events.error();
+        QList<ChatMessage> messages = messagesFromTape(*events, toolOutputCap);
+        int tokens = 0;
+        for (const ChatMessage &m : messages)
+            tokens += m.estimatedTokens();
+        if (ctx.tokenEstimate + tokens > tokenBudget)
+            break;
+        ctx.tokenEstimate += tokens;
+        ctx.runsUsed.prepend(runId);
+        kept.append(std::move(messages));
+    }
+    ctx.runsDropped = runCount - int(ctx.runsUsed.size());
+    for (auto it = kept.crbegin(); it != kept.crend(); ++it)
+        ctx.messages.append(*it);
+    return ctx;
+}
+
+} // namespace Spool

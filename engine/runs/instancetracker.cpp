@@ -1,0 +1,120 @@
+#include "runs/instancetracker.h"
+
+#include "core/ulid.h"
+#include "journal/journalstore.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QFile>
+#include <QSqlQuery>
+#include <QSysInfo>
+
+namespace Spool {
+
+InstanceTracker::InstanceTracker(JournalStore &journal) : m_journal(journal) {}
+
+QString InstanceTracker::currentHost()
+{
+    QFile bootId(QStringLiteral("/proc/sys/kernel/random/boot_id"));
+    QString boot;
+    if (bootId.open(QIODevice::ReadOnly))
+        boot = QString::fromLatin1(bootId.readAll()).trimmed();
+    return QSysInfo::machineHostName() + QLatin1Char('/') + boot;
+}
+
+QString InstanceTracker::processStartTime(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return QString();
+    const QByteArray line = stat.readAll();
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    const int close = line.lastIndexOf(')');
+    if (close < 0)
+        return QString();
+    const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+    // After "pid (comm) " the state is field 3; starttime is field 22, i.e. index 19 here.
+    if (fields.size() <= 19)
+        return QString();
+    return QString::fromLatin1(fields.at(19));
+}
+
+Status InstanceTracker::registerSelf(const QString &frontEnd)
+{
+    const qint64 t = QDateTime::currentMSecsSinceEpoch();
+    m_self = InstanceRecord{};
+    m_self.id = Ulid::generate();
+    m_self.pid = QCoreApplication::applicationPid();
+    m_self.host = currentHost();
+    m_self.procStart = processStartTime(m_self.pid);
+    m_self.frontEnd = frontEnd;
+    m_self.startedAt = t;
+    m_self.heartbeatAt = t;
+    return m_journal
+            .exec(QStringLiteral("INSERT INTO instances(id, pid, host, proc_start, front_end, "
+                                 "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                  {m_self.id, m_self.pid, m_self.host, m_self.procStart, frontEnd, t, t})
+            .error();
+}
+
+Status InstanceTracker::heartbeat(qint64 when)
+{
+    m_self.heartbeatAt = when;
+    return m_journal
+            .exec(QStringLiteral("UPDATE instances SET heartbeat_at = ? WHERE id = ?"),
+                  {when, m_self.id})
+            .error();
+}
+
+Status InstanceTracker::markStopped()
+{
+    if (m_self.id.isEmpty())
+        return {};
+    return m_journal
+            .exec(QStringLiteral("UPDATE instances SET stopped_at = ? WHERE id = ?"),
+                  {QDateTime::currentMSecsSinceEpoch(), m_self.id})
+            .error();
+}
+
+Result<InstanceRecord> InstanceTracker::get(const QString &id) const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT id, pid, host, proc_start, front_end, "
+                                           "started_at, heartbeat_at, COALESCE(stopped_at, 0) "
+                                           "FROM instances WHERE id = ?"),
+                            {id});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return makeError(ErrorCode::NotFound, QStringLiteral("no instance %1").arg(id));
+    InstanceRecord r;
+    r.id = q->value(0).toString();
+    r.pid = q->value(1).toLongLong();
+    r.host = q->value(2).toString();
+    r.procStart = q->value(3).toString();
+    r.frontEnd = q->value(4).toString();
+    r.startedAt = q->value(5).toLongLong();
+    r.heartbeatAt = q->value(6).toLongLong();
+    r.stoppedAt = q->value(7).toLongLong();
+    return r;
+}
+
+bool InstanceTracker::isAlive(const InstanceRecord &instance, qint64 now,
+                              qint64 staleAfterMs) const
+{
+    if (instance.id == m_self.id)
+        return true;
+    if (instance.stoppedAt != 0)
+        return false;
+    if (instance.host == m_self.host) {
+        if (instance.procStart.isEmpty())
+            return now - instance.heartbeatAt < staleAfterMs;
+        return processStartTime(instance.pid) == instance.procStart;
+    }
+    // Same host name but another boot: that process is gone.
+    const QString hostName = instance.host.section(QLatin1Char('/'), 0, 0);
+    if (hostName == m_self.host.section(QLatin1Char('/'), 0, 0))
+        return false;
+    return now - instance.heartbeatAt < staleAfterMs;
+}
+
+} // namespace Spool

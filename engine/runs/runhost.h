@@ -1,0 +1,55 @@
+#pragma once
+
+#include "approvals/pendingtoolapproval.h"
+#include "core/result.h"
+#include "journal/tapeevent.h"
+#include "runs/runinfo.h"
+
+#include <optional>
+
+namespace Spool {
+
+class ContextBuilder;
+class PolicyEngine;
+class ProviderRegistry;
+class ToolRegistry;
+struct RuntimeConfig;
+struct TokenUsage;
+
+// What a RunOrchestrator needs from the engine around it. The Gateway implements it: every
+// write goes to the journal and is announced to the front ends.
+class RunHost
+{
+public:
+    virtual ~RunHost() = default;
+
+    virtual const RuntimeConfig &config() const = 0;
+    virtual ProviderRegistry &providers() = 0;
+    virtual ToolRegistry &tools() = 0;
+    virtual const PolicyEngine &policy() const = 0;
+    virtual const ContextBuilder &contextBuilder() const = 0;
+
+    virtual Result<TapeEvent> record(const QString &runId, const QString &kind,
+                                     const QJsonObject &payload) = 0;
+    virtual Status transition(const QString &runId, RunState to, const QString &reason,
+                              const QString &detail, const QJsonObject &extra = {}) = 0;
+    virtual void streamText(const QString &runId, const QString &text) = 0;
+    virtual void addUsage(const QString &runId, const TokenUsage &usage) = 0;
+
+    virtual Result<PendingToolApproval> openApproval(const PendingToolApproval &draft) = 0;
+    virtual Result<PendingToolApproval> closeApproval(const QString &id, ApprovalStatus status,
+                                                      const QString &by, const QString &reason) = 0;
+    virtual Result<PendingToolApproval> approval(const QString &id) const = 0;
+    virtual Result<bool> markApprovalApplied(const QString &id) = 0;
+    virtual std::optional<PendingToolApproval> sessionGrant(const QString &sessionId,
+                                                            const QString &tool) const = 0;
+
+    virtual void countProviderCall(bool failed) = 0;
+    virtual void countToolCall() = 0;
+    virtual void countApproval(ApprovalStatus outcome) = 0;
+
+    // The orchestrator of this run is done; the host may delete it (later, not in this call).
+    virtual void runFinished(const QString &runId) = 0;
+};
+
+} // namespace Spool

@@ -1,0 +1,513 @@
+#include "runs/runorchestrator.h"
+
+#include "core/logging.h"
+#include "gateway/runtimeconfig.h"
+#include "policy/policyengine.h"
+#include "providers/modelprovider.h"
+#include "providers/providerregistry.h"
+#include "runs/contextbuilder.h"
+#include "runs/runhost.h"
+#include "tools/toolregistry.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+
+namespace Spool {
+
+namespace {
+
+qint64 now()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+} // namespace
+
+RunOrchestrator::RunOrchestrator(RunHost &host, const RunInfo &run, const SessionInfo &session,
+                                 const Agent &agent, const ChatMessage &input, QObject *parent)
+    : QObject(parent), m_host(host), m_run(run), m_session(session), m_agent(agent),
+      m_input(input)
+{
+    m_wallClock.setSingleShot(true);
+    m_approvalTimer.setSingleShot(true);
+    connect(&m_wallClock, &QTimer::timeout, this, [this] {
+        stopWork(QStringLiteral("wall clock budget exhausted"));
+        fail(RunReason::BudgetExhausted,
+             QStringLiteral("The run took longer than its wall-clock budget of %1 s.")
+                     .arg(m_host.config().wallClockMs / 1000),
+             {{QStringLiteral("budget"), QStringLiteral("wall_clock")},
+              {QStringLiteral("limit_ms"), m_host.config().wallClockMs}});
+    });
+    connect(&m_approvalTimer, &QTimer::timeout, this, &RunOrchestrator::onApprovalTimeout);
+}
+
+RunOrchestrator::~RunOrchestrator() = default;
+
+void RunOrchestrator::start()
+{
+    if (m_finished)
+        return;
+    if (Status s = m_host.transition(m_run.id, RunState::Running, QStringLiteral("started"), {});
+        !s) {
+        fail(QStringLiteral("journal_error"), s.errorMessage());
+        return;
+    }
+    m_wallClock.start(int(qMin<qint64>(m_host.config().wallClockMs, INT_MAX)));
+
+    auto context = m_host.contextBuilder().build(m_session.id, m_session.contextFloor,
+                                                 m_run.ordinal, m_host.config().contextTokenBudget,
+                                                 m_host.config().toolOutputModelCap);
+    if (!context) {
+        fail(QStringLiteral("context_unavailable"), context.errorMessage());
+        return;
+    }
+    QJsonObject payload = context->toJson();
+    payload.insert(QStringLiteral("memory_hits"), QJsonArray());
+    if (!record(TapeKind::Context, payload))
+        return;
+    m_messages = context->messages;
+    m_messages.append(m_input);
+    nextTurn();
+}
+
+void RunOrchestrator::nextTurn()
+{
+    if (m_finished)
+        return;
+    const RuntimeConfig &config = m_host.config();
+    if (m_turns >= config.maxTurns) {
+        fail(RunReason::BudgetExhausted,
+             QStringLiteral("The run reached its limit of %1 model turns.").arg(config.maxTurns),
+             {{QStringLiteral("budget"), QStringLiteral("turns")},
+              {QStringLiteral("limit"), config.maxTurns}});
+        return;
+    }
+    auto provider = m_host.providers().get(m_run.provider);
+    if (!provider) {
+        fail(QStringLiteral("provider_unavailable"), provider.errorMessage());
+        return;
+    }
+    ++m_turns;
+
+    ProviderRequest request;
+    request.provider = m_run.provider;
+    request.model = m_run.model;
+    request.system = m_agent.systemPrompt;
+    request.messages = m_messages;
+    for (const ToolSpec &spec : m_host.tools().specs()) {
+        if (m_agent.allowsTool(spec.name))
+            request.tools.append(ToolDefinition{spec.name, spec.description, spec.parameters});
+    }
+    QJsonObject snapshot = request.toJson();
+    snapshot.insert(QStringLiteral("turn"), m_turns);
+    if (!record(TapeKind::ProviderRequest, snapshot))
+        return;
+
+    m_call = (*provider)->send(request, this);
+    connect(m_call, &ProviderCall::textDelta, this, &RunOrchestrator::onTextDelta);
+    connect(m_call, &ProviderCall::retrying, this, &RunOrchestrator::onProviderRetrying);
+    connect(m_call, &ProviderCall::finished, this, &RunOrchestrator::onProviderFinished);
+    connect(m_call, &ProviderCall::failed, this, &RunOrchestrator::onProviderFailed);
+}
+
+void RunOrchestrator::onTextDelta(const QString &text)
+{
+    if (!m_finished)
+        m_host.streamText(m_run.id, text);
+}
+
+void RunOrchestrator::onProviderRetrying(const ProviderError &error)
+{
+    if (m_finished)
+        return;
+    m_host.countProviderCall(true);
+    record(TapeKind::ProviderError, error.toJson());
+}
+
+void RunOrchestrator::onProviderFinished(const ProviderResponse &response)
+{
+    if (m_finished)
+        return;
+    if (m_call)
+        m_call->deleteLater();
+    m_call = nullptr;
+    m_host.countProviderCall(false);
+    m_host.addUsage(m_run.id, response.usage);
+    if (!record(TapeKind::ProviderResponse, response.toJson()))
+        return;
+    m_messages.append(ChatMessage::assistant(response.text, response.toolCalls));
+    if (response.toolCalls.isEmpty()) {
+        if (!record(TapeKind::AssistantMessage, {{QStringLiteral("text"), response.text}}))
+        return;
+        finish(RunState::Succeeded, RunReason::Completed, {});
+        return;
+    }
+    m_queue = response.toolCalls;
+    processNextCall();
+}
+
+void RunOrchestrator::onProviderFailed(const ProviderError &error)
+{
+    if (m_finished)
+        return;
+    if (m_call)
+        m_call->deleteLater();
+    m_call = nullptr;
+    m_host.countProviderCall(true);
+    if (!record(TapeKind::ProviderError, error.toJson()))
+        return;
+    fail(QStringLiteral("provider_error"),
+         providerErrorClassDescription(error.errorClass) + QLatin1Char(' ') + error.message,
+         {{QStringLiteral("error_class"), providerErrorClassName(error.errorClass)}});
+}
+
+void RunOrchestrator::processNextCall()
+{
+    if (m_finished)
+        return;
+    if (m_queue.isEmpty()) {
+        nextTurn();
+        return;
+    }
+    const RuntimeConfig &config = m_host.config();
+    if (m_toolCalls >= config.maxToolCalls) {
+        fail(RunReason::BudgetExhausted,
+             QStringLiteral("The run reached its limit of %1 tool calls.").arg(config.maxToolCalls),
+             {{QStringLiteral("budget"), QStringLiteral("tool_calls")},
+              {QStringLiteral("limit"), config.maxToolCalls}});
+        return;
+    }
+    m_current = m_queue.takeFirst();
+    ++m_toolCalls;
+    m_host.countToolCall();
+    QJsonObject callPayload{{QStringLiteral("call_id"), m_current.id},
+                            {QStringLiteral("tool"), m_current.name},
+                            {QStringLiteral("arguments"), m_current.arguments}};
+    if (!m_current.argumentsError.isEmpty()) {
+        callPayload.insert(QStringLiteral("raw_arguments"), m_current.rawArguments);
+        callPayload.insert(QStringLiteral("arguments_error"), m_current.argumentsError);
+    }
+    if (!record(TapeKind::ToolCall, callPayload))
+        return;
+
+    // Malformed calls never reach policy: the model is told what was wrong and may retry.
+    Tool *tool = m_host.tools().tool(m_current.name);
+    if (!tool || !m_agent.allowsTool(m_current.name)) {
+        QStringList available;
+        for (const ToolSpec &spec : m_host.tools().specs()) {
+            if (m_agent.allowsTool(spec.name))
+                available.append(spec.name);
+        }
+        finishCall(ToolResult::failure(QStringLiteral("There is no tool named \"%1\". Available "
+                                                      "tools: %2.")
+                                               .arg(m_current.name.left(100),
+                                                    available.join(QStringLiteral(", ")))));
+        return;
+    }
+    if (!m_current.argumentsError.isEmpty()) {
+        finishCall(ToolResult::failure(QStringLiteral("The call was not run: ")
+                                       + m_current.argumentsError + QLatin1Char('.')));
+        return;
+    }
+    if (Status valid = m_host.tools().validateArguments(m_current.name, m_current.arguments);
+        !valid) {
+        finishCall(ToolResult::failure(QStringLiteral("The call was not run: ")
+                                       + valid.errorMessage() + QLatin1Char('.')));
+        return;
+    }
+
+    const ToolSpec spec = tool->spec();
+    PolicyRequest request;
+    request.principal = m_session.principal;
+    request.tool = spec.name;
+    request.arguments = m_current.arguments;
+    request.capabilities = spec.capabilities;
+    request.risk = toolRiskName(spec.risk);
+    request.toolRequiresApproval = spec.requiresApproval;
+    request.sessionId = m_session.id;
+    request.agent = m_agent.name;
+    request.workspace = m_session.workspace;
+    PolicyDecision decision = m_host.policy().decide(request);
+    if (decision.effect == PolicyEffect::Allow && m_agent.approvalMode == Agent::ApprovalMode::Ask) {
+        decision.effect = PolicyEffect::Ask;
+        decision.explanation = QStringLiteral("The agent %1 asks before every tool call.")
+                                       .arg(m_agent.name);
+    }
+    if (!record(TapeKind::PolicyDecision, decision.toJson(m_current.id)))
+        return;
+
+    switch (decision.effect) {
+    case PolicyEffect::Deny:
+        finishCall(ToolResult::failure(QStringLiteral("The call was denied by policy: ")
+                                       + decision.explanation));
+        return;
+    case PolicyEffect::Allow:
+        execute();
+        return;
+    case PolicyEffect::Ask:
+        askForApproval(spec, decision.explanation);
+        return;
+    }
+}
+
+void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explanation)
+{
+    // An "allow for this session" given earlier answers without asking again.
+    if (const auto grant = m_host.sessionGrant(m_session.id, spec.name)) {
+        if (!record(TapeKind::ApprovalDecision,
+                      {{QStringLiteral("approval_id"), grant->id},
+                       {QStringLiteral("call_id"), m_current.id},
+                       {QStringLiteral("decision"), QStringLiteral("allow")},
+                       {QStringLiteral("scope"), QStringLiteral("session")},
+                       {QStringLiteral("decided_by"), grant->decidedBy},
+                       {QStringLiteral("via"), QStringLiteral("session_grant")}}))
+            return;
+        execute();
+        return;
+    }
+    PendingToolApproval draft;
+    draft.runId = m_run.id;
+    draft.sessionId = m_session.id;
+    draft.callId = m_current.id;
+    draft.tool = spec.name;
+    draft.arguments = m_current.arguments;
+    draft.risk = toolRiskName(spec.risk);
+    draft.explanation = explanation;
+    draft.createdAt = now();
+    draft.expiresAt = draft.createdAt + m_host.config().approvalTimeoutMs;
+    auto approval = m_host.openApproval(draft);
+    if (!approval) {
+        fail(QStringLiteral("journal_error"), approval.errorMessage());
+        return;
+    }
+    m_waitingApproval = approval->id;
+    if (!record(TapeKind::ApprovalRequest,
+                  {{QStringLiteral("approval_id"), approval->id},
+                   {QStringLiteral("call_id"), m_current.id},
+                   {QStringLiteral("tool"), spec.name},
+                   {QStringLiteral("arguments"), approval->arguments},
+                   {QStringLiteral("risk"), approval->risk},
+                   {QStringLiteral("explanation"), explanation},
+                   {QStringLiteral("expires_at"), approval->expiresAt}}))
+        return;
+    m_approvalTimer.start(int(qBound<qint64>(0, approval->expiresAt - now(), qint64(INT_MAX))));
+}
+
+void RunOrchestrator::onApprovalTimeout()
+{
+    if (m_waitingApproval.isEmpty() || m_finished)
+        return;
+    auto closed = m_host.closeApproval(m_waitingApproval, ApprovalStatus::Timeout,
+                                       QStringLiteral("system:timeout"),
+                                       QStringLiteral("no answer before the approval expired"));
+    if (closed) {
+        applyApprovalDecision(*closed);
+        return;
+    }
+    // Someone answered just before the timeout: that answer stands.
+    if (auto current = m_host.approval(m_waitingApproval); current && !current->isPending())
+        applyApprovalDecision(*current);
+}
+
+void RunOrchestrator::applyApprovalDecision(const PendingToolApproval &approval)
+{
+    if (m_finished || approval.id != m_waitingApproval || approval.isPending())
+        return;
+    auto applied = m_host.markApprovalApplied(approval.id);
+    if (!applied || !*applied)
+        return; // already carried out
+    m_waitingApproval.clear();
+    m_approvalTimer.stop();
+    m_host.countApproval(approval.status);
+    if (!record(TapeKind::ApprovalDecision,
+                  {{QStringLiteral("approval_id"), approval.id},
+                   {QStringLiteral("call_id"), approval.callId},
+                   {QStringLiteral("decision"), approvalStatusName(approval.status)},
+                   {QStringLiteral("scope"), approval.scope ? QJsonValue(approvalScopeName(*approval.scope))
+                                                            : QJsonValue()},
+                   {QStringLiteral("decided_by"), approval.decidedBy},
+                   {QStringLiteral("reason"), approval.reason}}))
+        return;
+    switch (approval.status) {
+    case ApprovalStatus::Allow:
+        execute();
+        return;
+    case ApprovalStatus::Deny:
+        finishCall(ToolResult::failure(QStringLiteral("The user denied this call; it was not run.")));
+        return;
+    case ApprovalStatus::Timeout:
+        finishCall(ToolResult::failure(
+                QStringLiteral("No one answered the approval request within %1 s; the call was "
+                               "not run.")
+                        .arg(m_host.config().approvalTimeoutMs / 1000)));
+        return;
+    case ApprovalStatus::Cancelled:
+    case ApprovalStatus::Pending:
+        finishCall(ToolResult::failure(QStringLiteral("The approval was cancelled; the call was "
+                                                      "not run.")));
+        return;
+    }
+}
+
+void RunOrchestrator::execute()
+{
+    Tool *tool = m_host.tools().tool(m_current.name);
+    if (!tool) {
+        finishCall(ToolResult::failure(QStringLiteral("The tool %1 is no longer available.")
+                                               .arg(m_current.name)));
+        return;
+    }
+    ToolInvocation invocation;
+    invocation.callId = m_current.id;
+    invocation.runId = m_run.id;
+    invocation.sessionId = m_session.id;
+    invocation.workspace = m_session.workspace;
+    invocation.arguments = m_current.arguments;
+    m_toolClock.start();
+    m_job = tool->start(invocation, this);
+    connect(m_job, &ToolJob::finished, this, &RunOrchestrator::onToolFinished);
+}
+
+void RunOrchestrator::onToolFinished(const ToolResult &result)
+{
+    if (m_finished)
+        return;
+    if (m_job)
+        m_job->deleteLater();
+    m_job = nullptr;
+    ToolResult r = result;
+    if (r.durationMs == 0)
+        r.durationMs = m_toolClock.elapsed();
+    finishCall(r);
+}
+
+void RunOrchestrator::finishCall(ToolResult result)
+{
+    const RuntimeConfig &config = m_host.config();
+    const qint64 fullSize = result.output.size();
+    QString tapeOutput = result.output;
+    bool tapeTruncated = result.truncated;
+    if (tapeOutput.size() > config.toolOutputTapeCap) {
+        tapeOutput.truncate(config.toolOutputTapeCap);
+        tapeTruncated = true;
+    }
+    const bool recorded = record(
+            TapeKind::ToolOutput,
+            {{QStringLiteral("call_id"), m_current.id},
+             {QStringLiteral("tool"), m_current.name},
+             {QStringLiteral("ok"), result.ok},
+             {QStringLiteral("output"), tapeOutput},
+             {QStringLiteral("output_chars"), fullSize},
+             {QStringLiteral("truncated"), tapeTruncated},
+             {QStringLiteral("exit_code"), result.exitCode >= 0 ? QJsonValue(result.exitCode) : QJsonValue()},
+             {QStringLiteral("duration_ms"), result.durationMs},
+             {QStringLiteral("sandbox"), result.sandbox}});
+    if (!recorded)
+        return;
+    m_messages.append(ChatMessage::toolResult(m_current.id, m_current.name,
+                                              ToolResult::forModel(result.output,
+                                                                   config.toolOutputModelCap),
+                                              result.ok));
+    processNextCall();
+}
+
+bool RunOrchestrator::record(const QString &kind, const QJsonObject &payload)
+{
+    if (m_host.record(m_run.id, kind, payload))
+        return true;
+    // A run whose steps cannot be written must not go on unrecorded.
+    if (!m_stopping)
+        fail(QStringLiteral("journal_error"),
+             QStringLiteral("Spool could not write the %1 event to the journal.").arg(kind));
+    return false;
+}
+
+void RunOrchestrator::stopWork(const QString &why)
+{
+    m_stopping = true;
+    if (m_call) {
+        m_call->abort();
+        m_call->deleteLater();
+        m_call = nullptr;
+    }
+    if (m_job) {
+        m_job->cancel();
+        m_job->deleteLater();
+        m_job = nullptr;
+        record(TapeKind::ToolOutput,
+               QJsonObject{{QStringLiteral("call_id"), m_current.id},
+                       {QStringLiteral("tool"), m_current.name},
+                       {QStringLiteral("ok"), false},
+                       {QStringLiteral("output"), QString(QStringLiteral("stopped: ") + why)},
+                       {QStringLiteral("truncated"), false},
+                       {QStringLiteral("duration_ms"), m_toolClock.elapsed()},
+                       {QStringLiteral("sandbox"), QStringLiteral("none")}});
+    }
+    if (!m_waitingApproval.isEmpty()) {
+        const QString id = m_waitingApproval;
+        m_waitingApproval.clear();
+        m_approvalTimer.stop();
+        auto closed = m_host.closeApproval(id, ApprovalStatus::Cancelled,
+                                           QStringLiteral("system"), why);
+        if (closed) {
+            m_host.countApproval(ApprovalStatus::Cancelled);
+            (void)m_host.markApprovalApplied(id);
+            record(TapeKind::ApprovalDecision,
+                          {{QStringLiteral("approval_id"), id},
+                           {QStringLiteral("call_id"), closed->callId},
+                           {QStringLiteral("decision"), QStringLiteral("cancelled")},
+                           {QStringLiteral("scope"), QJsonValue()},
+                           {QStringLiteral("decided_by"), closed->decidedBy},
+                           {QStringLiteral("reason"), why}});
+        }
+    }
+}
+
+void RunOrchestrator::cancel(const QString &by)
+{
+    if (m_finished)
+        return;
+    const QString who = by.isEmpty() ? QStringLiteral("user") : by;
+    stopWork(QStringLiteral("run cancelled by ") + who);
+    finish(RunState::Cancelled, QStringLiteral("cancelled"),
+           QStringLiteral("Cancelled by %1.").arg(who), {{QStringLiteral("by"), who}});
+}
+
+void RunOrchestrator::interrupt(const QString &detail)
+{
+    if (m_finished)
+        return;
+    stopWork(RunReason::Interrupted);
+    finish(RunState::Failed, RunReason::Interrupted, detail);
+}
+
+void RunOrchestrator::fail(const QString &reason, const QString &detail, const QJsonObject &extra)
+{
+    if (m_finished)
+        return;
+    stopWork(reason);
+    finish(RunState::Failed, reason, detail, extra);
+}
+
+void RunOrchestrator::finish(RunState state, const QString &reason, const QString &detail,
+                             const QJsonObject &extra)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_wallClock.stop();
+    m_approvalTimer.stop();
+    Status s = m_host.transition(m_run.id, state, reason, detail, extra);
+    if (!s && s.error().code == ErrorCode::IllegalTransition) {
+        // A lifecycle bug must not leave the run hanging: refuse the change and fail the run.
+        if (Status failed = m_host.transition(m_run.id, RunState::Failed,
+                                              RunReason::IllegalTransition, s.errorMessage());
+            !failed)
+            qCWarning(lcRuns) << "cannot fail run" << m_run.id << failed.errorMessage();
+    } else if (!s) {
+        qCWarning(lcRuns) << "cannot record the end of run" << m_run.id << s.errorMessage();
+    }
+    m_host.runFinished(m_run.id);
+}
+
+} // namespace Spool

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "agents/agent.h"
+#include "approvals/pendingtoolapproval.h"
+#include "providers/providertypes.h"
+#include "runs/runinfo.h"
+#include "sessions/sessioninfo.h"
+#include "tools/tool.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+namespace Spool {
+
+class ProviderCall;
+class RunHost;
+
+// Drives one run through its loop (SPEC §2): provider call, streamed; each requested tool call
+// through schema check, policy, approval when asked, execution; outputs back to the model; until
+// a final answer, a failure, a cancel or an exhausted budget. Every step is recorded on the tape
+// through the RunHost before the next one starts. Lives on the engine thread.
+class RunOrchestrator : public QObject
+{
+    Q_OBJECT
+public:
+    RunOrchestrator(RunHost &host, const RunInfo &run, const SessionInfo &session,
+                    const Agent &agent, const ChatMessage &input, QObject *parent = nullptr);
+    ~RunOrchestrator() override;
+
+    void start();
+    void cancel(const QString &by);
+    // The process is shutting down: the run ends as failed/interrupted, as recovery would.
+    void interrupt(const QString &detail);
+    // A decision on the approval this run waits for, from any front end or another process.
+    void applyApprovalDecision(const PendingToolApproval &approval);
+
+    QString runId() const { return m_run.id; }
+    QString waitingApprovalId() const { return m_waitingApproval; }
+    bool isFinished() const { return m_finished; }
+
+private:
+    void nextTurn();
+    void onTextDelta(const QString &text);
+    void onProviderRetrying(const ProviderError &error);
+    void onProviderFinished(const ProviderResponse &response);
+    void onProviderFailed(const ProviderError &error);
+
+    void processNextCall();
+    void askForApproval(const ToolSpec &spec, const QString &explanation);
+    void onApprovalTimeout();
+    void execute();
+    void onToolFinished(const ToolResult &result);
+    void finishCall(ToolResult result);
+
+    // Writes one tape event; a failed write fails the run.
+    bool record(const QString &kind, const QJsonObject &payload);
+    void stopWork(const QString &why);
+    void fail(const QString &reason, const QString &detail, const QJsonObject &extra = {});
+    void finish(RunState state, const QString &reason, const QString &detail,
+                const QJsonObject &extra = {});
+
+    RunHost &m_host;
+    RunInfo m_run;
+    SessionInfo m_session;
+    Agent m_agent;
+    ChatMessage m_input;
+    QList<ChatMessage> m_messages; // what the model sees: earlier turns, input, this run's turns
+
+    QPointer<ProviderCall> m_call;
+    QPointer<ToolJob> m_job;
+    QList<ToolCallRequest> m_queue;
+    ToolCallRequest m_current;
+    QElapsedTimer m_toolClock;
+    QString m_waitingApproval;
+    QTimer m_wallClock;
+    QTimer m_approvalTimer;
+    int m_turns = 0;
+    int m_toolCalls = 0;
+    bool m_finished = false;
+    bool m_stopping = false;
+};
+
+} // namespace Spool

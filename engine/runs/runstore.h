@@ -1,0 +1,61 @@
+#pragma once
+
+#include "core/result.h"
+#include "journal/tapeevent.h"
+#include "runs/runinfo.h"
+
+#include <QList>
+
+namespace Spool {
+
+class JournalStore;
+
+struct NewRun
+{
+    QString sessionId;
+    QString agent;
+    QString provider;
+    QString model;
+    QString inputPreview;
+    QString ownerInstance;
+};
+
+struct RunFilter
+{
+    QString sessionId;
+    bool activeOnly = false;
+    QString ownerInstance;
+    int limit = -1;
+    bool newestFirst = true;
+};
+
+// Run rows in the journal. Every state change goes through transition(), which checks the
+// RunStateMachine and writes the row and its `run.status` tape event in one transaction.
+class RunStore
+{
+public:
+    explicit RunStore(JournalStore &journal);
+
+    // Persists the run as `accepted` and records the first `run.status` event.
+    Result<RunInfo> create(const NewRun &run);
+    Result<RunInfo> get(const QString &id) const;
+    // By full id or a unique prefix of at least 4 characters.
+    Result<RunInfo> find(const QString &idOrPrefix) const;
+    Result<QList<RunInfo>> list(const RunFilter &filter = {}) const;
+
+    // Moves a run from its current state to `to`. An illegal change is refused with
+    // ErrorCode::IllegalTransition and changes nothing.
+    Result<TapeEvent> transition(const QString &id, RunState to, const QString &reason,
+                                 const QString &detail = {}, const QJsonObject &extra = {});
+
+    Status addUsage(const QString &id, qint64 prompt, qint64 completion);
+    // Records a cancel request; the owning process acts on it (possibly another process).
+    Status requestCancel(const QString &id, const QString &by);
+    Result<QList<RunInfo>> cancelRequests(const QString &ownerInstance) const;
+    Status heartbeat(const QString &ownerInstance, qint64 when);
+
+private:
+    JournalStore &m_journal;
+};
+
+} // namespace Spool

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "core/result.h"
+#include "sessions/sessioninfo.h"
+
+namespace Spool {
+
+class SessionStore;
+
+// Which session a caller means: by id, by key, or both (they must agree).
+struct SessionSelector
+{
+    QString id;
+    QString key;
+};
+
+// Who is asking. A session belongs to one principal on one device and is never shared.
+struct SessionBinding
+{
+    QString principal;
+    QString deviceId;
+};
+
+struct SessionResolution
+{
+    SessionInfo session;
+    bool created = false;
+};
+
+// SPEC §4 session resolution: look up by key or id; create when permitted and nothing is
+// found; refuse a session bound to another principal or device.
+class SessionResolver
+{
+public:
+    explicit SessionResolver(SessionStore &store);
+
+    Result<SessionResolution> resolve(const SessionSelector &selector,
+                                      const SessionBinding &binding, bool createIfMissing,
+                                      const QString &agentForNew);
+
+private:
+    Status checkBinding(const SessionInfo &session, const SessionBinding &binding) const;
+
+    SessionStore &m_store;
+};
+
+} // namespace Spool

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+namespace Spool {
+
+enum class ToolRisk { Low, Medium, High };
+QString toolRiskName(ToolRisk risk);
+
+// What a tool is: the contract the model sees and the policy decides on.
+struct ToolSpec
+{
+    QString name;
+    QString description;
+    QJsonObject parameters;   // JSON Schema of the arguments
+    QStringList capabilities; // "fs.read", "fs.write", "process", "network"
+    ToolRisk risk = ToolRisk::Low;
+    bool requiresApproval = false;
+
+    QJsonObject toJson() const;
+};
+
+struct ToolInvocation
+{
+    QString callId;
+    QString runId;
+    QString sessionId;
+    QString workspace;
+    QJsonObject arguments; // already validated against the schema
+};
+
+struct ToolResult
+{
+    bool ok = false;
+    QString output;
+    bool truncated = false;
+    int exitCode = -1; // -1 when the tool is not a process
+    qint64 durationMs = 0;
+    QString sandbox = QStringLiteral("none"); // "none" for in-process tools, "bwrap", ...
+
+    static ToolResult success(const QString &output);
+    static ToolResult failure(const QString &message);
+
+    // The output as the model sees it: at most `cap` characters, with a note of what was cut.
+    // Used for the live run and again when later runs rebuild their context from the tape.
+    static QString forModel(const QString &output, int cap);
+};
+
+// One execution of a tool. Emits finished() exactly once, unless cancel() came first.
+class ToolJob : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    virtual void cancel() = 0;
+
+signals:
+    void finished(const Spool::ToolResult &result);
+};
+
+class Tool
+{
+public:
+    virtual ~Tool() = default;
+    virtual ToolSpec spec() const = 0;
+    // Starts the tool on the engine thread; the job is parented to `parent`.
+    virtual ToolJob *start(const ToolInvocation &invocation, QObject *parent) = 0;
+};
+
+// A job for tools that compute their result at once: it still reports through the event loop,
+// so callers treat every tool alike.
+class ImmediateToolJob : public ToolJob
+{
+    Q_OBJECT
+public:
+    ImmediateToolJob(const ToolResult &result, QObject *parent);
+    void cancel() override;
+
+private:
+    bool m_cancelled = false;
+};
+
+} // namespace Spool
+
+Q_DECLARE_METATYPE(Spool::ToolResult)
