@@ -116,16 +116,22 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
             ::close(fd);
     }
 
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
-    db.setDatabaseName(path);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
     m_connectionName = connectionName;
     m_path = path;
-    if (!db.open()) {
-        const QString message = QStringLiteral("The journal %1 cannot be opened: %2. %3")
-                                        .arg(path, db.lastError().text(), leftUnchanged(path));
+    QString openError;
+    {
+        // No QSqlDatabase handle may outlive this block, or close() cannot remove the connection.
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
+        if (!db.open())
+            openError = db.lastError().text();
+    }
+    if (!openError.isNull()) {
         close();
-        return makeError(ErrorCode::JournalUnavailable, message);
+        return makeError(ErrorCode::JournalUnavailable,
+                         QStringLiteral("The journal %1 cannot be opened: %2. %3")
+                                 .arg(path, openError, leftUnchanged(path)));
     }
 
     Status status = checkIntegrity();

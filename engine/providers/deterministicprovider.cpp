@@ -15,8 +15,8 @@ struct Directive
     QString rest;  // tool arguments (raw JSON) or a failure message
 };
 
-// Length of a JSON object starting at text[from] == '{', honouring strings and escapes; -1 if
-// it does not close.
+// Length of a JSON object or array starting at text[from], honouring strings and escapes; -1
+// if it does not close.
 int jsonObjectLength(const QString &text, int from)
 {
     int depth = 0;
@@ -60,7 +60,8 @@ QString parseDirectives(const QString &text, QList<Directive> &directives)
         while (i < text.size() && text.at(i).isSpace())
             ++i;
         int end = -1;
-        if (d.name == QLatin1String("tool") && i < text.size() && text.at(i) == QLatin1Char('{')) {
+        if (d.name == QLatin1String("tool") && i < text.size()
+            && (text.at(i) == QLatin1Char('{') || text.at(i) == QLatin1Char('['))) {
             const int len = jsonObjectLength(text, i);
             if (len > 0 && text.mid(i + len).trimmed().startsWith(QLatin1String("]]"))) {
                 d.rest = text.mid(i, len);
