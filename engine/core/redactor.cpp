@@ -28,18 +28,43 @@ void Redactor::addKeys(const QStringList &keys)
 {
     for (const QString &k : keys) {
         const QString trimmed = k.trimmed();
-        if (!trimmed.isEmpty())
-            m_keys.insert(trimmed.toLower());
+        if (!trimmed.isEmpty() && !m_keys.contains(trimmed.toLower()))
+            m_keys.append(trimmed.toLower());
     }
 }
 
 bool Redactor::isSecretKey(const QString &key) const
 {
-    return m_keys.contains(key.toLower());
+    for (const QString &k : m_keys) {
+        if (k.size() == key.size() && key.compare(k, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool Redactor::containsSecret(const QJsonValue &value) const
+{
+    if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            if ((isSecretKey(it.key()) && !it.value().isNull()) || containsSecret(it.value()))
+                return true;
+        }
+    } else if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        for (const QJsonValue &v : array) {
+            if (containsSecret(v))
+                return true;
+        }
+    }
+    return false;
 }
 
 QJsonObject Redactor::redact(const QJsonObject &object) const
 {
+    // Most payloads hold no secret: scanning is much cheaper than rebuilding them.
+    if (!containsSecret(object))
+        return object;
     QJsonObject out;
     for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
         if (isSecretKey(it.key()) && !it.value().isNull())

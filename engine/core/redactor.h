@@ -1,7 +1,6 @@
 #pragma once
 
 #include <QJsonObject>
-#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -23,10 +22,11 @@ public:
     bool isSecretKey(const QString &key) const;
 
     QJsonObject redact(const QJsonObject &object) const;
+    bool containsSecret(const QJsonValue &value) const;
     QJsonValue redact(const QJsonValue &value) const;
 
 private:
-    QSet<QString> m_keys; // lower-cased
+    QStringList m_keys; // lower-cased; few enough that a scan beats hashing a lowered copy
 };
 
 } // namespace Spool

@@ -73,6 +73,8 @@ Status Gateway::open()
     Redactor redactor;
     redactor.addKeys(m_config.redactKeys);
     m_journal.setRedactor(redactor);
+    m_journal.setDurability(m_config.journalFullSync ? JournalStore::Durability::Full
+                                                     : JournalStore::Durability::Normal);
     if (Status s = m_journal.open(m_config.journalPath(),
                                   QStringLiteral("spool-journal-") + Ulid::generate());
         !s)

@@ -59,6 +59,10 @@ RuntimeConfig RuntimeConfig::load(const QString &dataDirOverride, const QString 
     c.contextTokenBudget = qMax(256, s.value(QStringLiteral("context/token_budget"),
                                              c.contextTokenBudget).toInt());
     c.redactKeys = s.value(QStringLiteral("tape/redact_keys")).toStringList();
+    c.journalFullSync = s.value(QStringLiteral("journal/synchronous"), QStringLiteral("full"))
+                                .toString()
+                                .compare(QLatin1String("normal"), Qt::CaseInsensitive)
+            != 0;
 
     c.deterministicChunkDelayMs = envInt("SPOOL_DETERMINISTIC_DELAY_MS", c.deterministicChunkDelayMs);
     const int approvalMs = envInt("SPOOL_APPROVAL_TIMEOUT_MS", -1);

@@ -27,6 +27,7 @@ struct RuntimeConfig
     int deterministicChunkDelayMs = 12;
     int contextTokenBudget = 12000;
     QStringList redactKeys; // in addition to Redactor::defaultKeys()
+    bool journalFullSync = true; // `journal/synchronous`: full (default) or normal
 
     int toolOutputModelCap = 16 * 1024;  // characters of tool output the model sees
     int toolOutputTapeCap = 256 * 1024;  // characters kept on the tape

@@ -59,6 +59,18 @@ void tightenFileMode(const QString &path)
         ::chmod(native.constData(), 0600);
 }
 
+void bindAll(QSqlQuery &q, const QVariantList &binds)
+{
+    for (const QVariant &b : binds) {
+        // A null QString binds as SQL NULL; text columns are NOT NULL, so bind "" instead.
+        // Intentional NULLs are passed as an invalid QVariant().
+        if (b.typeId() == QMetaType::QString && b.toString().isNull())
+            q.addBindValue(QString(QLatin1String("")));
+        else
+            q.addBindValue(b);
+    }
+}
+
 } // namespace
 
 Error sqlError(const QString &what, const QSqlQuery &query)
@@ -189,10 +201,11 @@ Status JournalStore::checkIntegrity()
 
 Status JournalStore::configure()
 {
-    // WAL lets the GUI read while a CLI run writes; FULL makes every commit durable.
+    // WAL lets the GUI read while a CLI run writes.
     const QStringList pragmas = {
         QStringLiteral("PRAGMA journal_mode = WAL"),
-        QStringLiteral("PRAGMA synchronous = FULL"),
+        m_durability == Durability::Full ? QStringLiteral("PRAGMA synchronous = FULL")
+                                         : QStringLiteral("PRAGMA synchronous = NORMAL"),
         QStringLiteral("PRAGMA foreign_keys = ON"),
         QStringLiteral("PRAGMA busy_timeout = %1").arg(kBusyTimeoutMs),
     };
@@ -251,6 +264,7 @@ Status JournalStore::migrate(int targetVersion)
 void JournalStore::close()
 {
     m_appendQuery.reset();
+    m_cache.clear();
     if (m_connectionName.isEmpty())
         return;
     {
@@ -299,17 +313,27 @@ Result<QSqlQuery> JournalStore::exec(const QString &sql, const QVariantList &bin
     QSqlQuery q(database());
     if (!q.prepare(sql))
         return storageError(QStringLiteral("cannot prepare statement"), q.lastError());
-    for (const QVariant &b : binds) {
-        // A null QString binds as SQL NULL; text columns are NOT NULL, so bind "" instead.
-        // Intentional NULLs are passed as an invalid QVariant().
-        if (b.typeId() == QMetaType::QString && b.toString().isNull())
-            q.addBindValue(QString(QLatin1String("")));
-        else
-            q.addBindValue(b);
-    }
+    bindAll(q, binds);
     if (!q.exec())
         return storageError(QStringLiteral("statement failed"), q.lastError());
     return q;
+}
+
+Result<QSqlQuery *> JournalStore::execCached(const QString &sql, const QVariantList &binds) const
+{
+    auto it = m_cache.find(sql);
+    if (it == m_cache.end()) {
+        QSqlQuery q(database());
+        if (!q.prepare(sql))
+            return storageError(QStringLiteral("cannot prepare statement"), q.lastError());
+        it = m_cache.emplace(sql, std::move(q)).first;
+    }
+    QSqlQuery &q = it->second;
+    q.finish();
+    bindAll(q, binds);
+    if (!q.exec())
+        return storageError(QStringLiteral("statement failed"), q.lastError());
+    return &q;
 }
 
 Result<TapeEvent> JournalStore::appendTape(const QString &runId, const QString &kind,
@@ -372,19 +396,20 @@ Result<QList<TapeEvent>> JournalStore::tape(const QString &runId, qint64 fromSeq
     }
     sql += QStringLiteral(" ORDER BY seq LIMIT ?");
     binds.append(limit < 0 ? -1 : limit);
-    auto q = exec(sql, binds);
+    auto q = execCached(sql, binds);
     if (!q)
         return q.error();
     QList<TapeEvent> events;
-    while (q->next()) {
+    while ((*q)->next()) {
         TapeEvent e;
         e.runId = runId;
-        e.seq = q->value(0).toLongLong();
-        e.kind = q->value(1).toString();
-        e.createdAt = q->value(2).toLongLong();
-        e.payload = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        e.seq = (*q)->value(0).toLongLong();
+        e.kind = (*q)->value(1).toString();
+        e.createdAt = (*q)->value(2).toLongLong();
+        e.payload = QJsonDocument::fromJson((*q)->value(3).toString().toUtf8()).object();
         events.append(std::move(e));
     }
+    (*q)->finish();
     return events;
 }
 

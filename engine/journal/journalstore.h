@@ -10,6 +10,7 @@
 #include <QVariantList>
 
 #include <functional>
+#include <map>
 #include <optional>
 
 class QSqlDatabase;
@@ -56,6 +57,16 @@ public:
 
     // Prepares, binds positionally and executes one statement.
     Result<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) const;
+    // Like exec(), for hot statements: prepared once per connection and reused. The caller
+    // reads the rows before it runs the same statement again, and must not keep the query.
+    Result<QSqlQuery *> execCached(const QString &sql, const QVariantList &binds = {}) const;
+
+    // How commits reach the disk (PRAGMA synchronous), set before open(). FULL (the default)
+    // syncs the WAL on every commit: nothing committed is lost even on power loss. NORMAL syncs
+    // at checkpoints only: a crash of Spool loses nothing, an OS crash or power cut may lose the
+    // last commits. Both keep the journal consistent.
+    enum class Durability { Full, Normal };
+    void setDurability(Durability durability) { m_durability = durability; }
 
     void setRedactor(const Redactor &redactor) { m_redactor = redactor; }
     const Redactor &redactor() const { return m_redactor; }
@@ -81,8 +92,10 @@ private:
     QString m_path;
     QString m_connectionName;
     Redactor m_redactor;
+    Durability m_durability = Durability::Full;
     int m_transactionDepth = 0;
     std::optional<QSqlQuery> m_appendQuery;
+    mutable std::map<QString, QSqlQuery> m_cache;
 };
 
 Error sqlError(const QString &what, const QSqlQuery &query);

@@ -3,7 +3,9 @@
 #include "journal/journalstore.h"
 #include "tools/tool.h"
 
+#include <QHash>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSet>
 #include <QSqlQuery>
 
@@ -99,34 +101,73 @@ Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int 
                                                   int toolOutputCap) const
 {
     ConversationContext ctx;
-    const QVariantList range{sessionId, contextFloor, beforeOrdinal};
-    auto total = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM runs WHERE session_id = ? AND "
-                                               "ordinal > ? AND ordinal < ?"),
-                                range);
+    auto total = m_journal.execCached(QStringLiteral("SELECT COUNT(*) FROM runs WHERE session_id = ? "
+                                                     "AND ordinal > ? AND ordinal < ?"),
+                                      {sessionId, contextFloor, beforeOrdinal});
     if (!total)
         return total.error();
-    const int runCount = total->next() ? total->value(0).toInt() : 0;
-    auto runs = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
-                                              "ordinal > ? AND ordinal < ? ORDER BY ordinal DESC"),
-                               range);
-    if (!runs)
-        return runs.error();
-    const QStringList kinds{TapeKind::Input, TapeKind::ProviderResponse, TapeKind::ToolOutput};
+    const int runCount = (*total)->next() ? (*total)->value(0).toInt() : 0;
+    (*total)->finish();
+
+    // Walk back through the session in batches (one query for the runs, one for their
+    // events), newest first, until the budget is spent: a long session costs what is used.
     QList<QList<ChatMessage>> kept; // newest first
-    while (runs->next()) {
-        const QString runId = runs->value(0).toString();
-        auto events = m_journal.tape(runId, 1, -1, kinds);
+    int upper = beforeOrdinal;
+    int batch = 8;
+    bool spent = false;
+    while (!spent) {
+        auto runs = m_journal.execCached(
+                QStringLiteral("SELECT id, ordinal FROM runs WHERE session_id = ? AND ordinal > ? "
+                               "AND ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
+                {sessionId, contextFloor, upper, batch});
+        if (!runs)
+            return runs.error();
+        QStringList ids;
+        while ((*runs)->next()) {
+            ids.append((*runs)->value(0).toString());
+            upper = (*runs)->value(1).toInt();
+        }
+        (*runs)->finish();
+        if (ids.isEmpty())
+            break;
+
+        QStringList marks;
+        QVariantList binds;
+        for (const QString &id : std::as_const(ids)) {
+            marks.append(QStringLiteral("?"));
+            binds.append(id);
+        }
+        auto events = m_journal.exec(
+                QStringLiteral("SELECT run_id, seq, kind, payload FROM orchestrator_tape WHERE "
+                               "run_id IN (%1) AND kind IN ('input', 'provider.response', "
+                               "'tool.output') ORDER BY run_id, seq")
+                        .arg(marks.join(QLatin1Char(','))),
+                binds);
         if (!events)
             return events.error();
-        QList<ChatMessage> messages = messagesFromTape(*events, toolOutputCap);
-        int tokens = 0;
-        for (const ChatMessage &m : messages)
-            tokens += m.estimatedTokens();
-        if (ctx.tokenEstimate + tokens > tokenBudget)
-            break;
-        ctx.tokenEstimate += tokens;
-        ctx.runsUsed.prepend(runId);
-        kept.append(std::move(messages));
+        QHash<QString, QList<TapeEvent>> byRun;
+        while (events->next()) {
+            TapeEvent e;
+            e.runId = events->value(0).toString();
+            e.seq = events->value(1).toLongLong();
+            e.kind = events->value(2).toString();
+            e.payload = QJsonDocument::fromJson(events->value(3).toString().toUtf8()).object();
+            byRun[e.runId].append(std::move(e));
+        }
+        for (const QString &id : std::as_const(ids)) {
+            QList<ChatMessage> messages = messagesFromTape(byRun.value(id), toolOutputCap);
+            int tokens = 0;
+            for (const ChatMessage &m : messages)
+                tokens += m.estimatedTokens();
+            if (ctx.tokenEstimate + tokens > tokenBudget) {
+                spent = true;
+                break;
+            }
+            ctx.tokenEstimate += tokens;
+            ctx.runsUsed.prepend(id);
+            kept.append(std::move(messages));
+        }
+        batch = qMin(batch * 4, 256);
     }
     ctx.runsDropped = runCount - int(ctx.runsUsed.size());
     for (auto it = kept.crbegin(); it != kept.crend(); ++it)

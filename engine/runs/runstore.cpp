@@ -80,14 +80,16 @@ Result<RunInfo> RunStore::create(const NewRun &run)
 
 Result<RunInfo> RunStore::get(const QString &id) const
 {
-    auto q = m_journal.exec(QStringLiteral("SELECT ") + kColumns
-                                    + QStringLiteral(" FROM runs WHERE id = ?"),
-                            {id});
+    static const QString sql = QStringLiteral("SELECT ") + kColumns
+            + QStringLiteral(" FROM runs WHERE id = ?");
+    auto q = m_journal.execCached(sql, {id});
     if (!q)
         return q.error();
-    if (!q->next())
+    if (!(*q)->next())
         return makeError(ErrorCode::NotFound, QStringLiteral("no run with id %1").arg(id));
-    return readRun(*q);
+    RunInfo run = readRun(**q);
+    (*q)->finish();
+    return run;
 }
 
 Result<RunInfo> RunStore::find(const QString &idOrPrefix) const

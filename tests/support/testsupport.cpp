@@ -29,7 +29,7 @@ std::unique_ptr<Gateway> openGateway(const RuntimeConfig &config)
 RunInfo waitForRun(Gateway &gateway, const QString &runId, int timeoutMs)
 {
     RunInfo last;
-    QTest::qWaitFor(
+    (void)QTest::qWaitFor(
             [&] {
                 auto r = gateway.run(runId);
                 if (r)
