@@ -1,32 +1,45 @@
 #pragma once
 
+#include "keyedtablemodel.h"
 #include "sessions/sessioninfo.h"
 
-#include <QAbstractListModel>
-#include <QList>
+#include <QDate>
 
 namespace Spool {
 
-// The sessions of the rail, newest activity first. Fed by the engine client on the GUI thread.
-class SessionListModel : public QAbstractListModel
+// The sessions of the rail, newest activity first, each with its recency group (Today,
+// Yesterday, Previous 7 days, Older) for the rail's section headers.
+class SessionListModel : public KeyedTableModel<SessionInfo>
 {
     Q_OBJECT
 public:
-    enum Role { IdRole = Qt::UserRole + 1, KeyRole, TitleRole, LastActivityRole, ArchivedRole, RunCountRole };
+    enum Role {
+        IdRole = Qt::UserRole + 1,
+        KeyRole,
+        TitleRole,
+        LastActivityRole,
+        ArchivedRole,
+        RunCountRole,
+        GroupRole,
+        SessionRole,
+    };
 
     explicit SessionListModel(QObject *parent = nullptr);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
 
-    // Replaces the whole list (switching filters); see update() for changes in place.
-    void setSessions(const QList<SessionInfo> &sessions);
-    const SessionInfo &sessionAt(int row) const { return m_sessions.at(row); }
-    int rowOf(const QString &sessionId) const;
+    // For tests and for the day changing while the window is open.
+    void setToday(const QDate &today);
+    QString groupOf(const SessionInfo &session) const;
+
+protected:
+    QString keyOf(const SessionInfo &s) const override { return s.id; }
+    QList<int> changedRoles(const SessionInfo &a, const SessionInfo &b) const override;
 
 private:
-    QList<SessionInfo> m_sessions;
+    QDate m_today;
 };
 
 } // namespace Spool

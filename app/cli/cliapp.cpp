@@ -20,9 +20,21 @@ const QStringList &commands()
     return list;
 }
 
+// Options followed by a value, so the value is not taken for a command: ours, and the ones
+// QApplication understands.
 bool takesValue(const QString &option)
 {
-    return option == QLatin1String("--data-dir") || option == QLatin1String("--config-dir");
+    static const QStringList withValue{
+        QStringLiteral("--data-dir"),   QStringLiteral("--config-dir"),
+        QStringLiteral("--screenshots"), QStringLiteral("-platform"),
+        QStringLiteral("-platformpluginpath"), QStringLiteral("-platformtheme"),
+        QStringLiteral("-plugin"),      QStringLiteral("-style"),
+        QStringLiteral("-stylesheet"),  QStringLiteral("-display"),
+        QStringLiteral("-geometry"),    QStringLiteral("-qwindowgeometry"),
+        QStringLiteral("-qwindowtitle"), QStringLiteral("-qwindowicon"),
+        QStringLiteral("-session"),
+    };
+    return withValue.contains(option);
 }
 
 } // namespace

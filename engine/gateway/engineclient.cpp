@@ -10,6 +10,8 @@ void registerEngineMetaTypes()
     qRegisterMetaType<Spool::Error>();
     qRegisterMetaType<Spool::RunInfo>();
     qRegisterMetaType<Spool::TapeEvent>();
+    qRegisterMetaType<Spool::TapeRow>();
+    qRegisterMetaType<Spool::TimelineSpan>();
     qRegisterMetaType<Spool::SessionInfo>();
     qRegisterMetaType<Spool::PendingToolApproval>();
     qRegisterMetaType<Spool::GatewayStatus>();

@@ -19,6 +19,8 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <QSqlQuery>
 #include <QTimer>
 
@@ -382,6 +384,131 @@ Result<QList<TapeEvent>> Gateway::tape(const QString &runId, qint64 fromSeq, int
     return m_journal.tape(runId, fromSeq, limit);
 }
 
+Result<QList<TapeRow>> Gateway::tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                         const TapeFilter &filter) const
+{
+    return m_journal.tapeRows(runId, afterSeq, limit, filter);
+}
+
+Result<TapeEvent> Gateway::tapeEvent(const QString &runId, qint64 seq) const
+{
+    return m_journal.tapeEvent(runId, seq);
+}
+
+Result<qint64> Gateway::tapeLength(const QString &runId) const
+{
+    return m_journal.tapeLength(runId);
+}
+
+Result<qint64> Gateway::exportTape(const QString &runId, const QString &path) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    qint64 written = 0;
+    qint64 next = 1;
+    while (true) {
+        auto page = m_journal.tape(runId, next, 2000);
+        if (!page)
+            return page.error();
+        for (const TapeEvent &e : *page) {
+            file.write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact));
+            file.write("\n");
+            next = e.seq + 1;
+            ++written;
+        }
+        if (page->size() < 2000)
+            break;
+    }
+    if (!file.commit())
+        return makeError(ErrorCode::Storage,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return written;
+}
+
+Result<QList<TimelineSpan>> Gateway::timeline(const QString &runId) const
+{
+    // Only the fields the spans need, so a long run is not parsed whole.
+    QStringList marks;
+    QVariantList binds{runId};
+    for (const QString &k : RunTimelineBuilder::relevantKinds()) {
+        marks.append(QStringLiteral("?"));
+        binds.append(k);
+    }
+    auto q = m_journal.exec(
+            QStringLiteral("SELECT seq, kind, created_at, json_object("
+                           "'call_id', json_extract(payload, '$.call_id'), "
+                           "'tool', json_extract(payload, '$.tool'), "
+                           "'approval_id', json_extract(payload, '$.approval_id'), "
+                           "'usage', json_extract(payload, '$.usage'), "
+                           "'decision', json_extract(payload, '$.decision'), "
+                           "'decided_by', json_extract(payload, '$.decided_by'), "
+                           "'ok', json_extract(payload, '$.ok'), "
+                           "'exit_code', json_extract(payload, '$.exit_code'), "
+                           "'state', json_extract(payload, '$.state'), "
+                           "'error_class', json_extract(payload, '$.error_class'), "
+                           "'retry_delay_ms', json_extract(payload, '$.retry_delay_ms'), "
+                           "'provider', json_extract(payload, '$.provider'), "
+                           "'model', json_extract(payload, '$.model')) "
+                           "FROM orchestrator_tape WHERE run_id = ? AND kind IN (%1) ORDER BY seq")
+                    .arg(marks.join(QLatin1Char(','))),
+            binds);
+    if (!q)
+        return q.error();
+    RunTimelineBuilder builder;
+    TapeEvent e;
+    e.runId = runId;
+    while (q->next()) {
+        e.seq = q->value(0).toLongLong();
+        e.kind = q->value(1).toString();
+        e.createdAt = q->value(2).toLongLong();
+        e.payload = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        // json_object keeps booleans as 0/1 and nested objects as text: normalise both.
+        if (e.payload.value(QStringLiteral("ok")).isDouble())
+            e.payload.insert(QStringLiteral("ok"), e.payload.value(QStringLiteral("ok")).toInt() != 0);
+        if (e.payload.value(QStringLiteral("usage")).isString())
+            e.payload.insert(QStringLiteral("usage"),
+                             QJsonDocument::fromJson(e.payload.value(QStringLiteral("usage")).toString().toUtf8()).object());
+        builder.add(e);
+    }
+    return builder.spans();
+}
+
+Result<SessionTranscript> Gateway::transcript(const QString &sessionId, int beforeOrdinal,
+                                              int maxRuns) const
+{
+    SessionTranscript t;
+    auto runs = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
+                                              "ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
+                               {sessionId, beforeOrdinal, maxRuns + 1});
+    if (!runs)
+        return runs.error();
+    QStringList ids;
+    while (runs->next())
+        ids.append(runs->value(0).toString());
+    if (ids.size() > maxRuns) {
+        t.hasEarlier = true;
+        ids.removeLast();
+    }
+    static const QStringList kinds{TapeKind::Input, TapeKind::ProviderResponse,
+                                   TapeKind::AssistantMessage, TapeKind::ToolCall,
+                                   TapeKind::PolicyDecision, TapeKind::ApprovalRequest,
+                                   TapeKind::ApprovalDecision, TapeKind::ToolOutput,
+                                   TapeKind::ProviderError, TapeKind::RunStatus};
+    for (auto it = ids.crbegin(); it != ids.crend(); ++it) {
+        auto run = m_runs->get(*it);
+        if (!run)
+            return run.error();
+        t.runs.append(*run);
+        auto events = m_journal.tape(*it, 1, -1, kinds);
+        if (!events)
+            return events.error();
+        t.events.append(*events);
+    }
+    return t;
+}
+
 QStringList Gateway::activeRunIds() const
 {
     return m_active.keys();
@@ -561,6 +688,13 @@ void Gateway::runFinished(const QString &runId)
 {
     if (RunOrchestrator *o = m_active.take(runId))
         o->deleteLater();
+}
+
+void Gateway::setDeterministicChunkDelay(int ms)
+{
+    m_config.deterministicChunkDelayMs = qBound(0, ms, 10000);
+    m_providers->add(std::make_unique<DeterministicProvider>(
+            DeterministicProvider::Options{m_config.deterministicChunkDelayMs}));
 }
 
 void Gateway::setPolicyEngine(std::unique_ptr<PolicyEngine> engine)

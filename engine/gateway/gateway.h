@@ -11,6 +11,7 @@
 #include "runs/runinfo.h"
 #include "runs/runrequest.h"
 #include "runs/runstore.h"
+#include "runs/runtimeline.h"
 #include "sessions/sessioninfo.h"
 #include "sessions/sessionresolver.h"
 #include "sessions/sessionstore.h"
@@ -37,6 +38,13 @@ class ToolRegistry;
 // journal, the registries, the policy engine and the runs in flight, and offers session
 // management, run execution and inspection to every front end. Front ends reach it through
 // EngineClient; tests may drive it directly on their own thread.
+struct SessionTranscript
+{
+    QList<RunInfo> runs;     // oldest first
+    QList<TapeEvent> events; // in run order, then seq
+    bool hasEarlier = false; // older runs exist before the first one here
+};
+
 class Gateway : public QObject, public RunHost
 {
     Q_OBJECT
@@ -76,6 +84,17 @@ public:
     Result<RunInfo> run(const QString &idOrPrefix) const;
     Result<QList<RunInfo>> runs(const RunFilter &filter = {}) const;
     Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1, int limit = -1) const;
+    Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                    const TapeFilter &filter = {}) const;
+    Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const;
+    Result<qint64> tapeLength(const QString &runId) const;
+    // Writes the run's tape as JSON Lines (one event per line) to `path`, atomically.
+    Result<qint64> exportTape(const QString &runId, const QString &path) const;
+    Result<QList<TimelineSpan>> timeline(const QString &runId) const;
+    // The runs of a session (oldest first) before `beforeOrdinal`, at most `maxRuns` of the
+    // newest, with the tape events a transcript shows.
+    Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
+                                         int maxRuns) const;
     QStringList activeRunIds() const;
 
     // Approvals
@@ -112,6 +131,8 @@ public:
     void runFinished(const QString &runId) override;
 
     void setPolicyEngine(std::unique_ptr<PolicyEngine> engine);
+    // Settings changed while running: the next provider call uses them.
+    void setDeterministicChunkDelay(int ms);
     JournalStore &journal() { return m_journal; }
 
 signals:

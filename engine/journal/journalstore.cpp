@@ -423,6 +423,60 @@ Result<qint64> JournalStore::tapeLength(const QString &runId) const
     return q->next() ? q->value(0).toLongLong() : 0;
 }
 
+Result<QList<TapeRow>> JournalStore::tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                              const TapeFilter &filter) const
+{
+    QString sql = QStringLiteral("SELECT seq, kind, created_at, payload FROM orchestrator_tape "
+                                 "WHERE run_id = ? AND seq > ?");
+    QVariantList binds{runId, afterSeq};
+    if (!filter.kinds.isEmpty()) {
+        QStringList marks;
+        for (const QString &k : filter.kinds) {
+            marks.append(QStringLiteral("?"));
+            binds.append(k);
+        }
+        sql += QStringLiteral(" AND kind IN (") + marks.join(QLatin1Char(',')) + QLatin1Char(')');
+    }
+    if (!filter.text.isEmpty()) {
+        QString like = filter.text;
+        like.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
+                .replace(QLatin1Char('%'), QStringLiteral("\\%"))
+                .replace(QLatin1Char('_'), QStringLiteral("\\_"));
+        sql += QStringLiteral(" AND (payload LIKE ? ESCAPE '\\' OR kind LIKE ? ESCAPE '\\')");
+        binds << QString(QLatin1Char('%') + like + QLatin1Char('%'))
+              << QString(QLatin1Char('%') + like + QLatin1Char('%'));
+    }
+    sql += QStringLiteral(" ORDER BY seq LIMIT ?");
+    binds.append(limit);
+    auto q = execCached(sql, binds);
+    if (!q)
+        return q.error();
+    QList<TapeRow> rows;
+    rows.reserve(limit);
+    TapeEvent e;
+    e.runId = runId;
+    while ((*q)->next()) {
+        e.seq = (*q)->value(0).toLongLong();
+        e.kind = (*q)->value(1).toString();
+        e.createdAt = (*q)->value(2).toLongLong();
+        e.payload = QJsonDocument::fromJson((*q)->value(3).toString().toUtf8()).object();
+        rows.append(TapeRow{e.seq, e.kind, e.createdAt, e.summary()});
+    }
+    (*q)->finish();
+    return rows;
+}
+
+Result<TapeEvent> JournalStore::tapeEvent(const QString &runId, qint64 seq) const
+{
+    auto events = tape(runId, seq, 1);
+    if (!events)
+        return events.error();
+    if (events->isEmpty() || events->constFirst().seq != seq)
+        return makeError(ErrorCode::NotFound,
+                         QStringLiteral("run %1 has no event %2").arg(runId).arg(seq));
+    return events->constFirst();
+}
+
 qint64 JournalStore::dataVersion() const
 {
     QSqlQuery q(database());

@@ -78,6 +78,10 @@ public:
     Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1, int limit = -1,
                                   const QStringList &kinds = {}) const;
     Result<qint64> tapeLength(const QString &runId) const;
+    // A page of rows after `afterSeq`, matching the filter, in seq order.
+    Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                    const TapeFilter &filter = {}) const;
+    Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const;
 
     // PRAGMA data_version: changes whenever another connection (another process) commits.
     qint64 dataVersion() const;

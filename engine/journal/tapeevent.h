@@ -4,6 +4,7 @@
 #include <QLatin1String>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 namespace Spool {
 
@@ -37,6 +38,23 @@ struct TapeEvent
     QString summary(int maxLength = 160) const;
 };
 
+// A tape event as lists show it: no payload, just its one-line summary. A 100,000-event run
+// costs a few megabytes this way.
+struct TapeRow
+{
+    qint64 seq = 0;
+    QString kind;
+    qint64 createdAt = 0;
+    QString summary;
+};
+
+struct TapeFilter
+{
+    QStringList kinds; // empty: every kind
+    QString text;      // case-insensitive substring of the payload
+};
+
 } // namespace Spool
 
 Q_DECLARE_METATYPE(Spool::TapeEvent)
+Q_DECLARE_METATYPE(Spool::TapeRow)

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+namespace Spool {
+
+// One item of a conversation as the transcript shows it.
+struct TranscriptEntry
+{
+    enum class Kind { User, Assistant, ToolCall, Notice };
+
+    Kind kind = Kind::User;
+    QString runId;
+    QString callId;     // tool calls
+    QString text;       // user text, assistant Markdown, notice text
+    bool streaming = false;
+    qint64 at = 0;
+
+    // Tool calls
+    QString tool;
+    QJsonObject arguments;
+    QString toolState;  // requested, running, waiting, ok, failed, denied, cancelled
+    QString output;
+    bool truncated = false;
+    int exitCode = -1;
+    qint64 durationMs = 0;
+    QString sandbox;
+    QString approvalId;
+    QString decision;   // allow, deny, timeout, cancelled; with scope and who, in decisionDetail
+    QString decisionDetail;
+    QString explanation;
+
+    // Notices (errors, cancels)
+    QString noticeKind; // error, cancelled, interrupted, retrying
+    QString errorClass;
+};
+
+} // namespace Spool
+
+Q_DECLARE_METATYPE(Spool::TranscriptEntry)

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <QColor>
+#include <QString>
+#include <QStringList>
+
+namespace Spool {
+
+// Markdown to the HTML subset QTextDocument understands, through cmark-gfm (GitHub-flavoured:
+// tables, strikethrough, autolinks and task lists, which model replies use a lot).
+//
+// Model output is untrusted: raw HTML is shown as text, links other than http(s)/mailto are
+// dropped, images become links and are never loaded. Code blocks get a framed monospace block
+// with a "Copy" link (href "spool-copy:N", N counted from `codeIndexBase`).
+class MarkdownRenderer
+{
+public:
+    struct Style
+    {
+        QColor codeBackground = QColor(0xf3, 0xf4, 0xf6);
+        QColor codeBorder = QColor(0xd0, 0xd4, 0xda);
+        QColor muted = QColor(0x6b, 0x72, 0x80);
+    };
+
+    struct Output
+    {
+        QString html;
+        QStringList codeBlocks; // the text each copy link copies
+    };
+
+    static Output render(const QString &markdown, const Style &style, int codeIndexBase = 0);
+
+    // For streaming: the length of the prefix of `markdown` made of finished blocks, i.e. up to
+    // the last blank line (or closing code fence) outside a code fence. What follows may still
+    // change as text arrives; what precedes renders the same, block by block.
+    static int completedLength(const QString &markdown);
+};
+
+} // namespace Spool

@@ -1,0 +1,265 @@
+#include "settingsdialog.h"
+
+#include "apptheme.h"
+#include "gateway/engineclient.h"
+#include "providers/providerregistry.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+namespace Spool {
+
+SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
+    : QDialog(parent), m_engine(engine)
+{
+    setAttribute(Qt::WA_DeleteOnClose);
+    setWindowTitle(tr("Settings \u2014 Spool"));
+    setAccessibleName(tr("Settings"));
+    m_pages = new QListWidget(this);
+    m_pages->setAccessibleName(tr("Settings pages"));
+    m_pages->setMaximumWidth(180);
+    m_stack = new QStackedWidget(this);
+    connect(m_pages, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+
+    addPage(tr("Agents"), createAgentsPage());
+    addPage(tr("Deterministic provider"), createDeterministicPage());
+    addPage(tr("Appearance"), createAppearancePage());
+    m_pages->setCurrentRow(0);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
+    auto *row = new QHBoxLayout;
+    row->addWidget(m_pages);
+    row->addWidget(m_stack, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(row, 1);
+    layout->addWidget(buttons);
+    resize(760, 500);
+}
+
+void SettingsDialog::addPage(const QString &title, QWidget *page)
+{
+    m_pages->addItem(title);
+    m_stack->addWidget(page);
+}
+
+void SettingsDialog::showPage(const QString &title)
+{
+    const auto items = m_pages->findItems(title, Qt::MatchExactly);
+    if (!items.isEmpty())
+        m_pages->setCurrentItem(items.constFirst());
+}
+
+QWidget *SettingsDialog::createAgentsPage()
+{
+    auto *page = new QWidget(this);
+    m_agentList = new QListWidget(page);
+    m_agentList->setAccessibleName(tr("Agents"));
+    m_agentList->setMaximumWidth(180);
+    connect(m_agentList, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && row < m_agents.size())
+            showAgent(m_agents.at(row));
+    });
+    m_agentName = new QLineEdit(page);
+    m_agentName->setAccessibleName(tr("Agent name"));
+    m_agentProvider = new QComboBox(page);
+    m_agentProvider->setEditable(true);
+    m_agentProvider->setAccessibleName(tr("Provider"));
+    m_agentModel = new QLineEdit(page);
+    m_agentModel->setAccessibleName(tr("Model"));
+    m_agentApproval = new QComboBox(page);
+    m_agentApproval->setAccessibleName(tr("Approvals"));
+    m_agentApproval->addItem(tr("The policy decides"), int(Agent::ApprovalMode::Policy));
+    m_agentApproval->addItem(tr("Ask before every tool call"), int(Agent::ApprovalMode::Ask));
+    m_agentPrompt = new QPlainTextEdit(page);
+    m_agentPrompt->setAccessibleName(tr("System prompt"));
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("&Name:"), m_agentName);
+    form->addRow(tr("&Provider:"), m_agentProvider);
+    form->addRow(tr("&Model:"), m_agentModel);
+    form->addRow(tr("&Approvals:"), m_agentApproval);
+    form->addRow(tr("System &prompt:"), m_agentPrompt);
+
+    auto *add = new QPushButton(tr("&New agent"), page);
+    auto *save = new QPushButton(tr("&Save"), page);
+    auto *remove = new QPushButton(tr("&Delete"), page);
+    connect(add, &QPushButton::clicked, this, [this] {
+        Agent a;
+        a.name = QStringLiteral("agent-%1").arg(m_agents.size() + 1);
+        a.provider = QStringLiteral("deterministic");
+        a.model = QStringLiteral("echo-1");
+        a.systemPrompt = tr("You are a helpful assistant.");
+        m_agentList->clearSelection();
+        showAgent(a);
+        m_agentName->setFocus();
+        m_agentName->selectAll();
+    });
+    connect(save, &QPushButton::clicked, this, &SettingsDialog::saveAgent);
+    connect(remove, &QPushButton::clicked, this, &SettingsDialog::removeAgent);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(add);
+    buttons->addStretch();
+    buttons->addWidget(remove);
+    buttons->addWidget(save);
+
+    auto *right = new QVBoxLayout;
+    right->addLayout(form, 1);
+    right->addLayout(buttons);
+    auto *layout = new QHBoxLayout(page);
+    layout->addWidget(m_agentList);
+    layout->addLayout(right, 1);
+    loadAgents();
+    return page;
+}
+
+void SettingsDialog::loadAgents(const QString &select)
+{
+    if (!m_engine)
+        return;
+    m_engine->call(this,
+                   [](Gateway &g) {
+                       return std::make_pair(g.agents(), g.providers().names());
+                   },
+                   [this, select](std::pair<Result<QList<Agent>>, QStringList> answer) {
+                       m_agentProvider->clear();
+                       m_agentProvider->addItems(answer.second);
+                       if (!answer.first)
+                           return;
+                       m_agents = *answer.first;
+                       m_agentList->clear();
+                       int selected = 0;
+                       for (int i = 0; i < m_agents.size(); ++i) {
+                           m_agentList->addItem(m_agents.at(i).name);
+                           if (m_agents.at(i).name == select)
+                               selected = i;
+                       }
+                       if (!m_agents.isEmpty())
+                           m_agentList->setCurrentRow(selected);
+                   });
+}
+
+void SettingsDialog::showAgent(const Agent &agent)
+{
+    m_agentName->setText(agent.name);
+    m_agentProvider->setCurrentText(agent.provider);
+    m_agentModel->setText(agent.model);
+    m_agentApproval->setCurrentIndex(agent.approvalMode == Agent::ApprovalMode::Ask ? 1 : 0);
+    m_agentPrompt->setPlainText(agent.systemPrompt);
+}
+
+void SettingsDialog::saveAgent()
+{
+    Agent a;
+    a.name = m_agentName->text().trimmed();
+    a.provider = m_agentProvider->currentText().trimmed();
+    a.model = m_agentModel->text().trimmed();
+    a.approvalMode = Agent::ApprovalMode(m_agentApproval->currentData().toInt());
+    a.systemPrompt = m_agentPrompt->toPlainText();
+    const int row = m_agentList->currentRow();
+    if (row >= 0 && row < m_agents.size())
+        a.toolAllowlist = m_agents.at(row).toolAllowlist;
+    m_engine->call(this, [a](Gateway &g) { return g.saveAgent(a); },
+                   [this, name = a.name](Status s) {
+                       if (!s) {
+                           QMessageBox::warning(this, tr("Cannot save the agent"), s.errorMessage());
+                           return;
+                       }
+                       loadAgents(name);
+                       emit agentsChanged();
+                   });
+}
+
+void SettingsDialog::removeAgent()
+{
+    const QString name = m_agentName->text().trimmed();
+    if (QMessageBox::question(this, tr("Delete agent"),
+                              tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name))
+        != QMessageBox::Yes)
+        return;
+    m_engine->call(this, [name](Gateway &g) { return g.removeAgent(name); },
+                   [this](Status s) {
+                       if (!s)
+                           QMessageBox::warning(this, tr("Cannot delete the agent"), s.errorMessage());
+                       loadAgents();
+                       emit agentsChanged();
+                   });
+}
+
+QWidget *SettingsDialog::createDeterministicPage()
+{
+    auto *page = new QWidget(this);
+    auto *delay = new QSpinBox(page);
+    delay->setRange(0, 2000);
+    delay->setSuffix(tr(" ms"));
+    delay->setAccessibleName(tr("Delay per streamed chunk"));
+    delay->setValue(m_engine ? m_engine->config().deterministicChunkDelayMs : 12);
+    connect(delay, &QSpinBox::valueChanged, this, [this](int ms) {
+        if (!m_engine)
+            return;
+        QSettings settings(m_engine->config().settingsPath(), QSettings::IniFormat);
+        settings.setValue(QStringLiteral("providers/deterministic/chunk_delay_ms"), ms);
+        m_engine->post([ms](Gateway &g) { g.setDeterministicChunkDelay(ms); });
+    });
+    auto *about = new QLabel(tr("The deterministic provider needs no network and no key. It echoes "
+                                "your message and understands directives such as "
+                                "<code>[[tool clock {}]]</code>, <code>[[words 500]]</code> and "
+                                "<code>[[fail rate_limit]]</code> (see the README)."),
+                             page);
+    about->setWordWrap(true);
+    about->setTextFormat(Qt::RichText);
+    auto *form = new QFormLayout(page);
+    form->addRow(about);
+    form->addRow(tr("&Delay per chunk:"), delay);
+    return page;
+}
+
+QWidget *SettingsDialog::createAppearancePage()
+{
+    auto *page = new QWidget(this);
+    QSettings settings(m_engine ? m_engine->config().settingsPath() : QString(), QSettings::IniFormat);
+    auto *theme = new QComboBox(page);
+    theme->setAccessibleName(tr("Theme"));
+    theme->addItem(tr("Follow the system"), QStringLiteral("system"));
+    theme->addItem(tr("Light"), QStringLiteral("light"));
+    theme->addItem(tr("Dark"), QStringLiteral("dark"));
+    theme->setCurrentIndex(qMax(0, theme->findData(AppTheme::current())));
+    connect(theme, &QComboBox::currentIndexChanged, this, [this, theme] {
+        const QString name = theme->currentData().toString();
+        if (m_engine) {
+            QSettings s(m_engine->config().settingsPath(), QSettings::IniFormat);
+            s.setValue(QStringLiteral("gui/theme"), name);
+        }
+        emit themeChanged(name);
+    });
+    auto *size = new QSpinBox(page);
+    size->setRange(7, 32);
+    size->setSuffix(tr(" pt"));
+    size->setAccessibleName(tr("Conversation font size"));
+    size->setValue(settings.value(QStringLiteral("gui/transcript_font_size"), font().pointSize()).toInt());
+    connect(size, &QSpinBox::valueChanged, this, [this](int points) {
+        if (m_engine) {
+            QSettings s(m_engine->config().settingsPath(), QSettings::IniFormat);
+            s.setValue(QStringLiteral("gui/transcript_font_size"), points);
+        }
+        emit transcriptFontSizeChanged(points);
+    });
+    auto *form = new QFormLayout(page);
+    form->addRow(tr("&Theme:"), theme);
+    form->addRow(tr("Conversation &font size:"), size);
+    return page;
+}
+
+} // namespace Spool

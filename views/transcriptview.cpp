@@ -1,0 +1,411 @@
+#include "transcriptview.h"
+
+#include "transcriptmodel.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QDesktopServices>
+#include <QEvent>
+#include <QFontDatabase>
+#include <QJsonDocument>
+#include <QScrollBar>
+#include <QTextBlock>
+#include <QTextFrame>
+#include <QUrlQuery>
+
+namespace Spool {
+
+namespace {
+
+constexpr int kCollapsedLines = 12;
+
+QColor blend(const QColor &a, const QColor &b, double t)
+{
+    return QColor::fromRgbF(a.redF() * (1 - t) + b.redF() * t, a.greenF() * (1 - t) + b.greenF() * t,
+                            a.blueF() * (1 - t) + b.blueF() * t);
+}
+
+QString plainToHtml(const QString &text)
+{
+    QString html = text.toHtmlEscaped();
+    html.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+    return html;
+}
+
+// The first lines of a long text, and whether some were left out.
+QString firstLines(const QString &text, int lines, bool *cut)
+{
+    int pos = -1;
+    for (int i = 0; i < lines; ++i) {
+        pos = text.indexOf(QLatin1Char('\n'), pos + 1);
+        if (pos < 0) {
+            *cut = text.size() > 4000;
+            return *cut ? text.left(4000) : text;
+        }
+    }
+    *cut = true;
+    return text.left(qMin(pos, 4000));
+}
+
+QString toolStateLabel(const QString &state)
+{
+    if (state == QLatin1String("requested")) return TranscriptView::tr("requested");
+    if (state == QLatin1String("running")) return TranscriptView::tr("running\u2026");
+    if (state == QLatin1String("waiting")) return TranscriptView::tr("waiting for your approval");
+    if (state == QLatin1String("ok")) return TranscriptView::tr("done");
+    if (state == QLatin1String("failed")) return TranscriptView::tr("failed");
+    if (state == QLatin1String("denied")) return TranscriptView::tr("denied");
+    if (state == QLatin1String("timeout")) return TranscriptView::tr("not answered in time");
+    if (state == QLatin1String("cancelled")) return TranscriptView::tr("cancelled");
+    return state;
+}
+
+} // namespace
+
+TranscriptView::TranscriptView(QWidget *parent) : QTextBrowser(parent)
+{
+    setReadOnly(true);
+    setUndoRedoEnabled(false);
+    setOpenLinks(false);
+    setOpenExternalLinks(false);
+    setFrameShape(QFrame::NoFrame);
+    setAccessibleName(tr("Conversation"));
+    setAccessibleDescription(tr("The messages of this session, tool calls and their results"));
+    document()->setDocumentMargin(12);
+    connect(this, &QTextBrowser::anchorClicked, this, &TranscriptView::onAnchor);
+    updateStyle();
+}
+
+void TranscriptView::updateStyle()
+{
+    const QPalette p = palette();
+    const bool dark = p.color(QPalette::Base).lightness() < 128;
+    const QColor base = p.color(QPalette::Base);
+    const QColor text = p.color(QPalette::Text);
+    m_muted = blend(base, text, 0.55);
+    m_userBackground = blend(base, p.color(QPalette::Highlight), dark ? 0.28 : 0.12);
+    m_cardBackground = blend(base, text, dark ? 0.07 : 0.035);
+    m_cardBorder = blend(base, text, 0.22);
+    m_errorBackground = blend(base, QColor(0xd9, 0x30, 0x25), dark ? 0.25 : 0.10);
+    m_style.codeBackground = blend(base, text, dark ? 0.10 : 0.05);
+    m_style.codeBorder = m_cardBorder;
+    m_style.muted = m_muted;
+    const QString mono = QFontDatabase::systemFont(QFontDatabase::FixedFont).family();
+    document()->setDefaultStyleSheet(
+            QStringLiteral("pre, code { font-family: '%1'; } a { color: %2; } "
+                           "h1 { font-size: x-large; } h2 { font-size: large; } "
+                           "table.md { border-collapse: collapse; } th { text-align: left; }")
+                    .arg(mono, p.color(QPalette::Link).name()));
+}
+
+void TranscriptView::setModel(TranscriptModel *model)
+{
+    if (m_model)
+        disconnect(m_model, nullptr, this, nullptr);
+    m_model = model;
+    if (model) {
+        connect(model, &QAbstractItemModel::modelReset, this, &TranscriptView::rebuild);
+        connect(model, &QAbstractItemModel::rowsInserted, this,
+                [this](const QModelIndex &, int first, int last) { insertRows(first, last); });
+        connect(model, &QAbstractItemModel::rowsRemoved, this,
+                [this](const QModelIndex &, int first, int last) { removeRows(first, last); });
+        connect(model, &QAbstractItemModel::dataChanged, this,
+                [this](const QModelIndex &tl, const QModelIndex &br, const QList<int> &roles) {
+                    updateRows(tl.row(), br.row(), roles);
+                });
+    }
+    rebuild();
+}
+
+bool TranscriptView::isFollowingEnd() const
+{
+    const QScrollBar *bar = verticalScrollBar();
+    return bar->value() >= bar->maximum() - 4;
+}
+
+void TranscriptView::scrollToEndIfFollowing(bool wasFollowing)
+{
+    if (wasFollowing)
+        verticalScrollBar()->setValue(verticalScrollBar()->maximum());
+}
+
+void TranscriptView::rebuild()
+{
+    document()->clear();
+    m_blocks.clear();
+    m_codeBlocks.clear();
+    m_nextCode = 0;
+    if (m_model && m_model->rowCount() > 0)
+        insertRows(0, m_model->rowCount() - 1);
+}
+
+QTextFrameFormat TranscriptView::frameFormat(const TranscriptEntry &e) const
+{
+    QTextFrameFormat format;
+    format.setPadding(e.kind == TranscriptEntry::Kind::Assistant ? 4 : 8);
+    format.setTopMargin(4);
+    format.setBottomMargin(4);
+    switch (e.kind) {
+    case TranscriptEntry::Kind::User:
+        format.setBackground(m_userBackground);
+        format.setLeftMargin(48);
+        break;
+    case TranscriptEntry::Kind::Assistant:
+        format.setRightMargin(24);
+        break;
+    case TranscriptEntry::Kind::ToolCall:
+        format.setBackground(m_cardBackground);
+        format.setBorder(1);
+        format.setBorderBrush(m_cardBorder);
+        format.setBorderStyle(QTextFrameFormat::BorderStyle_Solid);
+        format.setRightMargin(24);
+        break;
+    case TranscriptEntry::Kind::Notice:
+        format.setBackground(e.noticeKind == QLatin1String("cancelled") ? m_cardBackground : m_errorBackground);
+        format.setRightMargin(24);
+        break;
+    }
+    return format;
+}
+
+QTextFrame *TranscriptView::createFrame(int row)
+{
+    const QTextFrameFormat format = frameFormat(m_model->entryAt(row));
+    QTextCursor cursor(document());
+    if (row < m_blocks.size())
+        cursor.setPosition(m_blocks.at(row).frame->firstPosition() - 1);
+    else
+        cursor.movePosition(QTextCursor::End);
+    return cursor.insertFrame(format);
+}
+
+void TranscriptView::insertRows(int first, int last)
+{
+    if (!m_model)
+        return;
+    const bool following = isFollowingEnd();
+    for (int row = first; row <= last; ++row) {
+        Block block;
+        block.frame = createFrame(row);
+        m_blocks.insert(row, block);
+        render(row);
+    }
+    scrollToEndIfFollowing(following);
+}
+
+void TranscriptView::removeRows(int first, int last)
+{
+    for (int row = last; row >= first && row < m_blocks.size(); --row) {
+        QTextFrame *frame = m_blocks.at(row).frame;
+        QTextCursor cursor(document());
+        cursor.setPosition(frame->firstPosition() - 1);
+        cursor.setPosition(frame->lastPosition() + 1, QTextCursor::KeepAnchor);
+        cursor.removeSelectedText();
+        m_blocks.removeAt(row);
+    }
+}
+
+void TranscriptView::updateRows(int first, int last, const QList<int> &roles)
+{
+    Q_UNUSED(roles);
+    if (!m_model)
+        return;
+    const bool following = isFollowingEnd();
+    for (int row = first; row <= last && row < m_blocks.size(); ++row) {
+        const TranscriptEntry &e = m_model->entryAt(row);
+        if (e.kind == TranscriptEntry::Kind::Assistant && e.streaming)
+            renderStreaming(row);
+        else
+            render(row);
+    }
+    scrollToEndIfFollowing(following);
+}
+
+void TranscriptView::fillFrame(QTextFrame *frame, const QString &html)
+{
+    QTextCursor cursor = frame->firstCursorPosition();
+    cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
+    cursor.removeSelectedText();
+    cursor.insertHtml(html);
+}
+
+QString TranscriptView::markdownHtml(const QString &markdown, Block &block)
+{
+    Q_UNUSED(block);
+    const MarkdownRenderer::Output out = MarkdownRenderer::render(markdown, m_style, m_nextCode);
+    for (const QString &code : out.codeBlocks)
+        m_codeBlocks.insert(m_nextCode++, code);
+    return out.html;
+}
+
+void TranscriptView::render(int row)
+{
+    Block &block = m_blocks[row];
+    const TranscriptEntry &e = m_model->entryAt(row);
+    if (e.kind == TranscriptEntry::Kind::Assistant && e.streaming) {
+        block.completedChars = 0;
+        block.tailOffset = 0;
+        fillFrame(block.frame, QString());
+        renderStreaming(row);
+        return;
+    }
+    block.completedChars = 0;
+    block.tailOffset = 0;
+    block.frame->setFrameFormat(frameFormat(e));
+    fillFrame(block.frame, entryHtml(e, row));
+}
+
+void TranscriptView::renderStreaming(int row)
+{
+    Block &block = m_blocks[row];
+    const QString &text = m_model->entryAt(row).text;
+    QTextFrame *frame = block.frame;
+    const int completed = MarkdownRenderer::completedLength(text);
+
+    QTextCursor cursor(document());
+    cursor.setPosition(frame->firstPosition() + block.tailOffset);
+    cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
+    cursor.removeSelectedText();
+    if (completed > block.completedChars) {
+        // Newly finished blocks are rendered once and stay; only the tail is redone.
+        cursor.insertHtml(markdownHtml(text.mid(block.completedChars, completed - block.completedChars), block));
+        cursor.insertBlock();
+        block.completedChars = completed;
+        block.tailOffset = cursor.position() - frame->firstPosition();
+    }
+    const QString tail = text.mid(completed);
+    if (!tail.isEmpty())
+        cursor.insertHtml(MarkdownRenderer::render(tail, m_style, -1000000).html);
+}
+
+QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
+{
+    switch (e.kind) {
+    case TranscriptEntry::Kind::User:
+        return QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
+    case TranscriptEntry::Kind::Assistant: {
+        Block scratch;
+        return markdownHtml(e.text, scratch);
+    }
+    case TranscriptEntry::Kind::ToolCall:
+        return toolCardHtml(e, row);
+    case TranscriptEntry::Kind::Notice: {
+        QString title;
+        if (e.noticeKind == QLatin1String("cancelled"))
+            title = tr("Stopped");
+        else if (e.noticeKind == QLatin1String("retrying"))
+            title = tr("Retrying");
+        else if (e.noticeKind == QLatin1String("interrupted"))
+            title = tr("Interrupted");
+        else
+            title = e.errorClass.isEmpty() ? tr("The run failed") : tr("Provider error: %1").arg(e.errorClass);
+        QString html = QStringLiteral("<p><b>%1</b> %2").arg(title.toHtmlEscaped(), plainToHtml(e.text));
+        if (e.noticeKind == QLatin1String("error") || e.noticeKind == QLatin1String("interrupted"))
+            html += QStringLiteral(" &nbsp;<a href=\"spool-retry:%1\">%2</a>").arg(e.runId, tr("Retry"));
+        return html + QStringLiteral("</p>");
+    }
+    }
+    return QString();
+}
+
+QString TranscriptView::toolCardHtml(const TranscriptEntry &e, int row) const
+{
+    Q_UNUSED(row);
+    const QString key = e.runId + QLatin1Char('/') + e.callId;
+    const bool expanded = m_expanded.contains(key);
+    QStringList facts;
+    facts << toolStateLabel(e.toolState);
+    if (e.durationMs > 0 || e.toolState == QLatin1String("ok") || e.toolState == QLatin1String("failed"))
+        facts << tr("%1 ms").arg(e.durationMs);
+    if (e.exitCode >= 0)
+        facts << tr("exit %1").arg(e.exitCode);
+    if (!e.sandbox.isEmpty() && e.sandbox != QLatin1String("none"))
+        facts << tr("sandbox: %1").arg(e.sandbox);
+    if (!e.decision.isEmpty())
+        facts << tr("approval: %1 (%2)").arg(e.decision, e.decisionDetail);
+
+    QString html = QStringLiteral("<p><b>%1</b> <span style=\"color:%2;\">%3</span>")
+                           .arg(tr("Tool %1").arg(e.tool).toHtmlEscaped(), m_muted.name(),
+                                facts.join(QStringLiteral(" \u00b7 ")).toHtmlEscaped());
+    if (e.toolState == QLatin1String("waiting") && !e.approvalId.isEmpty())
+        html += QStringLiteral(" &nbsp;<a href=\"spool-approve:%1\">%2</a>").arg(e.approvalId, tr("Review\u2026"));
+    html += QStringLiteral("</p>");
+
+    bool cut = false;
+    const QString args = QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Indented)).trimmed();
+    const QString shownArgs = expanded ? args : firstLines(args, kCollapsedLines, &cut);
+    bool anyCut = cut;
+    html += QStringLiteral("<pre>%1</pre>").arg(shownArgs.toHtmlEscaped());
+    if (!e.output.isEmpty()) {
+        bool outputCut = false;
+        const QString shown = expanded ? e.output : firstLines(e.output, kCollapsedLines, &outputCut);
+        anyCut = anyCut || outputCut;
+        html += QStringLiteral("<p style=\"color:%1;\">%2</p><pre>%3</pre>")
+                        .arg(m_muted.name(), tr("Output").toHtmlEscaped(), shown.toHtmlEscaped());
+        if (e.truncated)
+            html += QStringLiteral("<p style=\"color:%1;\">%2</p>").arg(m_muted.name(), tr("(output truncated by the tool or the tape cap)"));
+    }
+    if (anyCut || expanded) {
+        html += QStringLiteral("<p><a href=\"spool-toggle:%1\">%2</a></p>")
+                        .arg(QString::fromLatin1(QUrl::toPercentEncoding(key)),
+                             expanded ? tr("Show less") : tr("Show all"));
+    }
+    return html;
+}
+
+void TranscriptView::onAnchor(const QUrl &url)
+{
+    const QString scheme = url.scheme();
+    const QString what = url.path();
+    if (scheme == QLatin1String("spool-copy")) {
+        const int index = what.toInt();
+        if (m_codeBlocks.contains(index)) {
+            QApplication::clipboard()->setText(m_codeBlocks.value(index));
+            emit copied(tr("code block"));
+        }
+    } else if (scheme == QLatin1String("spool-toggle")) {
+        const QString key = QUrl::fromPercentEncoding(what.toLatin1());
+        if (m_expanded.contains(key))
+            m_expanded.remove(key);
+        else
+            m_expanded.insert(key);
+        for (int row = 0; row < m_blocks.size(); ++row) {
+            const TranscriptEntry &e = m_model->entryAt(row);
+            if (e.kind == TranscriptEntry::Kind::ToolCall && e.runId + QLatin1Char('/') + e.callId == key)
+                render(row);
+        }
+    } else if (scheme == QLatin1String("spool-retry")) {
+        emit retryRequested(what);
+    } else if (scheme == QLatin1String("spool-approve")) {
+        emit approvalRequested(what);
+    } else if (scheme == QLatin1String("http") || scheme == QLatin1String("https")
+               || scheme == QLatin1String("mailto")) {
+        QDesktopServices::openUrl(url);
+    }
+}
+
+QVariant TranscriptView::loadResource(int type, const QUrl &name)
+{
+    // Nothing a model wrote may make the view read a file or the network.
+    Q_UNUSED(type);
+    Q_UNUSED(name);
+    return {};
+}
+
+void TranscriptView::changeEvent(QEvent *event)
+{
+    QTextBrowser::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        updateStyle();
+        rebuild();
+    }
+}
+
+void TranscriptView::resizeEvent(QResizeEvent *event)
+{
+    const bool following = isFollowingEnd();
+    QTextBrowser::resizeEvent(event);
+    scrollToEndIfFollowing(following);
+}
+
+} // namespace Spool

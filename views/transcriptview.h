@@ -1,0 +1,85 @@
+#pragma once
+
+#include "markdownrenderer.h"
+#include "transcriptentry.h"
+#include "transcriptmodel.h"
+
+#include <QHash>
+#include <QPointer>
+#include <QSet>
+#include <QTextBrowser>
+
+class QTextFrame;
+class QTextFrameFormat;
+
+namespace Spool {
+
+class TranscriptModel;
+
+// The conversation as one read-only document: a frame per transcript entry (messages, tool
+// cards, notices), so text selects and copies across messages and the whole thing scrolls as
+// one. It follows the model: inserted rows become frames, changed rows are re-rendered, and a
+// streaming reply only re-renders its open last block; finished blocks are rendered once.
+class TranscriptView : public QTextBrowser
+{
+    Q_OBJECT
+public:
+    explicit TranscriptView(QWidget *parent = nullptr);
+
+    void setModel(TranscriptModel *model);
+    TranscriptModel *model() const { return m_model; }
+
+    // Plain text of the document, for tests and "copy conversation".
+    QString plainTranscript() const { return toPlainText(); }
+    bool isFollowingEnd() const;
+
+signals:
+    void retryRequested(const QString &runId);
+    void approvalRequested(const QString &approvalId);
+    void copied(const QString &what);
+
+protected:
+    QVariant loadResource(int type, const QUrl &name) override;
+    void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+
+private:
+    struct Block
+    {
+        QTextFrame *frame = nullptr;
+        // Streaming state of an assistant message.
+        int completedChars = 0;  // Markdown characters rendered as finished blocks
+        int tailOffset = 0;      // where the open tail starts, from the frame's first position
+        int codeBase = 0;        // copy-link index of the first code block in this message
+    };
+
+    void rebuild();
+    void insertRows(int first, int last);
+    void removeRows(int first, int last);
+    void updateRows(int first, int last, const QList<int> &roles);
+    QTextFrame *createFrame(int row);
+    QTextFrameFormat frameFormat(const TranscriptEntry &entry) const;
+    void render(int row);
+    void renderStreaming(int row);
+    void fillFrame(QTextFrame *frame, const QString &html);
+    QString entryHtml(const TranscriptEntry &entry, int row);
+    QString toolCardHtml(const TranscriptEntry &entry, int row) const;
+    QString markdownHtml(const QString &markdown, Block &block);
+    void onAnchor(const QUrl &url);
+    void scrollToEndIfFollowing(bool wasFollowing);
+    void updateStyle();
+
+    QPointer<TranscriptModel> m_model;
+    QList<Block> m_blocks; // parallel to the model's rows
+    QHash<int, QString> m_codeBlocks;
+    int m_nextCode = 0;
+    QSet<QString> m_expanded; // tool cards shown whole (by run and call id)
+    MarkdownRenderer::Style m_style;
+    QColor m_userBackground;
+    QColor m_cardBackground;
+    QColor m_cardBorder;
+    QColor m_errorBackground;
+    QColor m_muted;
+};
+
+} // namespace Spool
