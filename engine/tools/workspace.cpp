@@ -560,6 +560,18 @@ Result<Workspace::PreparedWrite> Workspace::prepareWrite(const QString &path, qi
                 const QString prefix = folders.mid(0, i + 1).join(QLatin1Char('/'));
                 auto next = resolve(root->get(), prefix, O_PATH | O_DIRECTORY);
                 if (!next && next.error().code == ErrorCode::NotFound) {
+                    // The check the file gets below, made for each folder before it exists.
+                    auto real = realPathOf(parent.get());
+                    if (!real)
+                        return real.error();
+                    if (!isInside(*real, m_realRoot))
+                        return refused(*rel, QStringLiteral("is outside the workspace folder"));
+                    const QString realFolder = QStringView(*real).mid(m_realRoot.size()).toString()
+                            + QLatin1Char('/') + folders[i];
+                    if (isProtected(realFolder))
+                        return refused(*rel, QStringLiteral("lands inside a protected control "
+                                                            "folder (%1) through a symbolic link")
+                                                     .arg(realFolder.mid(1)));
                     if (::mkdirat(parent.get(), QFile::encodeName(folders[i]).constData(), 0777) != 0
                         && errno != EEXIST)
                         return fsError(errno, prefix);
