@@ -208,6 +208,7 @@ public:
     {
         m_clock.start();
         m_timer.setSingleShot(true);
+        m_timer.setTimerType(Qt::PreciseTimer);
         connect(&m_timer, &QTimer::timeout, this, &ShellExecJob::onTimeout);
         QTimer::singleShot(0, this, &ShellExecJob::begin);
     }
