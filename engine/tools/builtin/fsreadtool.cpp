@@ -85,7 +85,10 @@ ToolResult FsReadTool::read(const Workspace &workspace, const QJsonObject &argum
     for (;;) {
         if (cancel && cancel->load())
             return ToolResult::failure(QStringLiteral("cancelled"));
-        const ssize_t n = ::read(fd->get(), buf, sizeof buf);
+        // Never past the scan cap, so it holds to the byte.
+        const size_t want = size_t(qMin<qint64>(qint64(sizeof buf),
+                                                qMax<qint64>(1, limits.readMaxScanBytes - scanned)));
+        const ssize_t n = ::read(fd->get(), buf, want);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
