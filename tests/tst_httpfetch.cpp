@@ -6,11 +6,18 @@
 #include "tools/builtin/httpfetchtool.h"
 
 #include <QCoreApplication>
+#include <QProcess>
 #include <QSignalSpy>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
+#include <QTemporaryDir>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTimer>
+#include <QStandardPaths>
 #include <QUrlQuery>
 
 #include <cerrno>
@@ -230,6 +237,7 @@ private slots:
     void contentTypes_data();
     void contentTypes();
     void chunkedAndHead();
+    void httpsChecksTheNameNotTheAddress();
     void hostileArguments_data();
     void hostileArguments();
     void cancelStopsQuietly();
@@ -530,6 +538,76 @@ void tst_HttpFetch::chunkedAndHead()
     QCOMPARE(m_server.requests.last().method, QByteArray("HEAD"));
     QVERIFY(h.output.contains(QLatin1String("content-length: 10485760")));
     QVERIFY(!h.output.contains(QLatin1String("bbbb")));
+}
+
+void tst_HttpFetch::httpsChecksTheNameNotTheAddress()
+{
+    // The tool connects to the address it checked but verifies the certificate against the
+    // URL's host name (and sends it as SNI): a certificate for "localhost" is accepted for
+    // https://localhost/ once trusted, and refused for https://127.0.0.1/.
+    if (!QSslSocket::supportsSsl())
+        QSKIP("no TLS backend");
+    const QString openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
+    if (openssl.isEmpty())
+        QSKIP("openssl is needed to make a test certificate");
+    QTemporaryDir dir;
+    QProcess gen;
+    gen.start(openssl, {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                        QStringLiteral("ec"), QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"),
+                        QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
+                        QStringLiteral("-subj"), QStringLiteral("/CN=localhost"),
+                        QStringLiteral("-addext"), QStringLiteral("subjectAltName=DNS:localhost"),
+                        QStringLiteral("-keyout"), dir.filePath(QStringLiteral("key.pem")),
+                        QStringLiteral("-out"), dir.filePath(QStringLiteral("cert.pem"))});
+    QVERIFY(gen.waitForFinished(30000));
+    QCOMPARE(gen.exitCode(), 0);
+    const auto certs = QSslCertificate::fromPath(dir.filePath(QStringLiteral("cert.pem")));
+    QCOMPARE(certs.size(), 1);
+    QFile keyFile(dir.filePath(QStringLiteral("key.pem")));
+    QVERIFY(keyFile.open(QIODevice::ReadOnly));
+    const QSslKey key(&keyFile, QSsl::Ec);
+    QVERIFY(!key.isNull());
+
+    QSslServer server;
+    QSslConfiguration serverConf = QSslConfiguration::defaultConfiguration();
+    serverConf.setLocalCertificate(certs.first());
+    serverConf.setPrivateKey(key);
+    server.setSslConfiguration(serverConf);
+    connect(&server, &QTcpServer::pendingConnectionAvailable, &server, [&] {
+        while (auto *s = qobject_cast<QSslSocket *>(server.nextPendingConnection())) {
+            connect(s, &QSslSocket::readyRead, s, [s] {
+                if (!s->readAll().contains("\r\n\r\n"))
+                    return;
+                s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n"
+                         "Connection: close\r\n\r\nsecret");
+                s->disconnectFromHost();
+            });
+            connect(s, &QSslSocket::disconnected, s, &QObject::deleteLater);
+        }
+    });
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    const QString byName = QStringLiteral("https://localhost:%1/").arg(server.serverPort());
+    const QString byAddress = QStringLiteral("https://127.0.0.1:%1/").arg(server.serverPort());
+    ToolOptions o;
+    o.http.allowPrivateAddresses = true;
+    HttpFetchTool tool{o};
+
+    const ToolResult untrusted = fetch(tool, {{QStringLiteral("url"), byName}});
+    QVERIFY(!untrusted.ok);
+    QVERIFY2(untrusted.output.contains(QLatin1String("is not trusted")), qPrintable(untrusted.output));
+    QVERIFY(!untrusted.output.contains(QLatin1String("secret")));
+
+    const QSslConfiguration saved = QSslConfiguration::defaultConfiguration();
+    QSslConfiguration trusting = saved;
+    trusting.addCaCertificates(certs);
+    QSslConfiguration::setDefaultConfiguration(trusting);
+    auto restore = qScopeGuard([&] { QSslConfiguration::setDefaultConfiguration(saved); });
+    const ToolResult trusted = fetch(tool, {{QStringLiteral("url"), byName}});
+    QVERIFY2(trusted.ok, qPrintable(trusted.output));
+    QVERIFY(trusted.output.endsWith(QLatin1String("\n\nsecret")));
+    const ToolResult wrongName = fetch(tool, {{QStringLiteral("url"), byAddress}});
+    QVERIFY(!wrongName.ok);
+    QVERIFY2(wrongName.output.contains(QLatin1String("is not trusted")), qPrintable(wrongName.output));
 }
 
 void tst_HttpFetch::hostileArguments_data()
