@@ -99,6 +99,7 @@ private slots:
     void compound();
     void cappedOutput_data();
     void cappedOutput();
+    void capText();
 
     void runsInSandbox();
     void writesOnlyInsideWorkspace();
@@ -249,6 +250,27 @@ void tst_Sandbox::cappedOutput()
     const QString tail = text.mid(text.indexOf(QLatin1String("]\n"), marker) + 2);
     QVERIFY(!tail.isEmpty());
     QVERIFY(full.endsWith(tail));
+}
+
+void tst_Sandbox::capText()
+{
+    QCOMPARE(CappedOutput::capText(QStringLiteral("short"), 10), QStringLiteral("short"));
+    const QString text = QStringLiteral("BEGIN") + QString(1000, QLatin1Char('.')) + QStringLiteral("END");
+    const QString capped = CappedOutput::capText(text, 100);
+    QVERIFY(capped.startsWith(QLatin1String("BEGIN")));
+    QVERIFY(capped.endsWith(QLatin1String("END")));
+    QVERIFY(capped.contains(QLatin1String("[output truncated: 100 of 1008 characters shown, 908 characters left out here]")));
+    // A surrogate pair on a seam is kept whole or left out whole.
+    const QString emoji = QString(QStringLiteral("\U0001F600")).repeated(100);
+    for (int cap = 1; cap < 20; ++cap) {
+        const QString c = CappedOutput::capText(emoji, cap);
+        for (qsizetype i = 0; i < c.size(); ++i) {
+            if (c.at(i).isHighSurrogate())
+                QVERIFY(i + 1 < c.size() && c.at(i + 1).isLowSurrogate());
+            if (c.at(i).isLowSurrogate())
+                QVERIFY(i > 0 && c.at(i - 1).isHighSurrogate());
+        }
+    }
 }
 
 void tst_Sandbox::runsInSandbox()

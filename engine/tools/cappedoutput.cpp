@@ -119,4 +119,24 @@ QString CappedOutput::marker(qint64 shownBytes, qint64 totalBytes)
             .arg(totalBytes - shownBytes);
 }
 
+QString CappedOutput::capText(const QString &text, qsizetype cap, double headShare)
+{
+    if (cap < 0 || text.size() <= cap)
+        return text;
+    qsizetype head = qBound<qsizetype>(0, qsizetype(double(cap) * qBound(0.0, headShare, 1.0)), cap);
+    qsizetype tail = cap - head;
+    if (head > 0 && text.at(head - 1).isHighSurrogate())
+        --head;
+    if (tail > 0 && text.at(text.size() - tail).isLowSurrogate())
+        --tail;
+    const qsizetype shown = head + tail;
+    return text.left(head)
+            + QStringLiteral("\n[output truncated: %1 of %2 characters shown, %3 characters left "
+                             "out here]\n")
+                      .arg(shown)
+                      .arg(text.size())
+                      .arg(text.size() - shown)
+            + text.right(tail);
+}
+
 } // namespace Spool

@@ -29,6 +29,11 @@ public:
 
     static QString marker(qint64 shownBytes, qint64 totalBytes);
 
+    // The same head-and-tail cut for text already in memory, counted in characters, e.g. for
+    // what the model sees of a tool's output (where ToolResult::forModel keeps only the head).
+    // Returns `text` unchanged when it fits. Never splits a surrogate pair.
+    static QString capText(const QString &text, qsizetype cap, double headShare = 0.75);
+
 private:
     QByteArray tail() const;
 
