@@ -361,7 +361,11 @@ private:
                 finish(ToolResult::failure(QStringLiteral("the command could not be started: %1")
                                                    .arg(m_process->errorString())));
         });
-        connect(m_process, &QProcess::started, this, [this] { m_pid = m_process->processId(); });
+        connect(m_process, &QProcess::started, this, [this] {
+            m_pid = m_process->processId();
+            if (m_timedOut || m_cancelled) // the deadline or a cancel came before the start
+                killGroup();
+        });
         m_timer.start(m_call.timeoutMs);
         m_process->start(program, args);
     }
@@ -430,6 +434,7 @@ private:
         if (m_done || m_cancelled)
             return;
         m_done = true;
+        m_timer.stop();
         if (result.durationMs == 0)
             result.durationMs = m_clock.elapsed();
         if (result.sandbox.isEmpty())
