@@ -14,6 +14,7 @@
 #include "runs/runstatemachine.h"
 #include "tools/builtin/clocktool.h"
 #include "tools/builtin/echotool.h"
+#include "tools/builtintools.h"
 #include "tools/toolregistry.h"
 
 #include <QCryptographicHash>
@@ -109,6 +110,8 @@ Status Gateway::open()
         if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
             qCWarning(lcTools) << s.errorMessage();
     }
+    if (Status s = registerBuiltinTools(*m_tools, defaultToolOptions(m_config.dataDir)); !s)
+        qCWarning(lcTools) << s.errorMessage();
 
     // Timers belong to the thread that runs open(): the engine thread.
     m_heartbeatTimer = new QTimer(this);

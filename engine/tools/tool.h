@@ -69,6 +69,15 @@ public:
     virtual ToolSpec spec() const = 0;
     // Starts the tool on the engine thread; the job is parented to `parent`.
     virtual ToolJob *start(const ToolInvocation &invocation, QObject *parent) = 0;
+    // What the call would do, for the approval dialog, computed without carrying it out: for a
+    // file write a unified diff of the current and the proposed content. Empty when the tool has
+    // nothing better to show than its arguments. Everything is checked again at execution, so a
+    // preview that turns stale between approval and execution cannot widen what the call does.
+    virtual QJsonObject approvalPreview(const ToolInvocation &invocation) const
+    {
+        Q_UNUSED(invocation);
+        return {};
+    }
 };
 
 // A job for tools that compute their result at once: it still reports through the event loop,
