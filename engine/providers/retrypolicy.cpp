@@ -31,24 +31,35 @@ std::optional<double> parseNumber(const QByteArray &text)
     return v;
 }
 
-std::optional<QDateTime> parseHttpDate(const QByteArray &text)
+std::optional<QDateTime> parseHttpDate(const QByteArray &text, const QDateTime &now)
 {
-    const QString t = QString::fromLatin1(text.trimmed()).simplified();
+    QString t = QString::fromLatin1(text.trimmed()).simplified();
+    // The weekday is redundant and Qt would reject a date whose weekday disagrees (as RFC 850
+    // dates with two-digit years do before the century is fixed): it is dropped.
+    const qsizetype space = t.indexOf(QLatin1Char(' '));
+    if (space < 0)
+        return std::nullopt;
+    t = t.mid(space + 1);
     const QLocale c = QLocale::c();
     // IMF-fixdate, then the two obsolete forms recipients must still accept (RFC 9110 §5.6.7).
     static const char *const formats[] = {
-            "ddd, dd MMM yyyy HH:mm:ss 'GMT'",
-            "dddd, dd-MMM-yy HH:mm:ss 'GMT'",
-            "ddd MMM d HH:mm:ss yyyy",
+            "dd MMM yyyy HH:mm:ss 'GMT'",
+            "dd-MMM-yy HH:mm:ss 'GMT'",
+            "MMM d HH:mm:ss yyyy",
     };
     for (const char *format : formats) {
         QDateTime dt = c.toDateTime(t, QString::fromLatin1(format));
-        if (dt.isValid()) {
-            if (dt.date().year() < 1970)
-                dt = dt.addYears(100); // two-digit years of RFC 850 dates
-            dt.setTimeZone(QTimeZone::utc());
-            return dt;
+        if (!dt.isValid())
+            continue;
+        dt.setTimeZone(QTimeZone::utc());
+        // A two-digit year is the most recent one that is not more than 50 years ahead.
+        if (QByteArrayView(format).contains("-yy ")) {
+            const int year = now.date().year() / 100 * 100 + dt.date().year() % 100;
+            dt = dt.addYears(year - dt.date().year());
+            if (dt.date().year() > now.date().year() + 50)
+                dt = dt.addYears(-100);
         }
+        return dt;
     }
     return std::nullopt;
 }
@@ -63,7 +74,7 @@ std::optional<qint64> RetryPolicy::parseRetryAfter(const QByteArray &retryAfter,
         return qint64(std::ceil(qMin(*ms, 1e12)));
     if (const auto seconds = parseNumber(retryAfter))
         return qint64(std::ceil(qMin(*seconds, 1e9) * 1000));
-    if (const auto date = parseHttpDate(retryAfter))
+    if (const auto date = parseHttpDate(retryAfter, now))
         return qMax<qint64>(0, now.msecsTo(*date));
     return std::nullopt;
 }
