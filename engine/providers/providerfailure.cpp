@@ -184,9 +184,11 @@ ProviderError ProviderFailure::fromStreamError(const QJsonObject &json)
 {
     const ErrorBody e = readErrorObject(json);
     ProviderError error;
-    auto cls = classForType(e.type);
+    // The code is the more specific of the two (OpenAI: type invalid_request_error, code
+    // invalid_api_key).
+    auto cls = classForType(e.code);
     if (!cls)
-        cls = classForType(e.code);
+        cls = classForType(e.type);
     if (cls == ProviderErrorClass::InvalidRequest && looksLikeContextLength(e.message))
         cls = ProviderErrorClass::ContextTooLong;
     if (cls == ProviderErrorClass::RateLimit && mentionsQuota(e))
