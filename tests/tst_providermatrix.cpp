@@ -30,6 +30,9 @@ private slots:
     void requestShape();
     void retriesOnErrorEventBeforeOutput();
     void connectionRefused();
+    void silentServerTimesOut();
+    void redirectIsExplained();
+    void providerReplacedMidCall();
 };
 
 namespace {
@@ -367,6 +370,63 @@ void tst_ProviderMatrix::connectionRefused()
     QCOMPARE(out.error->errorClass, ProviderErrorClass::Network);
     QVERIFY2(out.error->message.contains(QStringLiteral("refused")), qPrintable(out.error->message));
     QCOMPARE(out.retries.size(), 1); // transport failures are retried
+}
+
+void tst_ProviderMatrix::silentServerTimesOut()
+{
+    // The server takes the request and never answers: a stall before anything streamed is
+    // safe to retry, and after the retries the user is told it timed out.
+    FakeProviderServer server;
+    QVERIFY(server.listen());
+    server.setResponses({QJsonObject{{QStringLiteral("status"), 200},
+                                     {QStringLiteral("delay_ms"), 5000},
+                                     {QStringLiteral("body"), QStringLiteral("too late")}}});
+    auto provider = makeProvider(QStringLiteral("openai"), server, nullptr);
+    QElapsedTimer clock;
+    clock.start();
+    const Outcome out = run(*provider, simpleRequest(), this);
+    QVERIFY(out.error);
+    QCOMPARE(out.error->errorClass, ProviderErrorClass::Timeout);
+    QCOMPARE(server.requestCount(), 3);
+    QCOMPARE(out.retries.size(), 2);
+    QVERIFY(clock.elapsed() < 4000); // three stalls of 0.4 s and two short backoffs
+}
+
+void tst_ProviderMatrix::redirectIsExplained()
+{
+    FakeProviderServer server;
+    QVERIFY(server.listen());
+    server.setResponses({QJsonObject{
+            {QStringLiteral("status"), 301},
+            {QStringLiteral("headers"), QJsonObject{{QStringLiteral("location"), QStringLiteral("https://api.example/v1/chat/completions")}}},
+            {QStringLiteral("body"), QString()}}});
+    auto provider = makeProvider(QStringLiteral("openai"), server, nullptr);
+    const Outcome out = run(*provider, simpleRequest(), this);
+    QVERIFY(out.error);
+    QCOMPARE(server.requestCount(), 1); // not followed: the key stays with the configured host
+    QVERIFY2(out.error->message.contains(QStringLiteral("https://api.example/v1/chat/completions")),
+             qPrintable(out.error->message));
+    QVERIFY(out.error->message.contains(QStringLiteral("base URL")));
+}
+
+void tst_ProviderMatrix::providerReplacedMidCall()
+{
+    // The user edits a provider while a reply streams: the old provider object goes away, the
+    // call in flight still ends normally.
+    FakeProviderServer server;
+    QVERIFY(server.listen());
+    QVERIFY(server.loadScenario(QStringLiteral("anthropic/slow.json")));
+    auto provider = makeProvider(QStringLiteral("anthropic"), server, nullptr);
+    ProviderCall *call = provider->send(simpleRequest(), this);
+    QSignalSpy deltas(call, &ProviderCall::textDelta);
+    QSignalSpy finished(call, &ProviderCall::finished);
+    QSignalSpy failed(call, &ProviderCall::failed);
+    QTRY_VERIFY(deltas.size() >= 1);
+    provider.reset();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 8000);
+    QCOMPARE(failed.size(), 0);
+    QCOMPARE(finished.first().first().value<ProviderResponse>().text.count(QStringLiteral("word")), 40);
+    delete call;
 }
 
 QTEST_GUILESS_MAIN(tst_ProviderMatrix)

@@ -264,19 +264,9 @@ QJsonObject AnthropicProvider::chatBody(const ProviderRequest &request) const
     return body;
 }
 
-void AnthropicProvider::addAuthHeaders(QNetworkRequest &request, const QString &key) const
+RemoteProvider::DecoderFactory AnthropicProvider::decoderFactory() const
 {
-    request.setRawHeader("x-api-key", key.toUtf8());
-}
-
-void AnthropicProvider::addFixedHeaders(QNetworkRequest &request) const
-{
-    request.setRawHeader("anthropic-version", apiVersion());
-}
-
-std::unique_ptr<StreamDecoder> AnthropicProvider::newDecoder() const
-{
-    return std::make_unique<AnthropicDecoder>();
+    return []() -> std::unique_ptr<StreamDecoder> { return std::make_unique<AnthropicDecoder>(); };
 }
 
 } // namespace Spool

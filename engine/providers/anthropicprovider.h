@@ -22,9 +22,7 @@ protected:
     QString chatPath() const override { return QStringLiteral("/v1/messages"); }
     // One page of up to 1000 models is every model Anthropic offers.
     QString modelsPath() const override { return QStringLiteral("/v1/models?limit=1000"); }
-    void addAuthHeaders(QNetworkRequest &request, const QString &key) const override;
-    void addFixedHeaders(QNetworkRequest &request) const override;
-    std::unique_ptr<StreamDecoder> newDecoder() const override;
+    DecoderFactory decoderFactory() const override;
 };
 
 } // namespace Spool

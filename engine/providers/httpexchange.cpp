@@ -15,6 +15,8 @@ namespace {
 // Error bodies are read for their message; a server sending megabytes of HTML is cut short.
 constexpr qsizetype kMaxErrorBody = 64 * 1024;
 constexpr qsizetype kMaxBody = 64 * 1024 * 1024;
+// No real event comes near this; a server streaming one endless line must not eat the memory.
+constexpr qsizetype kMaxPendingEvent = 16 * 1024 * 1024;
 } // namespace
 
 HttpExchange::HttpExchange(QNetworkAccessManager *network, const QNetworkRequest &request,
@@ -58,7 +60,24 @@ void HttpExchange::abort()
 
 void HttpExchange::complete()
 {
-    abort();
+    m_done = true;
+    m_connectTimer.stop();
+    m_stallTimer.stop();
+    m_retryTimer.stop();
+    if (!m_reply)
+        return;
+    // The reply is complete but its body may not be (the last chunk of a chunked body follows
+    // [DONE] at once). Letting it finish keeps the connection, and its TLS session, for the
+    // next call; a server that never ends the body is cut off after a moment.
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    disconnect(reply, nullptr, this, nullptr);
+    if (reply->isFinished()) {
+        reply->deleteLater();
+        return;
+    }
+    connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+    QTimer::singleShot(2000, reply, [reply] { reply->abort(); });
 }
 
 void HttpExchange::dropReply()
@@ -126,7 +145,12 @@ void HttpExchange::onReadyRead()
     if (m_sse) {
         QList<SseEvent> events;
         m_parser.feed(bytes, events);
+        QNetworkReply *current = m_reply;
         dispatch(events);
+        if (!m_done && m_reply == current && m_parser.pendingBytes() > kMaxPendingEvent)
+            failAttempt(ProviderFailure::malformed(
+                    QStringLiteral("The stream sent an event larger than %1 MB.")
+                            .arg(kMaxPendingEvent >> 20)));
         return;
     }
     const qsizetype cap = (m_status >= 200 && m_status < 300) ? kMaxBody : kMaxErrorBody;
@@ -170,7 +194,16 @@ void HttpExchange::onFinished()
         const auto delay = RetryPolicy::parseRetryAfter(reply->rawHeader("retry-after"),
                                                         reply->rawHeader("retry-after-ms"),
                                                         QDateTime::currentDateTimeUtc());
-        handleFailure(ProviderFailure::fromHttp(m_status, m_received), delay);
+        ProviderError error = ProviderFailure::fromHttp(m_status, m_received);
+        if (m_status >= 300 && m_status < 400) {
+            // Spool does not follow redirects (they could carry the key elsewhere).
+            const QString location = QString::fromUtf8(reply->rawHeader("location"));
+            error.message = QStringLiteral("The server redirects to %1 (HTTP %2); set the provider's "
+                                           "base URL to the new address.")
+                                    .arg(location.isEmpty() ? QStringLiteral("another address") : location)
+                                    .arg(m_status);
+        }
+        handleFailure(error, delay);
         return;
     }
     if (m_sse) {

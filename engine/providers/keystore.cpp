@@ -53,8 +53,9 @@ void KeyStore::useFile(const QString &reason)
     m_usingFile = true;
     m_fallbackReason = reason;
     qCWarning(lcProviders).noquote()
-            << "no keychain service is available (" << reason << "); API keys are kept in"
-            << fallbackFilePath() << "readable only by this user";
+            << QStringLiteral("no keychain service is available (%1); API keys are kept in %2, "
+                              "readable only by this user")
+                       .arg(reason, fallbackFilePath());
     emit fallbackActivated(reason);
 }
 

@@ -202,14 +202,9 @@ QJsonObject OpenAiProvider::chatBody(const ProviderRequest &request) const
     return body;
 }
 
-void OpenAiProvider::addAuthHeaders(QNetworkRequest &request, const QString &key) const
+RemoteProvider::DecoderFactory OpenAiProvider::decoderFactory() const
 {
-    request.setRawHeader("Authorization", "Bearer " + key.toUtf8());
-}
-
-std::unique_ptr<StreamDecoder> OpenAiProvider::newDecoder() const
-{
-    return std::make_unique<OpenAiDecoder>();
+    return []() -> std::unique_ptr<StreamDecoder> { return std::make_unique<OpenAiDecoder>(); };
 }
 
 void OpenAiProvider::embed(const QStringList &texts, const QString &model, QObject *context,

@@ -20,8 +20,7 @@ public:
 protected:
     QString chatPath() const override { return QStringLiteral("/chat/completions"); }
     QString modelsPath() const override { return QStringLiteral("/models"); }
-    void addAuthHeaders(QNetworkRequest &request, const QString &key) const override;
-    std::unique_ptr<StreamDecoder> newDecoder() const override;
+    DecoderFactory decoderFactory() const override;
 };
 
 } // namespace Spool

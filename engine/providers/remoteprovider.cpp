@@ -1,6 +1,7 @@
 #include "providers/remoteprovider.h"
 
 #include "core/logging.h"
+#include "providers/anthropicprovider.h"
 #include "providers/httpexchange.h"
 #include "providers/keystore.h"
 #include "providers/providerfailure.h"
@@ -29,16 +30,20 @@ ProviderError keyError(const Error &error, const QString &provider)
 
 } // namespace
 
-// One chat call: key, then the exchange, with the decoder turning events into deltas.
+// One chat call: key, then the exchange, with the decoder turning events into deltas. It keeps
+// copies of all it needs, so it runs to its end even if its provider is replaced meanwhile.
 class RemoteProviderCall : public ProviderCall
 {
 public:
     RemoteProviderCall(RemoteProvider &provider, const ProviderRequest &request, QObject *parent)
-        : ProviderCall(parent), m_provider(provider), m_request(request)
+        : ProviderCall(parent), m_shared(provider.m_shared), m_config(provider.config()),
+          m_path(provider.chatPath()), m_newDecoder(provider.decoderFactory()),
+          m_body(QJsonDocument(provider.chatBody(request)).toJson(QJsonDocument::Compact)),
+          m_model(request.model.isEmpty() ? provider.defaultModel() : request.model)
     {
         m_clock.start();
-        provider.withKey(
-                this, [this](const QString &key) { start(key); },
+        RemoteProvider::withKey(
+                m_shared, m_config, this, [this](const QString &key) { start(key); },
                 [this](const ProviderError &error) { finishWithError(error); });
     }
 
@@ -54,19 +59,15 @@ private:
     {
         if (m_aborted)
             return;
-        const ProviderConfig &config = m_provider.config();
         HttpExchange::Options options;
-        options.connectTimeoutMs = config.connectTimeoutMs;
-        options.stallTimeoutMs = config.stallTimeoutMs;
-        options.retry = config.retryPolicy();
+        options.connectTimeoutMs = m_config.connectTimeoutMs;
+        options.stallTimeoutMs = m_config.stallTimeoutMs;
+        options.retry = m_config.retryPolicy();
         options.secret = key;
-        const QByteArray body =
-                QJsonDocument(m_provider.chatBody(m_request)).toJson(QJsonDocument::Compact);
-        m_exchange = new HttpExchange(m_provider.network(),
-                                      m_provider.makeRequest(m_provider.chatPath(), key, true),
-                                      "POST", body, options, this);
-        connect(m_exchange, &HttpExchange::attemptStarted, this,
-                [this] { m_decoder = m_provider.newDecoder(); });
+        m_exchange = new HttpExchange(m_shared->networkManager(),
+                                      RemoteProvider::makeRequest(m_config, m_path, key, true),
+                                      "POST", m_body, options, this);
+        connect(m_exchange, &HttpExchange::attemptStarted, this, [this] { m_decoder = m_newDecoder(); });
         connect(m_exchange, &HttpExchange::event, this, [this](const SseEvent &e) {
             handle(m_decoder->event(e));
         });
@@ -107,7 +108,7 @@ private:
             m_exchange->complete();
             ProviderResponse r = m_decoder->response();
             if (r.model.isEmpty())
-                r.model = m_request.model;
+                r.model = m_model;
             r.latencyMs = m_clock.elapsed();
             r.firstTokenMs = m_firstTokenMs;
             r.attempts = m_exchange->attempt();
@@ -125,13 +126,17 @@ private:
         m_aborted = true;
         if (m_decoder)
             error.partialText = m_decoder->text();
-        qCInfo(lcProviders).noquote() << m_provider.name() << "call failed:"
+        qCInfo(lcProviders).noquote() << m_config.name << "call failed:"
                                       << providerErrorClassName(error.errorClass) << error.message;
         emit failed(error);
     }
 
-    RemoteProvider &m_provider;
-    ProviderRequest m_request;
+    std::shared_ptr<RemoteProvider::Shared> m_shared;
+    ProviderConfig m_config;
+    QString m_path;
+    RemoteProvider::DecoderFactory m_newDecoder;
+    QByteArray m_body;
+    QString m_model;
     HttpExchange *m_exchange = nullptr;
     std::unique_ptr<StreamDecoder> m_decoder;
     QElapsedTimer m_clock;
@@ -140,26 +145,32 @@ private:
 };
 
 RemoteProvider::RemoteProvider(const ProviderConfig &config, std::shared_ptr<KeyStore> keys)
-    : m_config(config), m_keys(std::move(keys))
+    : m_config(config), m_shared(std::make_shared<Shared>())
 {
+    m_shared->keys = std::move(keys);
 }
 
 RemoteProvider::~RemoteProvider() = default;
 
-QNetworkAccessManager *RemoteProvider::network()
+void RemoteProvider::forgetKey()
 {
-    if (!m_network) {
-        m_network = std::make_unique<QNetworkAccessManager>();
-        // Redirects could carry the key to another host; providers have no reason to redirect.
-        m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
-    }
-    return m_network.get();
+    m_shared->key.reset();
 }
 
-QNetworkRequest RemoteProvider::makeRequest(const QString &path, const QString &key,
-                                            bool streaming) const
+QNetworkAccessManager *RemoteProvider::Shared::networkManager()
 {
-    QNetworkRequest r(m_config.endpoint(path));
+    if (!network) {
+        network = std::make_shared<QNetworkAccessManager>();
+        // Redirects could carry the key to another host; providers have no reason to redirect.
+        network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+    }
+    return network.get();
+}
+
+QNetworkRequest RemoteProvider::makeRequest(const ProviderConfig &config, const QString &path,
+                                            const QString &key, bool streaming)
+{
+    QNetworkRequest r(config.endpoint(path));
     r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     r.setRawHeader("Accept", streaming ? "text/event-stream" : "application/json");
     r.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Spool/0.1"));
@@ -168,31 +179,41 @@ QNetworkRequest RemoteProvider::makeRequest(const QString &path, const QString &
     // SSE over HTTP/2 works too, but HTTP/1.1 keeps the behaviour identical against every
     // OpenAI-compatible server, local ones included.
     r.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    for (auto it = m_config.extraHeaders.cbegin(); it != m_config.extraHeaders.cend(); ++it)
+    for (auto it = config.extraHeaders.cbegin(); it != config.extraHeaders.cend(); ++it)
         r.setRawHeader(it.key().toLatin1(), it.value().toUtf8());
-    addFixedHeaders(r);
-    if (!key.isEmpty())
-        addAuthHeaders(r, key);
+    switch (config.kind) {
+    case ProviderConfig::Kind::OpenAi:
+        if (!key.isEmpty())
+            r.setRawHeader("Authorization", "Bearer " + key.toUtf8());
+        break;
+    case ProviderConfig::Kind::Anthropic:
+        r.setRawHeader("anthropic-version", AnthropicProvider::apiVersion());
+        if (!key.isEmpty())
+            r.setRawHeader("x-api-key", key.toUtf8());
+        break;
+    }
     return r;
 }
 
-void RemoteProvider::withKey(QObject *context, std::function<void(const QString &)> next,
+void RemoteProvider::withKey(const std::shared_ptr<Shared> &shared, const ProviderConfig &config,
+                             QObject *context, std::function<void(const QString &)> next,
                              std::function<void(const ProviderError &)> failed)
 {
-    if (m_key || m_config.keyRef.isEmpty() || !m_keys) {
-        const QString key = m_key.value_or(QString());
+    if (shared->key || config.keyRef.isEmpty() || !shared->keys) {
+        const QString key = shared->key.value_or(QString());
         QTimer::singleShot(0, context, [next, key] { next(key); });
         return;
     }
-    const QString name = m_config.name;
-    m_keys->read(m_config.keyRef, context, [this, next, failed, name](const Result<QString> &key) {
-        if (!key) {
-            failed(keyError(key.error(), name));
-            return;
-        }
-        m_key = *key;
-        next(*key);
-    });
+    const QString name = config.name;
+    shared->keys->read(config.keyRef, context,
+                       [shared, next, failed, name](const Result<QString> &key) {
+                           if (!key) {
+                               failed(keyError(key.error(), name));
+                               return;
+                           }
+                           shared->key = *key;
+                           next(*key);
+                       });
 }
 
 void RemoteProvider::requestJson(
@@ -201,23 +222,24 @@ void RemoteProvider::requestJson(
 {
     // The exchange lives under a guard object, so that a gone context also ends the request.
     auto *holder = new QObject(context);
+    const std::shared_ptr<Shared> shared = m_shared;
+    const ProviderConfig config = m_config;
     withKey(
-            holder,
-            [this, path, verb, body, holder, done](const QString &key) {
+            shared, config, holder,
+            [shared, config, path, verb, body, holder, done](const QString &key) {
                 HttpExchange::Options options;
-                options.connectTimeoutMs = m_config.connectTimeoutMs;
-                options.stallTimeoutMs = m_config.stallTimeoutMs;
-                options.retry = m_config.retryPolicy();
+                options.connectTimeoutMs = config.connectTimeoutMs;
+                options.stallTimeoutMs = config.stallTimeoutMs;
+                options.retry = config.retryPolicy();
                 options.secret = key;
                 auto *exchange = new HttpExchange(
-                        network(), makeRequest(path, key, false), verb,
+                        shared->networkManager(), makeRequest(config, path, key, false), verb,
                         verb == "GET" ? QByteArray()
                                       : QJsonDocument(body).toJson(QJsonDocument::Compact),
                         options, holder);
                 QObject::connect(exchange, &HttpExchange::bodyReceived, holder,
                                  [exchange, holder, done](const QByteArray &bytes) {
-                                     QJsonParseError parseError{};
-                                     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
+                                     const QJsonDocument doc = QJsonDocument::fromJson(bytes);
                                      if (!doc.isObject()) {
                                          exchange->failAttempt(ProviderFailure::malformed(
                                                  QStringLiteral("The reply is not a JSON object.")));
@@ -244,7 +266,7 @@ void RemoteProvider::requestJson(
             });
 }
 
-QStringList RemoteProvider::parseModels(const QJsonObject &json) const
+QStringList RemoteProvider::parseModels(const QJsonObject &json)
 {
     QStringList ids;
     const QJsonArray data = json.value(QStringLiteral("data")).toArray();
@@ -268,7 +290,7 @@ QStringList RemoteProvider::parseModels(const QJsonObject &json) const
 void RemoteProvider::listModels(QObject *context, ModelsCallback done)
 {
     requestJson(modelsPath(), "GET", {}, context,
-                [this, done](const QJsonObject &json, const std::optional<ProviderError> &error) {
+                [done](const QJsonObject &json, const std::optional<ProviderError> &error) {
                     if (error) {
                         done({}, error);
                         return;
@@ -299,14 +321,15 @@ void RemoteProvider::testConnection(QObject *context, TestCallback done)
     auto clock = std::make_shared<QElapsedTimer>();
     clock->start();
     const QString providerName = name();
-    listModels(context, [this, context, done, clock, providerName](
+    const std::weak_ptr<Shared> alive = m_shared;
+    listModels(context, [this, alive, context, done, clock, providerName](
                                 const QStringList &models, const std::optional<ProviderError> &error) {
         ConnectionTest t;
         t.provider = providerName;
         t.checked = QStringLiteral("models");
         t.latencyMs = clock->elapsed();
         const bool noModelsEndpoint = error && (error->httpStatus == 404 || error->httpStatus == 405);
-        if (!noModelsEndpoint) {
+        if (!noModelsEndpoint || alive.expired()) {
             t.ok = !error;
             t.error = error;
             t.models = models;

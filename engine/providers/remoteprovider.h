@@ -57,33 +57,45 @@ public:
     virtual QJsonObject chatBody(const ProviderRequest &request) const = 0;
 
     // Forgets the cached key (after the user changed it).
-    void forgetKey() { m_key.reset(); }
+    void forgetKey();
+
+    // The HTTP request for `path`: URL, JSON headers, the config's extra headers and the
+    // API's authentication. Static so that calls in flight need nothing from the provider.
+    static QNetworkRequest makeRequest(const ProviderConfig &config, const QString &path,
+                                       const QString &key, bool streaming);
 
 protected:
+    using DecoderFactory = std::unique_ptr<StreamDecoder> (*)();
     virtual QString chatPath() const = 0;
     virtual QString modelsPath() const = 0;
-    virtual void addAuthHeaders(QNetworkRequest &request, const QString &key) const = 0;
-    virtual void addFixedHeaders(QNetworkRequest &) const {}
-    virtual std::unique_ptr<StreamDecoder> newDecoder() const = 0;
-    virtual QStringList parseModels(const QJsonObject &json) const;
+    virtual DecoderFactory decoderFactory() const = 0;
 
-    QNetworkRequest makeRequest(const QString &path, const QString &key, bool streaming) const;
-    QNetworkAccessManager *network();
-    // Reads the key (cached after the first read) and calls `next` with it, or `failed`.
-    void withKey(QObject *context, std::function<void(const QString &key)> next,
-                 std::function<void(const ProviderError &error)> failed);
     // A non-streaming JSON request through the retry layer.
     void requestJson(const QString &path, const QByteArray &verb, const QJsonObject &body,
                      QObject *context,
                      std::function<void(const QJsonObject &json, const std::optional<ProviderError> &error)> done);
 
     ProviderConfig m_config;
-    std::shared_ptr<KeyStore> m_keys;
 
 private:
     friend class RemoteProviderCall;
-    std::unique_ptr<QNetworkAccessManager> m_network;
-    std::optional<QString> m_key;
+    // What calls in flight share with the provider, so that replacing or removing a provider
+    // (the user edits its settings mid-run) never leaves a call pointing at a deleted object.
+    struct Shared
+    {
+        std::shared_ptr<KeyStore> keys;
+        std::shared_ptr<QNetworkAccessManager> network; // created on first use, on that thread
+        std::optional<QString> key;                     // cached after the first read
+
+        QNetworkAccessManager *networkManager();
+    };
+    // Reads the key (cached after the first read) and calls `next` with it, or `failed`.
+    static void withKey(const std::shared_ptr<Shared> &shared, const ProviderConfig &config,
+                        QObject *context, std::function<void(const QString &key)> next,
+                        std::function<void(const ProviderError &error)> failed);
+    static QStringList parseModels(const QJsonObject &json);
+
+    std::shared_ptr<Shared> m_shared;
 };
 
 } // namespace Spool

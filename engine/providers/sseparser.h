@@ -37,6 +37,8 @@ public:
     // The id of the last event, which a client would send back as Last-Event-ID.
     QString lastEventId() const { return QString::fromUtf8(m_lastEventId); }
     qint64 bytesFed() const { return m_bytesFed; }
+    // Bytes held for an event not yet complete; a caller caps this against endless lines.
+    qsizetype pendingBytes() const { return m_line.size() + m_data.size(); }
 
 private:
     void processLine(QByteArrayView line, QList<SseEvent> &out);
