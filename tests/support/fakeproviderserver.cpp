@@ -122,6 +122,9 @@ void FakeProviderServer::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         socket->setParent(m_server);
+        // As real API servers do: without it Nagle's algorithm holds each small SSE chunk
+        // until the client's delayed ACK, some 40 ms later.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
             m_buffers.remove(socket);
