@@ -5,6 +5,7 @@
 #include "providers/openaiprovider.h"
 
 #include <QDir>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -33,6 +34,7 @@ private slots:
     void silentServerTimesOut();
     void redirectIsExplained();
     void providerReplacedMidCall();
+    void streamWithoutEventStreamType();
 };
 
 namespace {
@@ -427,6 +429,23 @@ void tst_ProviderMatrix::providerReplacedMidCall()
     QCOMPARE(failed.size(), 0);
     QCOMPARE(finished.first().first().value<ProviderResponse>().text.count(QStringLiteral("word")), 40);
     delete call;
+}
+
+void tst_ProviderMatrix::streamWithoutEventStreamType()
+{
+    // Some servers stream SSE as text/plain; the reply must still be read.
+    FakeProviderServer server;
+    QVERIFY(server.listen());
+    QVERIFY(server.loadScenario(QStringLiteral("openai/plain.json")));
+    QFile f(FakeProviderServer::fixturePath(QStringLiteral("openai/plain.json")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QJsonObject response = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("responses")).toArray().first().toObject();
+    response.insert(QStringLiteral("headers"), QJsonObject{{QStringLiteral("content-type"), QStringLiteral("text/plain")}});
+    server.setResponses({response});
+    auto provider = makeProvider(QStringLiteral("openai"), server, nullptr);
+    const Outcome out = run(*provider, simpleRequest(), this);
+    QVERIFY2(out.response, out.error ? qPrintable(out.error->message) : "");
+    QCOMPARE(out.response->text, QStringLiteral("Hello, wörld — ça va? 🎉"));
 }
 
 QTEST_GUILESS_MAIN(tst_ProviderMatrix)

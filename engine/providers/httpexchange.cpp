@@ -213,6 +213,20 @@ void HttpExchange::onFinished()
         if (m_done || m_reply != reply)
             return;
     }
+    if (!m_sse) {
+        // A few servers stream without saying text/event-stream: a body that reads as SSE is
+        // parsed as SSE (all at once, since it was only recognised at the end).
+        const QByteArray head = m_received.left(64).trimmed();
+        if (head.startsWith("data:") || head.startsWith("event:") || head.startsWith(':')) {
+            m_sse = true;
+            QList<SseEvent> events;
+            m_parser.feed(m_received, events);
+            m_parser.finish(events);
+            dispatch(events);
+            if (m_done || m_reply != reply)
+                return;
+        }
+    }
     // The reader answers with complete() or failAttempt() (a stream that ended too early).
     m_reply = nullptr;
     reply->deleteLater();
