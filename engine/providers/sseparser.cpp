@@ -121,7 +121,8 @@ void SseParser::processLine(QByteArrayView line, QList<SseEvent> &out)
         m_data.append(value.data(), value.size());
         m_hasData = true;
     } else if (field == "event") {
-        m_eventType = value.toByteArray();
+        m_eventType.resize(0); // keeps the allocation: this runs once per event
+        m_eventType.append(value.data(), value.size());
     } else if (field == "id") {
         if (!value.contains('\0'))
             m_lastEventId = value.toByteArray();
@@ -139,17 +140,27 @@ void SseParser::dispatch(QList<SseEvent> &out)
 {
     // An event with no data line is not dispatched; its type is dropped with it.
     if (!m_hasData) {
-        m_eventType.clear();
+        m_eventType.resize(0);
         return;
     }
     SseEvent e;
-    e.event = m_eventType.isEmpty() ? QStringLiteral("message") : QString::fromUtf8(m_eventType);
+    // Streams repeat a handful of event names; the decoded name is shared, not re-decoded.
+    if (m_eventType.isEmpty()) {
+        e.event = QStringLiteral("message");
+    } else {
+        if (m_eventType != m_cachedTypeBytes) {
+            m_cachedTypeBytes = m_eventType;
+            m_cachedType = QString::fromUtf8(m_eventType);
+        }
+        e.event = m_cachedType;
+    }
     e.data = QString::fromUtf8(m_data);
-    e.id = QString::fromUtf8(m_lastEventId);
+    if (!m_lastEventId.isEmpty())
+        e.id = QString::fromUtf8(m_lastEventId);
     e.retryMs = m_retryMs;
     out.append(std::move(e));
-    m_data.clear();
-    m_eventType.clear();
+    m_data.resize(0);
+    m_eventType.resize(0);
     m_hasData = false;
 }
 

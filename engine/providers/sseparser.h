@@ -48,6 +48,8 @@ private:
     QByteArray m_data;       // data of the event being built
     QByteArray m_eventType;
     QByteArray m_lastEventId;
+    QByteArray m_cachedTypeBytes;
+    QString m_cachedType;
     int m_retryMs = -1;
     bool m_hasData = false;
     bool m_skipLf = false;   // the previous chunk ended in CR: an LF first in this one is its pair
