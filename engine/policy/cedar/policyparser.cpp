@@ -166,8 +166,12 @@ private:
     bool atWord(const char *s) const { return peek().isIdentifier(QLatin1String(s)); }
 
     // Records the first error of the current policy; everything after it is noise.
-    std::nullptr_t fail(const Token &at, const QString &message, bool unsupported = false)
+    std::nullptr_t fail(const Token &atToken, const QString &message, bool unsupported = false)
     {
+        // A token the lexer could not read explains the failure better than its neighbour.
+        const Token &at = peek().kind == Kind::Invalid    ? peek()
+                          : peek(1).kind == Kind::Invalid ? peek(1)
+                                                          : atToken;
         if (!m_failed) {
             m_failed = true;
             m_error = Diagnostic{m_file, at.line, at.column, message, unsupported};
