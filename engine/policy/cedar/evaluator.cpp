@@ -465,20 +465,7 @@ bool Evaluator::applyFunction(Expr::Function f, const std::vector<Value> &args, 
     using T = Value::Type;
     namespace X = ExtensionValues;
 
-    int arity = 1;
-    switch (f) {
-    case F::LessThan:
-    case F::LessThanOrEqual:
-    case F::GreaterThan:
-    case F::GreaterThanOrEqual:
-    case F::IsInRange:
-    case F::Offset:
-    case F::DurationSince:
-        arity = 2;
-        break;
-    default:
-        break;
-    }
+    const int arity = Expr::functionArity(f);
     if (int(args.size()) != arity) {
         error = QStringLiteral("%1 takes %2 argument(s), not %3")
                         .arg(Expr::functionName(f)).arg(arity).arg(args.size());

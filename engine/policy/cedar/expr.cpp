@@ -19,12 +19,6 @@ QString method(const Expr &e, const QString &name)
            + args.join(QLatin1String(", ")) + QLatin1Char(')');
 }
 
-bool isConstructor(Expr::Function f)
-{
-    return f == Expr::Function::Decimal || f == Expr::Function::Ip
-           || f == Expr::Function::Datetime || f == Expr::Function::Duration;
-}
-
 } // namespace
 
 QString Expr::functionName(Function f)
@@ -54,6 +48,28 @@ QString Expr::functionName(Function f)
     case Function::ToDays: return QStringLiteral("toDays");
     }
     return QString();
+}
+
+bool Expr::isMethod(Function f)
+{
+    return f != Function::Decimal && f != Function::Ip && f != Function::Datetime
+           && f != Function::Duration;
+}
+
+int Expr::functionArity(Function f)
+{
+    switch (f) {
+    case Function::LessThan:
+    case Function::LessThanOrEqual:
+    case Function::GreaterThan:
+    case Function::GreaterThanOrEqual:
+    case Function::IsInRange:
+    case Function::Offset:
+    case Function::DurationSince:
+        return 2;
+    default:
+        return 1;
+    }
 }
 
 QString Expr::variableName(Variable v)
@@ -125,7 +141,7 @@ QString Expr::toString() const
         return QLatin1Char('{') + parts.join(QLatin1String(", ")) + QLatin1Char('}');
     }
     case Kind::Call: {
-        if (!isConstructor(function) && !operands.empty())
+        if (isMethod(function) && !operands.empty())
             return method(*this, functionName(function));
         QStringList args;
         for (const auto &o : operands)

@@ -94,6 +94,10 @@ struct Expr
     QString toString() const;
 
     static QString functionName(Function f);
+    // How many arguments the function takes, counting a method's receiver.
+    static int functionArity(Function f);
+    // Called as `value.f(...)` rather than `f(...)`.
+    static bool isMethod(Function f);
     static QString variableName(Variable v);
 };
 
