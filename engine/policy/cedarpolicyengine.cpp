@@ -1,14 +1,11 @@
 #include "policy/cedarpolicyengine.h"
 
-#include "policy/cedar/authorizer.h"
 #include "policy/cedar/evaluator.h"
 #include "policy/cedar/policyparser.h"
 #include "policy/cedar/policyset.h"
 
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
-#include <QHash>
 #include <QJsonArray>
 #include <QSet>
 
@@ -146,29 +143,46 @@ struct CedarPolicyEngine::State
     struct Group
     {
         QList<Policy> policies;
+        QList<Loaded> metadata; // parallel to policies
         QList<PolicyProblem> problems;
+
+        void add(const QList<Policy> &more, const QString &file)
+        {
+            for (const Policy &p : more) {
+                policies.append(p);
+                metadata.append(State::metadata(p, file));
+            }
+        }
     };
     Group defaults;
     Group user;
     Group added;
 
-    // defaults, user and added policies, in that order, and their metadata by id.
+    // The defaults', user's and added policies, in that order, with their metadata (parallel
+    // lists, so a decision finds both by position).
     PolicySet all;
-    QHash<QString, Loaded> loaded;
+    QList<Loaded> allMetadata;
+    bool hasProblems = false;
 
     void rebuild()
     {
         all.clear();
+        allMetadata.clear();
         for (const Group *g : {&defaults, &user, &added}) {
             for (const Policy &p : g->policies)
                 all.add(p);
+            allMetadata += g->metadata;
         }
+        hasProblems = !problems().isEmpty();
     }
 
     QList<PolicyProblem> problems() const
     {
         return defaults.problems + user.problems + added.problems;
     }
+
+    // The decision, and each policy's part in it when `traces` is given.
+    PolicyDecision decide(const PolicyRequest &request, QList<PolicyTrace> *traces) const;
 
     // Ids already taken outside `except`.
     QSet<QString> idsOutside(const Group *except) const
@@ -301,12 +315,10 @@ CedarPolicyEngine::CedarPolicyEngine(Defaults defaults)
             d->defaults.problems = parseFile(QString::fromUtf8(f.readAll()),
                                              QStringLiteral("default.cedar"), policies);
             if (d->defaults.problems.isEmpty())
-                d->defaults.policies = policies;
+                d->defaults.add(policies, QStringLiteral("default.cedar"));
         }
     }
     d->rebuild();
-    for (const Policy &p : d->all.policies())
-        d->loaded.insert(p.id(), State::metadata(p, QStringLiteral("default.cedar")));
 }
 
 CedarPolicyEngine::~CedarPolicyEngine() = default;
@@ -320,7 +332,6 @@ QList<PolicyProblem> CedarPolicyEngine::validate(const QString &text, const QStr
 QList<PolicyProblem> CedarPolicyEngine::loadUserPolicies(const QString &folder)
 {
     State::Group group;
-    QHash<QString, Loaded> meta;
     const QSet<QString> taken = d->idsOutside(&d->user);
     QSet<QString> ids;
     const QDir dir(folder);
@@ -344,16 +355,11 @@ QList<PolicyProblem> CedarPolicyEngine::loadUserPolicies(const QString &folder)
             group.problems += problems;
             continue;
         }
-        for (const Policy &p : policies) {
+        for (const Policy &p : policies)
             ids.insert(p.id());
-            meta.insert(p.id(), State::metadata(p, name));
-        }
-        group.policies += policies;
+        group.add(policies, name);
     }
-    for (const Policy &p : d->user.policies)
-        d->loaded.remove(p.id());
     d->user = group;
-    d->loaded.insert(meta);
     d->rebuild();
     return group.problems;
 }
@@ -368,13 +374,10 @@ QList<PolicyProblem> CedarPolicyEngine::addPolicies(const QString &text, const Q
             problems.append(problemAt(fileName, p.line(), p.column(),
                                       QStringLiteral("policy id %1 is already used by another policy").arg(p.id())));
     }
-    if (!problems.isEmpty()) {
+    if (problems.isEmpty())
+        d->added.add(policies, fileName);
+    else
         d->added.problems += problems;
-        return problems;
-    }
-    for (const Policy &p : policies)
-        d->loaded.insert(p.id(), State::metadata(p, fileName));
-    d->added.policies += policies;
     d->rebuild();
     return problems;
 }
@@ -425,25 +428,23 @@ QString listOf(const QStringList &ids)
 
 } // namespace
 
-PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
+PolicyDecision CedarPolicyEngine::State::decide(const PolicyRequest &request,
+                                               QList<PolicyTrace> *traces) const
 {
-    PolicyExplanation out;
-    PolicyDecision &decision = out.decision;
-
-    const QList<PolicyProblem> problems = d->problems();
-    if (!problems.isEmpty()) {
+    PolicyDecision decision;
+    if (hasProblems) {
+        const QList<PolicyProblem> all = problems();
         decision.effect = PolicyEffect::Deny;
         decision.explanation = QStringLiteral("Denied: the policies have errors, so no tool runs until "
                                               "they are fixed. %1")
-                                       .arg(problems.front().toString());
-        if (problems.size() > 1)
-            decision.explanation += QStringLiteral(" (and %1 more)").arg(problems.size() - 1);
-        return out;
+                                       .arg(all.front().toString());
+        if (all.size() > 1)
+            decision.explanation += QStringLiteral(" (and %1 more)").arg(all.size() - 1);
+        return decision;
     }
 
     const Request cedar = cedarRequest(request);
-    const QList<Authorizer::PolicyResult> results = Authorizer::evaluateEach(cedar, noEntities(), d->all);
-
+    Evaluator evaluator(cedar, noEntities());
     QStringList forbids;
     QStringList failedForbids;
     QStringList permits;
@@ -451,21 +452,15 @@ PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
     QStringList askTexts;
     QStringList reasons;
     QString firstError;
-    for (const Authorizer::PolicyResult &r : results) {
-        const Policy &p = *r.policy;
-        const Loaded meta = d->loaded.value(p.id());
+    const QList<Policy> &policies = all.policies();
+    for (qsizetype i = 0; i < policies.size(); ++i) {
+        const Policy &p = policies.at(i);
+        const Loaded &meta = allMetadata.at(i);
         const bool forbid = p.effect() == Policy::Effect::Forbid;
-
-        PolicyTrace trace;
-        trace.policyId = p.id();
-        trace.file = meta.file;
-        trace.line = p.line();
-        trace.effect = forbid ? QStringLiteral("forbid") : QStringLiteral("permit");
-        trace.ask = meta.ask;
-        trace.text = p.sourceText();
-        switch (r.outcome) {
+        QString error;
+        const Evaluator::Outcome outcome = evaluator.evaluate(p, &error);
+        switch (outcome) {
         case Evaluator::Outcome::Satisfied:
-            trace.outcome = PolicyTrace::Outcome::Satisfied;
             if (forbid) {
                 forbids.append(p.id());
                 if (!meta.reason.isEmpty())
@@ -479,22 +474,32 @@ PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
             }
             break;
         case Evaluator::Outcome::Error:
-            trace.outcome = PolicyTrace::Outcome::Error;
-            trace.error = r.error;
             decision.erroring.append(p.id());
             if (forbid)
                 failedForbids.append(p.id());
             if (firstError.isEmpty())
-                firstError = QStringLiteral("%1 failed: %2").arg(p.id(), r.error);
+                firstError = QStringLiteral("%1 failed: %2").arg(p.id(), error);
             break;
         case Evaluator::Outcome::NotSatisfied:
-            trace.outcome = PolicyTrace::Outcome::NotSatisfied;
             break;
         }
-        out.policies.append(trace);
+        if (traces) {
+            PolicyTrace trace;
+            trace.policyId = p.id();
+            trace.file = meta.file;
+            trace.line = p.line();
+            trace.effect = forbid ? QStringLiteral("forbid") : QStringLiteral("permit");
+            trace.ask = meta.ask;
+            trace.text = p.sourceText();
+            trace.outcome = outcome == Evaluator::Outcome::Satisfied ? PolicyTrace::Outcome::Satisfied
+                            : outcome == Evaluator::Outcome::Error   ? PolicyTrace::Outcome::Error
+                                                                     : PolicyTrace::Outcome::NotSatisfied;
+            trace.error = error;
+            traces->append(trace);
+        }
     }
 
-    const QString tool = request.tool;
+    const QString &tool = request.tool;
     if (!forbids.isEmpty() || !failedForbids.isEmpty()) {
         decision.effect = PolicyEffect::Deny;
         decision.determining = forbids + failedForbids;
@@ -524,12 +529,19 @@ PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
         if (!firstError.isEmpty())
             decision.explanation += QStringLiteral(" (Policy %1.)").arg(firstError);
     }
+    return decision;
+}
+
+PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
+{
+    PolicyExplanation out;
+    out.decision = d->decide(request, &out.policies);
     return out;
 }
 
 PolicyDecision CedarPolicyEngine::decide(const PolicyRequest &request) const
 {
-    return explain(request).decision;
+    return d->decide(request, nullptr);
 }
 
 } // namespace Spool
