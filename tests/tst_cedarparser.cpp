@@ -20,6 +20,8 @@ private slots:
     void roundTrip();
     void idsAndAnnotations();
     void constantsAreFolded();
+    void hostileInput_data();
+    void hostileInput();
 };
 
 void tst_CedarParser::parseErrors_data()
@@ -237,6 +239,30 @@ void tst_CedarParser::constantsAreFolded()
     QVERIFY(e);
     QCOMPARE(e->kind, Expr::Kind::Call);
     QVERIFY(errors.isEmpty());
+}
+
+void tst_CedarParser::hostileInput_data()
+{
+    QTest::addColumn<QString>("condition");
+    QTest::addColumn<QString>("message");
+    // Both would make the recursive evaluator (and destructor) overflow the stack if accepted.
+    QTest::newRow("deep parentheses") << QStringLiteral("(").repeated(5000) + QLatin1Char('1')
+                                                 + QStringLiteral(")").repeated(5000) + QStringLiteral(" == 1")
+                                      << "nested too deeply";
+    QTest::newRow("long chain") << QStringLiteral("1 + ").repeated(50000) + QStringLiteral("1 == 1")
+                                << "too long";
+    QTest::newRow("unterminated") << QStringLiteral("\"").repeated(1) + QStringLiteral("x").repeated(100000)
+                                  << "closing quote";
+}
+
+void tst_CedarParser::hostileInput()
+{
+    QFETCH(QString, condition);
+    QFETCH(QString, message);
+    const PolicyParser::Parsed parsed =
+            PolicyParser::parse(QStringLiteral("permit(principal, action, resource) when { %1 };").arg(condition));
+    QCOMPARE(parsed.errors.size(), 1);
+    QVERIFY2(parsed.errors.front().message.contains(message), qPrintable(parsed.errors.front().message));
 }
 
 QTEST_GUILESS_MAIN(tst_CedarParser)

@@ -1,5 +1,6 @@
 #include "policy/cedarpolicyengine.h"
 
+#include "core/logging.h"
 #include "policy/cedar/evaluator.h"
 #include "policy/cedar/policyparser.h"
 #include "policy/cedar/policyset.h"
@@ -361,6 +362,8 @@ QList<PolicyProblem> CedarPolicyEngine::loadUserPolicies(const QString &folder)
     }
     d->user = group;
     d->rebuild();
+    for (const PolicyProblem &p : group.problems)
+        qCWarning(lcPolicy).noquote() << "policy problem, tool calls are denied until it is fixed:" << p.toString();
     return group.problems;
 }
 
@@ -379,6 +382,8 @@ QList<PolicyProblem> CedarPolicyEngine::addPolicies(const QString &text, const Q
     else
         d->added.problems += problems;
     d->rebuild();
+    for (const PolicyProblem &p : problems)
+        qCWarning(lcPolicy).noquote() << "policy problem, tool calls are denied until it is fixed:" << p.toString();
     return problems;
 }
 

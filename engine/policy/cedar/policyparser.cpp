@@ -14,9 +14,11 @@ namespace {
 using Token = Lexer::Token;
 using Kind = Token::Kind;
 
-// Deep enough for any policy a person writes (the generated conformance corpus nests about 70
-// levels), shallow enough that hostile input cannot exhaust the stack.
-constexpr int kMaxDepth = 400;
+// How deep expressions may nest (counting parentheses, and the length of operator chains,
+// which build left-deep trees). Deep enough for any policy a person writes (the generated
+// conformance corpus nests about 70 levels); shallow enough that evaluating or destroying the
+// tree, both recursive, cannot exhaust a thread's stack.
+constexpr int kMaxDepth = 1000;
 
 struct MethodInfo
 {
@@ -513,6 +515,14 @@ private:
         return true;
     }
 
+    bool chainTooLong(int chain)
+    {
+        if (m_depth + chain <= kMaxDepth)
+            return false;
+        fail(peek(), QStringLiteral("the expression is too long; split it into several conditions"));
+        return true;
+    }
+
     ExprPtr parseExpr()
     {
         DepthGuard guard(m_depth);
@@ -548,7 +558,10 @@ private:
     {
         const Token &start = peek();
         ExprPtr left = parseAnd();
+        int chain = 0;
         while (left && atSymbol("||")) {
+            if (chainTooLong(++chain))
+                return nullptr;
             ++m_pos;
             ExprPtr right = parseAnd();
             if (!right)
@@ -565,7 +578,10 @@ private:
     {
         const Token &start = peek();
         ExprPtr left = parseRelation();
+        int chain = 0;
         while (left && atSymbol("&&")) {
+            if (chainTooLong(++chain))
+                return nullptr;
             ++m_pos;
             ExprPtr right = parseRelation();
             if (!right)
@@ -704,7 +720,10 @@ private:
     {
         const Token &start = peek();
         ExprPtr left = parseMult();
+        int chain = 0;
         while (left && (atSymbol("+") || atSymbol("-"))) {
+            if (chainTooLong(++chain))
+                return nullptr;
             const bool plus = next().text == QLatin1String("+");
             ExprPtr right = parseMult();
             if (!right)
@@ -721,7 +740,10 @@ private:
     {
         const Token &start = peek();
         ExprPtr left = parseUnary();
+        int chain = 0;
         while (left && (atSymbol("*") || atSymbol("/") || atSymbol("%"))) {
+            if (chainTooLong(++chain))
+                return nullptr;
             if (!atSymbol("*"))
                 return fail(peek(), QStringLiteral("Cedar has no '%1' operator").arg(peek().text.toString()));
             ++m_pos;

@@ -366,6 +366,18 @@ private:
 
     SchemaTypePtr parseType(const QString &ns)
     {
+        // Types nest through Set<...> and records; bound it so hostile input cannot exhaust
+        // the stack.
+        struct Depth
+        {
+            explicit Depth(int &d) : depth(++d) {}
+            ~Depth() { --depth; }
+            int &depth;
+        } guard(m_typeDepth);
+        if (m_typeDepth > 200) {
+            fail(peek(), QStringLiteral("the type is nested too deeply"));
+            return nullptr;
+        }
         if (atSymbol("{"))
             return parseRecordType(ns);
         if (atWord("Set") && peek(1).isSymbol(QLatin1String("<"))) {
@@ -508,6 +520,7 @@ private:
     QString m_file;
     qsizetype m_pos = 0;
     Diagnostic m_error;
+    int m_typeDepth = 0;
     QHash<QString, Schema::EntityType> m_entityTypes;
     QHash<EntityUid, Schema::Action> m_actions;
     QHash<QString, SchemaTypePtr> m_commonTypes;
