@@ -23,6 +23,7 @@ private slots:
     void handwritten();
     void corpus_data();
     void corpus();
+    void findsTheSuiteRoot();
     void cleanupTestCase();
 
 private:
@@ -123,6 +124,16 @@ void tst_CedarConformance::corpus()
 {
     QFETCH(QString, file);
     runFile(file, m_corpusDir.path(), m_corpus);
+}
+
+void tst_CedarConformance::findsTheSuiteRoot()
+{
+    // `spool policy test FILE.json` gets no root: the runner finds the folder the file's
+    // relative paths start from.
+    const IntegrationTest::Outcome outcome =
+            IntegrationTest::run(m_suiteDir + QStringLiteral("/tests/multi/5.json"));
+    QVERIFY2(outcome.failed == 0, qPrintable(outcome.failures.join(QLatin1Char('\n'))));
+    QVERIFY(outcome.passed > 0);
 }
 
 void tst_CedarConformance::cleanupTestCase()

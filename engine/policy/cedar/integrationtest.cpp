@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -48,7 +49,6 @@ IntegrationTest::Outcome IntegrationTest::run(const QString &testFile, const QSt
 {
     Outcome outcome;
     outcome.file = testFile;
-    const QDir root(rootDir);
 
     QByteArray bytes;
     QString error;
@@ -59,6 +59,15 @@ IntegrationTest::Outcome IntegrationTest::run(const QString &testFile, const QSt
     }
     QJsonParseError jsonError;
     const QJsonObject test = QJsonDocument::fromJson(bytes, &jsonError).object();
+    QDir root(rootDir);
+    if (rootDir.isEmpty()) {
+        const QString policies = test.value(QLatin1String("policies")).toString();
+        root = QFileInfo(testFile).absoluteDir();
+        while (!policies.isEmpty() && !root.exists(policies)) {
+            if (!root.cdUp())
+                break;
+        }
+    }
     const QJsonArray requests = test.value(QLatin1String("requests")).toArray();
     auto failAll = [&](const QString &why) {
         outcome.failed = int(requests.size());

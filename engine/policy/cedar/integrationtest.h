@@ -25,7 +25,10 @@ public:
         QStringList failures;  // one line per failing request: what was expected, what came
     };
 
-    static Outcome run(const QString &testFile, const QString &rootDir);
+    // `rootDir` is the folder the file's paths are relative to; when empty, the nearest folder
+    // above the test file where its policy file exists (so `spool policy test` can take just
+    // the file).
+    static Outcome run(const QString &testFile, const QString &rootDir = QString());
 };
 
 } // namespace Spool::Cedar

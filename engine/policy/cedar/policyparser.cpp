@@ -133,8 +133,6 @@ public:
                     ++m_pos;
                 while (peek().kind != Kind::End && !peek().isSymbol(QLatin1String(";")))
                     ++m_pos;
-                if (peek().kind == Kind::Invalid)
-                    break;
                 if (peek().isSymbol(QLatin1String(";")))
                     ++m_pos;
             }
