@@ -66,7 +66,8 @@ struct PolicyExplanation
 //   without `@ask` allows at once, so a user's narrow permit can waive a default @ask);
 // - a forbid that errors denies.
 // Policy ids are the `@id("...")` annotation when present, else `<file>:policyN` (N counts
-// the file's policies from 0).
+// the file's policies from 0). The texts of `@ask("...")` and `@reason("...")` go into the
+// decision's explanation.
 //
 // Policies come from the built-in defaults and from the user's folder. Problems found on load
 // (syntax, an unknown action, entity type or context attribute, wrong arguments to a
