@@ -2,6 +2,7 @@
 
 #include "policy/cedar/policyparser.h"
 
+#include <QRandomGenerator>
 #include <QTest>
 
 using namespace Spool::Cedar;
@@ -22,6 +23,7 @@ private slots:
     void constantsAreFolded();
     void hostileInput_data();
     void hostileInput();
+    void mutatedPoliciesNeverCrash();
 };
 
 void tst_CedarParser::parseErrors_data()
@@ -263,6 +265,45 @@ void tst_CedarParser::hostileInput()
             PolicyParser::parse(QStringLiteral("permit(principal, action, resource) when { %1 };").arg(condition));
     QCOMPARE(parsed.errors.size(), 1);
     QVERIFY2(parsed.errors.front().message.contains(message), qPrintable(parsed.errors.front().message));
+}
+
+void tst_CedarParser::mutatedPoliciesNeverCrash()
+{
+    // Damaged policies (as a user mid-edit produces them) either parse, and then print back to
+    // text that parses the same, or give errors with a place inside the text; never a crash.
+    const QString base = QStringLiteral(
+            "@id(\"a\") permit(principal is User in Group::\"g\", action in [Action::\"v\"], resource)\n"
+            "when { context.n + 1 > 2 && [1, \"x\", {a: ip(\"10.0.0.1\")}].contains(context.s) }\n"
+            "unless { principal has a.b || resource.x like \"*a\\*\" || (if true then -1 < 2 else false) };\n"
+            "forbid(principal, action == Action::\"e\", resource == P::\"q\") when { decimal(\"1.5\").lessThan(context.d) };\n");
+    const QString alphabet = QStringLiteral("()[]{},;.:@?<>=!&|+-*\"\\ \nabxin0129_");
+    QRandomGenerator random(20240611);
+    int parsedOk = 0;
+    for (int round = 0; round < 2000; ++round) {
+        QString text = base;
+        const int edits = 1 + random.bounded(4);
+        for (int i = 0; i < edits; ++i) {
+            const int at = random.bounded(int(text.size()));
+            if (random.bounded(2) == 0)
+                text.remove(at, 1 + random.bounded(3));
+            else
+                text.insert(at, alphabet.at(random.bounded(int(alphabet.size()))));
+        }
+        const PolicyParser::Parsed parsed = PolicyParser::parse(text);
+        const int lines = int(text.count(QLatin1Char('\n'))) + 1;
+        for (const Diagnostic &d : parsed.errors)
+            QVERIFY2(d.line >= 1 && d.line <= lines && d.column >= 1, qPrintable(text + QLatin1Char('\n') + d.toString()));
+        if (!parsed.ok())
+            continue;
+        ++parsedOk;
+        for (const Policy &p : parsed.policies) {
+            const PolicyParser::Parsed again = PolicyParser::parse(p.toString());
+            QVERIFY2(again.ok() && again.policies.size() == 1, qPrintable(text + QLatin1Char('\n') + p.toString()));
+            QCOMPARE(again.policies.front().toString(), p.toString());
+        }
+    }
+    QVERIFY(PolicyParser::parse(base).ok());
+    QVERIFY(parsedOk > 10); // some mutations keep the text valid, so the round trip is exercised
 }
 
 QTEST_GUILESS_MAIN(tst_CedarParser)

@@ -22,8 +22,15 @@ const std::vector<Value::Field> &emptyFields()
     return empty;
 }
 
+// A record key that can be written bare; Cedar's keywords are quoted.
 bool isIdentifier(QStringView s)
 {
+    static const char *const keywords[] = {"true", "false", "if",  "then", "else",
+                                           "in",   "is",    "has", "like"};
+    for (const char *k : keywords) {
+        if (s == QLatin1String(k))
+            return false;
+    }
     if (s.isEmpty())
         return false;
     for (qsizetype i = 0; i < s.size(); ++i) {
