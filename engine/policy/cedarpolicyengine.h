@@ -1,0 +1,121 @@
+#pragma once
+
+#include "policy/policyengine.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+namespace Spool {
+
+namespace Cedar {
+struct Request;
+}
+
+// A problem in a policy file, with its place (1-based line and column; 0 when the problem is
+// the file as a whole, such as one that cannot be read).
+struct PolicyProblem
+{
+    QString file;
+    int line = 0;
+    int column = 0;
+    QString message;
+
+    // "file:line:column: message".
+    QString toString() const;
+};
+
+// One policy's part in a decision, for `spool policy explain`.
+struct PolicyTrace
+{
+    enum class Outcome { Satisfied, NotSatisfied, Error };
+
+    QString policyId;
+    QString file;
+    int line = 0;
+    QString effect; // "permit" or "forbid"
+    bool ask = false;
+    Outcome outcome = Outcome::NotSatisfied;
+    QString error; // when outcome is Error
+    QString text;  // the policy as written
+
+    QJsonObject toJson() const;
+};
+
+struct PolicyExplanation
+{
+    PolicyDecision decision;
+    QList<PolicyTrace> policies; // every loaded policy, in load order
+
+    QJsonObject toJson() const;
+};
+
+// Decides tool calls with Cedar policies (SPEC §6).
+//
+// A tool call becomes the Cedar request
+//   principal  User::"<request.principal>"
+//   action     Action::"tool.execute"
+//   resource   Tool::"<request.tool>"
+//   context    { arguments, capabilities, risk, requiresApproval, session, agent, workspace }
+// (resources/policies/default.cedar documents each field) and is evaluated with Cedar's
+// semantics: default deny, forbid overrides permit, an erroring policy is skipped. On top:
+// - when the permits that match all carry `@ask`, the decision is Ask (a matching permit
+//   without `@ask` allows at once, so a user's narrow permit can waive a default @ask);
+// - a forbid that errors denies.
+// Policy ids are the `@id("...")` annotation when present, else `<file>:policyN` (N counts
+// the file's policies from 0). The texts of `@ask("...")` and `@reason("...")` go into the
+// decision's explanation.
+//
+// Policies come from the built-in defaults and from the user's folder. Problems found on load
+// (syntax, an unknown action, entity type or context attribute, wrong arguments to a
+// function, `@ask` on a forbid, a duplicate id) are returned with file, line and column and
+// kept in problems(); the file with problems is not loaded, and while any remain, every
+// decision is Deny (fail closed: a forbid with a typo must not silently vanish).
+//
+// decide() and explain() are const and safe to call from any thread; the load functions are
+// not, and must not run concurrently with them.
+class CedarPolicyEngine : public PolicyEngine
+{
+public:
+    enum class Defaults { BuiltIn, None };
+
+    // BuiltIn loads resources/policies/default.cedar (embedded as :/policies/default.cedar).
+    explicit CedarPolicyEngine(Defaults defaults = Defaults::BuiltIn);
+    ~CedarPolicyEngine() override;
+    CedarPolicyEngine(const CedarPolicyEngine &) = delete;
+    CedarPolicyEngine &operator=(const CedarPolicyEngine &) = delete;
+
+    // Replaces the user policies with every `*.cedar` file in `folder`, in name order. A
+    // missing folder means no user policies. Returns the problems found (empty when every file
+    // loaded); they also replace the previous user problems in problems().
+    QList<PolicyProblem> loadUserPolicies(const QString &folder);
+
+    // Adds policies from text, as if from a file named `fileName` (generated grants, tests).
+    // Returns the problems; on problems nothing of the text is added, and they join problems().
+    QList<PolicyProblem> addPolicies(const QString &text, const QString &fileName);
+
+    // Checks a policy text as loading would, without loading it.
+    static QList<PolicyProblem> validate(const QString &text, const QString &fileName);
+
+    // Problems of the loaded files; non-empty means every decision is Deny.
+    QList<PolicyProblem> problems() const;
+    QStringList policyIds() const;
+
+    QString name() const override { return QStringLiteral("cedar"); }
+    PolicyDecision decide(const PolicyRequest &request) const override;
+    // The decision with every policy's outcome.
+    PolicyExplanation explain(const PolicyRequest &request) const;
+
+    // The Cedar request a tool call becomes (see the class comment).
+    static Cedar::Request cedarRequest(const PolicyRequest &request);
+
+private:
+    struct Loaded;
+    struct State;
+    std::unique_ptr<State> d;
+};
+
+} // namespace Spool
