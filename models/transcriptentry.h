@@ -30,7 +30,8 @@ struct TranscriptEntry
     QString approvalId;
     QString decision;   // allow, deny, timeout, cancelled; with scope and who, in decisionDetail
     QString decisionDetail;
-    QString explanation;
+    QString explanation;    // why the policy allowed, denied or asked
+    QString argumentsError; // the model's arguments did not parse
 
     // Notices (errors, cancels)
     QString noticeKind; // error, cancelled, interrupted, retrying

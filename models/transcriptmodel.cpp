@@ -267,8 +267,7 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
         e.arguments = p.value(QStringLiteral("arguments")).toObject();
         e.toolState = QStringLiteral("requested");
         e.at = event.createdAt;
-        if (!str(p, "arguments_error").isEmpty())
-            e.explanation = str(p, "arguments_error");
+        e.argumentsError = str(p, "arguments_error");
         insertEntry(entries, e, live);
     } else if (event.kind == TapeKind::PolicyDecision) {
         const QString decision = str(p, "decision");

@@ -15,8 +15,8 @@ Composer::Composer(QWidget *parent) : QWidget(parent)
     m_edit->setPlaceholderText(tr("Message the agent \u2014 Enter to send, Shift+Enter for a new line"));
     m_edit->setAccessibleName(tr("Message"));
     m_edit->setTabChangesFocus(true);
-    m_edit->setMaximumHeight(140);
-    m_edit->setMinimumHeight(56);
+    m_edit->setMaximumHeight(96);
+    m_edit->setMinimumHeight(52);
     m_edit->installEventFilter(this);
 
     m_button = new QPushButton(tr("Send"), this);

@@ -413,7 +413,16 @@ void MainWindow::updateTitle()
         m_composer->setHint(tr("Your first message starts a new session."));
     else if (row >= 0) {
         const SessionInfo s = m_sessions->data(m_sessions->index(row, 0), SessionListModel::SessionRole).value<SessionInfo>();
-        m_agentLabel->setText(tr("Agent: %1%2").arg(s.agent, s.model.isEmpty() ? QString() : tr(" \u00b7 model %1").arg(s.model)));
+        const QString agentName = s.agent;
+        const QString sessionModel = s.model;
+        m_engine.call(this, [agentName](Gateway &g) { return g.agent(agentName); },
+                      [this, sessionModel](Result<Agent> agent) {
+                          if (!agent)
+                              return;
+                          m_agentLabel->setText(tr("Agent %1 \u00b7 %2 / %3")
+                                                        .arg(agent->name, agent->provider,
+                                                             sessionModel.isEmpty() ? agent->model : sessionModel));
+                      });
         m_composer->setHint(s.contextFloor > 0 ? tr("Context was reset: the model starts fresh from here.")
                                                : QString());
     }
@@ -553,10 +562,11 @@ void MainWindow::updateApprovalBadge()
 {
     const int waiting = m_approvals->rowCount();
     m_approvalsButton->setVisible(waiting > 0);
-    m_approvalsButton->setText(tr("\u26a0 %n approval(s) waiting", nullptr, waiting));
+    m_approvalsButton->setText(waiting == 1 ? tr("\u26a0 1 approval waiting")
+                                            : tr("\u26a0 %1 approvals waiting").arg(waiting));
     m_approvalsButton->setToolTip(tr("Review the oldest (Ctrl+Shift+R)"));
     if (m_tray)
-        m_tray->setToolTip(waiting > 0 ? tr("Spool: %n approval(s) waiting", nullptr, waiting) : tr("Spool"));
+        m_tray->setToolTip(waiting > 0 ? tr("Spool: %1 waiting for approval").arg(waiting) : tr("Spool"));
     updateTitle();
 }
 
@@ -608,9 +618,9 @@ void MainWindow::onApprovalRequested(const PendingToolApproval &approval)
     m_approvals->updateApproval(approval);
     updateApprovalBadge();
     if (isActiveWindow() || !m_tray) {
-        if (isActiveWindow())
-            openApproval(approval.id);
-        else
+        // Without a tray there is no other way to ask: open the dialog, and flash the window.
+        openApproval(approval.id);
+        if (!isActiveWindow())
             QApplication::alert(this);
         return;
     }

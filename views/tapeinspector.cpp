@@ -145,10 +145,14 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
                 if (current.isValid())
                     showTapeEvent(m_model->seqAt(current.row()));
             });
-    connect(m_model, &TapeModel::pageLoaded, this, [this] {
-        m_count->setText(m_model->atEnd() ? tr("%n event(s)", nullptr, m_model->rowCount())
-                                          : tr("%n event(s) loaded, more below", nullptr, m_model->rowCount()));
-    });
+    auto updateCount = [this] {
+        const int rows = m_model->rowCount();
+        m_count->setText(m_model->atEnd() ? (rows == 1 ? tr("1 event") : tr("%1 events").arg(rows))
+                                          : tr("%1 events loaded, more below").arg(rows));
+    };
+    connect(m_model, &TapeModel::pageLoaded, this, updateCount);
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, updateCount);
+    connect(m_model, &QAbstractItemModel::modelReset, this, updateCount);
 
     m_treeModel = new QStandardItemModel(this);
     m_treeModel->setHorizontalHeaderLabels({tr("Field"), tr("Value"), tr("Type")});

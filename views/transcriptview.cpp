@@ -335,7 +335,15 @@ QString TranscriptView::toolCardHtml(const TranscriptEntry &e, int row) const
     const QString args = QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Indented)).trimmed();
     const QString shownArgs = expanded ? args : firstLines(args, kCollapsedLines, &cut);
     bool anyCut = cut;
-    html += QStringLiteral("<pre>%1</pre>").arg(shownArgs.toHtmlEscaped());
+    if (!e.argumentsError.isEmpty())
+        html += QStringLiteral("<p style=\"color:%1;\">%2</p>").arg(m_muted.name(), e.argumentsError.toHtmlEscaped());
+    else if (e.arguments.isEmpty())
+        html += QStringLiteral("<p style=\"color:%1;\">%2</p>").arg(m_muted.name(), tr("No arguments."));
+    else
+        html += QStringLiteral("<pre>%1</pre>").arg(shownArgs.toHtmlEscaped());
+    if ((e.toolState == QLatin1String("denied") || e.toolState == QLatin1String("waiting"))
+        && !e.explanation.isEmpty())
+        html += QStringLiteral("<p style=\"color:%1;\">%2</p>").arg(m_muted.name(), e.explanation.toHtmlEscaped());
     if (!e.output.isEmpty()) {
         bool outputCut = false;
         const QString shown = expanded ? e.output : firstLines(e.output, kCollapsedLines, &outputCut);

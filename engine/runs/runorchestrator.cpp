@@ -156,8 +156,11 @@ void RunOrchestrator::onProviderFailed(const ProviderError &error)
     m_host.countProviderCall(true);
     if (!record(TapeKind::ProviderError, error.toJson()))
         return;
+    const QString description = providerErrorClassDescription(error.errorClass);
     fail(QStringLiteral("provider_error"),
-         providerErrorClassDescription(error.errorClass) + QLatin1Char(' ') + error.message,
+         error.message.isEmpty() || error.message == description
+                 ? description
+                 : description + QLatin1Char(' ') + error.message,
          {{QStringLiteral("error_class"), providerErrorClassName(error.errorClass)}});
 }
 
