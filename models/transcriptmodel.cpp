@@ -71,6 +71,9 @@ void TranscriptModel::setSession(const QString &sessionId)
     m_entries.clear();
     m_runIds.clear();
     m_lastSeq.clear();
+    m_pending.clear();
+    m_lastKind.clear();
+    m_ended.clear();
     m_hasEarlier = false;
     m_firstOrdinal = 0;
     endResetModel();
@@ -102,6 +105,13 @@ void TranscriptModel::loadPage(int beforeOrdinal, bool prepend)
                 m_loading = false;
                 if (t)
                     applyTranscript(*t, prepend);
+                const QList<Pending> pending = std::exchange(m_pending, {});
+                for (const Pending &p : pending) {
+                    if (p.event.kind.isEmpty())
+                        appendDelta(p.runId, p.text);
+                    else
+                        applyEvent(p.event);
+                }
                 emit loaded();
             });
 }
@@ -116,6 +126,11 @@ void TranscriptModel::applyTranscript(const SessionTranscript &t, bool prepend)
             continue;
         apply(built, e, false);
         m_lastSeq[e.runId] = e.seq;
+        m_lastKind[e.runId] = e.kind;
+    }
+    for (const RunInfo &r : t.runs) {
+        if (r.isTerminal())
+            m_ended.insert(r.id);
     }
     if (!t.runs.isEmpty()) {
         m_firstOrdinal = t.runs.constFirst().ordinal;
@@ -165,10 +180,29 @@ void TranscriptModel::applyRun(const RunInfo &run)
 
 void TranscriptModel::applyEvent(const TapeEvent &event)
 {
+    if (m_loading && !m_sessionId.isEmpty()) {
+        m_pending.append(Pending{event, {}, {}});
+        return;
+    }
     if (!m_runIds.contains(event.runId) || event.seq <= m_lastSeq.value(event.runId))
         return;
     m_lastSeq[event.runId] = event.seq;
+    m_lastKind[event.runId] = event.kind;
+    if (event.kind == TapeKind::RunStatus) {
+        const QString state = event.payload.value(QStringLiteral("state")).toString();
+        if (state == QLatin1String("succeeded") || state == QLatin1String("failed")
+            || state == QLatin1String("cancelled"))
+            m_ended.insert(event.runId);
+    }
     apply(m_entries, event, true);
+}
+
+bool TranscriptModel::acceptsDelta(const QString &runId) const
+{
+    // Deltas belong to an open provider call: never after its response, never after the end.
+    const QString last = m_lastKind.value(runId);
+    return m_runIds.contains(runId) && !m_ended.contains(runId)
+            && last != TapeKind::ProviderResponse && last != TapeKind::AssistantMessage;
 }
 
 int TranscriptModel::findTool(const QList<TranscriptEntry> &entries, const QString &runId,
@@ -364,7 +398,13 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
 
 void TranscriptModel::appendDelta(const QString &runId, const QString &text)
 {
-    if (!m_runIds.contains(runId) || text.isEmpty())
+    if (text.isEmpty())
+        return;
+    if (m_loading && !m_sessionId.isEmpty()) {
+        m_pending.append(Pending{{}, runId, text});
+        return;
+    }
+    if (!acceptsDelta(runId))
         return;
     int row = streamingRow(runId);
     if (row < 0) {

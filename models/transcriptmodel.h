@@ -80,6 +80,21 @@ private:
     bool m_loading = false;
     int m_generation = 0; // answers for an earlier session are dropped
 
+    // Live input that arrives while the first page loads, replayed after it: the page may not
+    // know yet the run these belong to.
+    struct Pending
+    {
+        TapeEvent event; // or, with an empty kind, a text delta
+        QString runId;
+        QString text;
+    };
+    QList<Pending> m_pending;
+    // Per run: the kind of the last event applied, and whether the run has ended. Streamed
+    // text is taken only while a provider call is open.
+    QHash<QString, QString> m_lastKind;
+    QSet<QString> m_ended;
+    bool acceptsDelta(const QString &runId) const;
+
     QSet<int> m_dirtyRows;
     QTimer m_shortTimer;
     QTimer m_longTimer;

@@ -439,13 +439,35 @@ void MainWindow::send(const QString &text)
 {
     if (text.trimmed().isEmpty() || !m_ready || !m_activeRunId.isEmpty())
         return;
-    RunRequest request;
-    request.session.id = m_sessionId;
-    request.createSession = true;
-    request.text = text;
-    request.source = QStringLiteral("gui");
     m_composer->clear();
     m_composer->setRunning(true);
+    if (m_sessionId.isEmpty()) {
+        // A new session: create it first and show it, so its transcript follows the run from
+        // its first event.
+        m_engine.call(this, [](Gateway &g) { return g.resolveSession({}, true); },
+                      [this, text](Result<SessionResolution> r) {
+                          if (!r) {
+                              m_composer->setRunning(false);
+                              m_composer->editor()->setPlainText(text);
+                              QMessageBox::warning(this, tr("Cannot send"), r.errorMessage());
+                              return;
+                          }
+                          showSession(r->session.id);
+                          m_composer->setRunning(true);
+                          startRunIn(r->session.id, text);
+                      });
+        return;
+    }
+    startRunIn(m_sessionId, text);
+}
+
+void MainWindow::startRunIn(const QString &sessionId, const QString &text)
+{
+    RunRequest request;
+    request.session.id = sessionId;
+    request.createSession = false;
+    request.text = text;
+    request.source = QStringLiteral("gui");
     m_engine.call(this, [request](Gateway &g) { return g.startRun(request); },
                   [this, text](Result<RunInfo> run) {
                       if (!run) {

@@ -89,6 +89,7 @@ private:
     void resetSession(const QString &id);
     void deleteSession(const QString &id);
     void retryRun(const QString &runId);
+    void startRunIn(const QString &sessionId, const QString &text);
     void setStatus(const QString &message, int timeoutMs = 4000);
 
     EngineClient &m_engine;

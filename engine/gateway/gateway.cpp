@@ -315,6 +315,10 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         return run.error();
     m_counters.runsStarted++;
     m_counters.tapeEvents++;
+    // Front ends learn of the run before any of its events, and get every event from seq 1.
+    emit runUpdated(*run);
+    if (auto accepted = m_journal.tapeEvent(run->id, 1))
+        emit tapeAppended(*accepted);
 
     ChatMessage input = ChatMessage::user(request.text);
     QJsonArray attachments;
@@ -342,7 +346,6 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
     m_active.insert(run->id, orchestrator);
     // Return the accepted run first; the loop starts on the next pass of the event loop.
     QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);
-    emit runUpdated(*run);
     emit sessionsChanged();
     return run;
 }

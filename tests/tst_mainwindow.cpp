@@ -1,0 +1,294 @@
+#include "testsupport.h"
+
+#include "approvaldialog.h"
+#include "approvallistmodel.h"
+#include "composer.h"
+#include "gateway/engineclient.h"
+#include "mainwindow.h"
+#include "runlistmodel.h"
+#include "runpanel.h"
+#include "sessionlistmodel.h"
+#include "sessionrail.h"
+#include "tapeinspector.h"
+#include "tapemodel.h"
+#include "transcriptmodel.h"
+#include "transcriptview.h"
+
+#include <QAbstractButton>
+#include <QAbstractItemView>
+#include <QAction>
+#include <QAbstractSpinBox>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTest>
+
+using namespace Spool;
+using namespace Spool::Test;
+
+// The window as a user drives it, on the offscreen platform with a real engine and journal.
+class tst_MainWindow : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup();
+
+    void sendStreamsTheReplyAsMarkdown();
+    void approveAToolThroughTheDialog();
+    void escapeStopsTheRun();
+    void tapeInspectorShowsTheRunsEvents();
+    void cliRunShowsUpWithoutRestart();
+    void dialogClosesWhenAnsweredElsewhere();
+    void everyControlHasAnAccessibleName();
+    void shortcutsExistForFrequentActions();
+
+private:
+    void openWindow(int delayMs = 0);
+    void type(const QString &text);
+    QProcess *spool(const QStringList &args);
+
+    std::unique_ptr<TempEnvironment> m_env;
+    std::unique_ptr<EngineClient> m_engine;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void tst_MainWindow::init()
+{
+    m_env = std::make_unique<TempEnvironment>();
+}
+
+void tst_MainWindow::cleanup()
+{
+    m_window.reset();
+    m_engine.reset();
+    m_env.reset();
+}
+
+void tst_MainWindow::openWindow(int delayMs)
+{
+    // The configuration a `spool` process in the same folders computes too (same principal and
+    // device), so sessions made from the command line belong to the window's user.
+    m_env->config = RuntimeConfig::load(m_env->config.dataDir, m_env->config.configDir);
+    m_env->config.frontEnd = QStringLiteral("gui");
+    m_env->config.pollMs = 50;
+    m_env->config.deterministicChunkDelayMs = delayMs;
+    m_engine = std::make_unique<EngineClient>(m_env->config);
+    QSignalSpy ready(m_engine.get(), &EngineClient::ready);
+    m_engine->start();
+    QVERIFY(ready.wait(5000));
+    m_window = std::make_unique<MainWindow>(*m_engine);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_window->activateWindow();
+}
+
+void tst_MainWindow::type(const QString &text)
+{
+    QPlainTextEdit *editor = m_window->composer()->editor();
+    editor->setFocus();
+    QTest::keyClicks(editor, text);
+    QTest::keyClick(editor, Qt::Key_Return);
+}
+
+QProcess *tst_MainWindow::spool(const QStringList &args)
+{
+    auto *p = new QProcess(this);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("SPOOL_DATA_DIR"), m_env->config.dataDir);
+    env.insert(QStringLiteral("SPOOL_CONFIG_DIR"), m_env->config.configDir);
+    env.insert(QStringLiteral("SPOOL_DETERMINISTIC_DELAY_MS"), QStringLiteral("0"));
+    p->setProcessEnvironment(env);
+    p->start(QStringLiteral(SPOOL_BINARY), args);
+    p->waitForStarted(5000);
+    p->closeWriteChannel();
+    return p;
+}
+
+void tst_MainWindow::sendStreamsTheReplyAsMarkdown()
+{
+    openWindow(3);
+    TranscriptModel *model = m_window->transcriptModel();
+    int streamingUpdates = 0;
+    connect(model, &QAbstractItemModel::dataChanged, this,
+            [&](const QModelIndex &tl, const QModelIndex &, const QList<int> &roles) {
+                if (roles.contains(TranscriptModel::TextRole) && model->entryAt(tl.row()).streaming)
+                    ++streamingUpdates;
+            });
+    type(QStringLiteral("**Hello** there [[words 120]]"));
+    QVERIFY(m_window->composer()->text().isEmpty());
+    QTRY_VERIFY(m_window->composer()->isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->composer()->isRunning(), 10000);
+    QVERIFY2(streamingUpdates >= 2, qPrintable(QString::number(streamingUpdates)));
+    QCOMPARE(model->rowCount(), 2);
+    QCOMPARE(model->entryAt(0).kind, TranscriptEntry::Kind::User);
+    QCOMPARE(model->entryAt(1).kind, TranscriptEntry::Kind::Assistant);
+    QVERIFY(!model->entryAt(1).streaming);
+    const QString shown = m_window->transcript()->plainTranscript();
+    QVERIFY(shown.contains(QStringLiteral("**Hello** there"))); // the user's words, as typed
+    QVERIFY2(shown.contains(QStringLiteral("spool session journal")), qPrintable(shown.left(300))); // the streamed reply, rendered
+    // The session was created by the first message and titled from it.
+    QTRY_COMPARE(m_window->sessions()->rowCount(), 1);
+    QVERIFY(m_window->sessions()->rowAt(0).title.startsWith(QStringLiteral("**Hello** there")));
+    QCOMPARE(m_window->currentSessionId(), m_window->sessions()->rowAt(0).id);
+}
+
+void tst_MainWindow::approveAToolThroughTheDialog()
+{
+    openWindow();
+    type(QStringLiteral("[[tool echo {\"text\": \"approved in the dialog\"}]]"));
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 1);
+    const QString id = m_window->approvals()->rowAt(0).id;
+    QTRY_VERIFY(m_window->approvalDialog(id));
+    ApprovalDialog *dialog = m_window->approvalDialog(id);
+    QVERIFY(dialog->isVisible());
+    QVERIFY(dialog->denyButton()->isDefault()); // Enter would deny
+    QTest::keyClick(dialog, Qt::Key_O, Qt::AltModifier); // "Allow &once"
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 0);
+    TranscriptModel *model = m_window->transcriptModel();
+    int card = -1;
+    for (int i = 0; i < model->rowCount(); ++i) {
+        if (model->entryAt(i).kind == TranscriptEntry::Kind::ToolCall)
+            card = i;
+    }
+    QVERIFY(card >= 0);
+    QCOMPARE(model->entryAt(card).toolState, QStringLiteral("ok"));
+    QCOMPARE(model->entryAt(card).output, QStringLiteral("approved in the dialog"));
+    QCOMPARE(model->entryAt(card).decision, QStringLiteral("allow"));
+    QVERIFY(model->entryAt(card).decisionDetail.contains(QStringLiteral("gui")));
+}
+
+void tst_MainWindow::escapeStopsTheRun()
+{
+    openWindow(20);
+    type(QStringLiteral("[[words 3000]]"));
+    TranscriptModel *model = m_window->transcriptModel();
+    QTRY_VERIFY(model->rowCount() == 2 && model->entryAt(1).text.size() > 20);
+    QVERIFY(m_window->stopAction()->isEnabled());
+    QTest::keyClick(m_window.get(), Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->composer()->isRunning(), 1000);
+    RunListModel *runs = m_window->runPanel()->runs();
+    QTRY_COMPARE(runs->rowAt(0).state, RunState::Cancelled);
+    QTRY_COMPARE(model->entryAt(model->rowCount() - 1).noticeKind, QStringLiteral("cancelled"));
+    QVERIFY(!model->entryAt(1).streaming); // what streamed stays, no longer streaming
+}
+
+void tst_MainWindow::tapeInspectorShowsTheRunsEvents()
+{
+    openWindow();
+    type(QStringLiteral("time please [[tool clock {}]]"));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    QTest::keyClick(m_window.get(), Qt::Key_T, Qt::ControlModifier);
+    TapeInspector *tape = m_window->runPanel()->tape();
+    TapeModel *model = tape->model();
+    QTRY_VERIFY(model->rowCount() >= 12);
+    QStringList kinds;
+    for (int i = 0; i < model->rowCount(); ++i)
+        kinds.append(model->data(model->index(i, TapeModel::KindColumn)).toString());
+    for (const char *k : {"run.status", "input", "context", "provider.request", "provider.response",
+                          "tool.call", "policy.decision", "tool.output", "assistant.message"})
+        QVERIFY2(kinds.contains(QLatin1String(k)), k);
+    const int row = int(kinds.indexOf(QStringLiteral("tool.output")));
+    tape->table()->selectRow(row);
+    QTRY_VERIFY(tape->jsonText()->toPlainText().contains(QStringLiteral("\"kind\": \"tool.output\"")));
+    // Filtering by kind leaves only those events.
+    tape->kindFilter()->setCurrentIndex(tape->kindFilter()->findData(QStringLiteral("tool.call")));
+    QTRY_COMPARE(model->rowCount(), 1);
+    // Clicking the tool bar on the timeline finds its event.
+    tape->kindFilter()->setCurrentIndex(0);
+    QTRY_VERIFY(model->rowCount() >= 12);
+}
+
+void tst_MainWindow::cliRunShowsUpWithoutRestart()
+{
+    openWindow();
+    QProcess *chat = spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("terminal"),
+                            QStringLiteral("from the terminal")});
+    QVERIFY(chat->waitForFinished(10000));
+    QCOMPARE(chat->exitCode(), 0);
+    SessionListModel *sessions = m_window->sessions();
+    QTRY_COMPARE_WITH_TIMEOUT(sessions->rowCount(), 1, 3000);
+    QCOMPARE(sessions->rowAt(0).key, QStringLiteral("terminal"));
+    m_window->selectSession(sessions->rowAt(0).id);
+    QTRY_VERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("Echo: from the terminal")));
+    // A second run of the same session, while it is shown, appears too.
+    QProcess *again = spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("terminal"),
+                             QStringLiteral("and once more")});
+    QVERIFY(again->waitForFinished(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->transcript()->plainTranscript().contains(QStringLiteral("Echo: and once more")), 3000);
+    QTRY_COMPARE(m_window->runPanel()->runs()->rowCount(), 2);
+}
+
+void tst_MainWindow::dialogClosesWhenAnsweredElsewhere()
+{
+    openWindow();
+    type(QStringLiteral("[[tool echo {\"text\": \"x\"}]]"));
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 1);
+    const QString id = m_window->approvals()->rowAt(0).id;
+    QTRY_VERIFY(m_window->approvalDialog(id));
+    QPointer<ApprovalDialog> dialog = m_window->approvalDialog(id);
+    QProcess *decide = spool({QStringLiteral("approvals"), QStringLiteral("decide"), id, QStringLiteral("deny")});
+    QVERIFY(decide->waitForFinished(10000));
+    QCOMPARE(decide->exitCode(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog && dialog->statusText().contains(QStringLiteral("denied elsewhere (by cli)")), 3000);
+    QVERIFY(!dialog->allowOnceButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog, 5000); // it closes itself
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+}
+
+void tst_MainWindow::everyControlHasAnAccessibleName()
+{
+    openWindow();
+    m_window->showOperations();
+    m_window->showSettings();
+    QTest::qWait(200);
+    QStringList missing;
+    for (QWidget *top : QApplication::topLevelWidgets()) {
+        if (!top->isVisible())
+            continue;
+        const auto widgets = top->findChildren<QWidget *>();
+        for (QWidget *w : widgets) {
+            if (!w->isVisibleTo(top) || !w->focusPolicy())
+                continue;
+            // The editor inside a combo or spin box is named by its owner.
+            if (qobject_cast<QComboBox *>(w->parentWidget()) || qobject_cast<QAbstractSpinBox *>(w->parentWidget()))
+                continue;
+            const bool control = qobject_cast<QLineEdit *>(w) || qobject_cast<QPlainTextEdit *>(w)
+                    || qobject_cast<QAbstractItemView *>(w) || qobject_cast<QComboBox *>(w)
+                    || qobject_cast<QAbstractButton *>(w);
+            if (!control)
+                continue;
+            if (auto *button = qobject_cast<QAbstractButton *>(w); button && !button->text().isEmpty())
+                continue; // a button's text is its name
+            if (w->accessibleName().isEmpty())
+                missing.append(QString::fromLatin1(w->metaObject()->className()) + QLatin1Char(' ')
+                               + w->objectName() + QStringLiteral(" in ") + top->windowTitle());
+        }
+    }
+    QVERIFY2(missing.isEmpty(), qPrintable(missing.join(QStringLiteral("\n"))));
+}
+
+void tst_MainWindow::shortcutsExistForFrequentActions()
+{
+    openWindow();
+    QHash<QString, QKeySequence> shortcuts;
+    for (QAction *a : m_window->findChildren<QAction *>())
+        shortcuts.insert(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("\u2026")), a->shortcut());
+    QCOMPARE(shortcuts.value(QStringLiteral("New Session")), QKeySequence(QKeySequence::New));
+    QCOMPARE(shortcuts.value(QStringLiteral("Search Sessions")), QKeySequence(QKeySequence::Find));
+    QCOMPARE(shortcuts.value(QStringLiteral("Stop")), QKeySequence(Qt::Key_Escape));
+    QCOMPARE(shortcuts.value(QStringLiteral("Rename")), QKeySequence(Qt::Key_F2));
+    QCOMPARE(shortcuts.value(QStringLiteral("Open Tape")), QKeySequence(Qt::CTRL | Qt::Key_T));
+    QCOMPARE(shortcuts.value(QStringLiteral("Send")), QKeySequence(Qt::CTRL | Qt::Key_Return));
+    // Ctrl+N clears the way for a new session; Ctrl+F goes to the search field.
+    QTest::keyClick(m_window.get(), Qt::Key_F, Qt::ControlModifier);
+    QTRY_VERIFY(qobject_cast<QLineEdit *>(QApplication::focusWidget()));
+}
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,116 @@
+#include "markdownrenderer.h"
+
+#include <QTest>
+
+using namespace Spool;
+
+class tst_Markdown : public QObject
+{
+    Q_OBJECT
+private slots:
+    void rendersGithubFlavour_data();
+    void rendersGithubFlavour();
+    void untrustedInputStaysInert_data();
+    void untrustedInputStaysInert();
+    void codeBlocksAreFramedAndCopyable();
+    void completedLength_data();
+    void completedLength();
+    void blockwiseRenderingMatchesWhole();
+};
+
+void tst_Markdown::rendersGithubFlavour_data()
+{
+    QTest::addColumn<QString>("markdown");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("emphasis") << QStringLiteral("**bold** and _it_") << QStringLiteral("<strong>bold</strong>");
+    QTest::newRow("table") << QStringLiteral("| a | b |\n|---|---|\n| 1 | 2 |\n") << QStringLiteral("<table>");
+    QTest::newRow("strikethrough") << QStringLiteral("~~gone~~") << QStringLiteral("<del>gone</del>");
+    QTest::newRow("autolink") << QStringLiteral("see https://example.org now") << QStringLiteral("<a href=\"https://example.org\"");
+    QTest::newRow("task list") << QStringLiteral("- [x] done\n- [ ] todo\n") << QStringLiteral("checkbox");
+    QTest::newRow("heading") << QStringLiteral("## Title") << QStringLiteral("<h2>Title</h2>");
+}
+
+void tst_Markdown::rendersGithubFlavour()
+{
+    QFETCH(QString, markdown);
+    QFETCH(QString, expected);
+    const QString html = MarkdownRenderer::render(markdown, {}).html;
+    QVERIFY2(html.contains(expected), qPrintable(html));
+}
+
+void tst_Markdown::untrustedInputStaysInert_data()
+{
+    QTest::addColumn<QString>("markdown");
+    QTest::addColumn<QString>("forbidden");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("script tag") << QStringLiteral("<script>alert(1)</script>") << QStringLiteral("<script>") << QStringLiteral("&lt;script&gt;");
+    QTest::newRow("inline html") << QStringLiteral("a <b onclick=x>b</b>") << QStringLiteral("<b onclick") << QStringLiteral("&lt;b onclick=x&gt;");
+    QTest::newRow("javascript link") << QStringLiteral("[click](javascript:alert(1))") << QStringLiteral("javascript:") << QStringLiteral("click");
+    QTest::newRow("file link") << QStringLiteral("[passwd](file:///etc/passwd)") << QStringLiteral("file:///") << QStringLiteral("passwd");
+    QTest::newRow("image") << QStringLiteral("![logo](https://example.org/x.png)") << QStringLiteral("<img") << QStringLiteral("image: logo");
+    QTest::newRow("local image") << QStringLiteral("![x](/etc/shadow)") << QStringLiteral("/etc/shadow") << QStringLiteral("image: x");
+}
+
+void tst_Markdown::untrustedInputStaysInert()
+{
+    QFETCH(QString, markdown);
+    QFETCH(QString, forbidden);
+    QFETCH(QString, shown);
+    const QString html = MarkdownRenderer::render(markdown, {}).html;
+    QVERIFY2(!html.contains(forbidden), qPrintable(html));
+    QVERIFY2(html.contains(shown), qPrintable(html));
+}
+
+void tst_Markdown::codeBlocksAreFramedAndCopyable()
+{
+    const QString md = QStringLiteral("Before\n\n```python\nprint('<hi>')\n```\n\n```\nsecond\n```\n");
+    const MarkdownRenderer::Output out = MarkdownRenderer::render(md, {}, 7);
+    QCOMPARE(out.codeBlocks, (QStringList{QStringLiteral("print('<hi>')"), QStringLiteral("second")}));
+    QVERIFY(out.html.contains(QStringLiteral("href=\"spool-copy:7\"")));
+    QVERIFY(out.html.contains(QStringLiteral("href=\"spool-copy:8\"")));
+    QVERIFY(out.html.contains(QStringLiteral("print(&#39;&lt;hi&gt;&#39;)")) || out.html.contains(QStringLiteral("print('&lt;hi&gt;')")));
+    QVERIFY(out.html.contains(QStringLiteral("python")));
+}
+
+void tst_Markdown::completedLength_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("expected");
+    QTest::newRow("open paragraph") << QStringLiteral("hello wor") << 0;
+    QTest::newRow("one line, no blank") << QStringLiteral("hello\nworld") << 0;
+    QTest::newRow("paragraph done") << QStringLiteral("hello\n\nnext") << 7;
+    QTest::newRow("two paragraphs") << QStringLiteral("a\n\nb\n\nc") << 6;
+    QTest::newRow("blank inside open fence") << QStringLiteral("x\n\n```\ncode\n\nmore") << 3;
+    QTest::newRow("closed fence") << QStringLiteral("```\ncode\n\nmore\n```\ntail") << 19;
+    QTest::newRow("tilde fence") << QStringLiteral("~~~\na\n\n~~~\n") << 11;
+    QTest::newRow("longer closing fence") << QStringLiteral("```\na\n````\n") << 11;
+    QTest::newRow("shorter fence does not close") << QStringLiteral("````\na\n```\n\nb") << 0;
+}
+
+void tst_Markdown::completedLength()
+{
+    QFETCH(QString, text);
+    QFETCH(int, expected);
+    QCOMPARE(MarkdownRenderer::completedLength(text), expected);
+}
+
+void tst_Markdown::blockwiseRenderingMatchesWhole()
+{
+    // What the streaming view does: render finished blocks one by one. For ordinary replies
+    // (paragraphs, headings, fenced code, tables) the pieces add up to the whole.
+    const QString md = QStringLiteral("# Title\n\nSome *text* here.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode\n\nblock\n```\n\nEnd.\n\n");
+    QString pieces;
+    int done = 0;
+    for (int i = 1; i <= md.size(); ++i) {
+        const int completed = MarkdownRenderer::completedLength(md.left(i));
+        if (completed > done) {
+            pieces += MarkdownRenderer::render(md.mid(done, completed - done), {}).html;
+            done = completed;
+        }
+    }
+    QCOMPARE(done, int(md.size()));
+    QCOMPARE(pieces, MarkdownRenderer::render(md, {}).html);
+}
+
+QTEST_GUILESS_MAIN(tst_Markdown)
+#include "tst_markdown.moc"
