@@ -127,6 +127,16 @@ void TranscriptModel::applyTranscript(const SessionTranscript &t, bool prepend)
         apply(built, e, false);
         m_lastSeq[e.runId] = e.seq;
         m_lastKind[e.runId] = e.kind;
+        if (e.kind == TapeKind::Input && t.omitted.value(e.runId) > 0) {
+            TranscriptEntry notice;
+            notice.kind = TranscriptEntry::Kind::Notice;
+            notice.noticeKind = QStringLiteral("omitted");
+            notice.runId = e.runId;
+            notice.at = e.createdAt;
+            notice.text = tr("%1 earlier steps of this run are not shown here; its tape has every one.")
+                                  .arg(t.omitted.value(e.runId));
+            built.append(notice);
+        }
     }
     for (const RunInfo &r : t.runs) {
         if (r.isTerminal())

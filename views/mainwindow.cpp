@@ -69,6 +69,11 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     m_transcript->setModel(m_transcriptModel);
     connect(m_transcript, &TranscriptView::retryRequested, this, &MainWindow::retryRun);
     connect(m_transcript, &TranscriptView::approvalRequested, this, &MainWindow::openApproval);
+    connect(m_transcript, &TranscriptView::tapeRequested, this, [this](const QString &runId) {
+        m_runPanel->setVisible(true);
+        m_runPanel->selectRun(runId);
+        m_runPanel->tape()->table()->setFocus(Qt::OtherFocusReason);
+    });
     connect(m_transcript, &TranscriptView::copied, this,
             [this](const QString &what) { setStatus(tr("Copied the %1").arg(what)); });
 

@@ -144,10 +144,10 @@ MarkdownRenderer::Output MarkdownRenderer::render(const QString &markdown, const
     return out;
 }
 
-int MarkdownRenderer::completedLength(const QString &markdown)
+int MarkdownRenderer::completedLength(const QString &markdown, int from)
 {
-    int completed = 0;
-    int lineStart = 0;
+    int completed = from;
+    int lineStart = from;
     QChar fenceChar;
     int fenceLength = 0;
     const int size = int(markdown.size());

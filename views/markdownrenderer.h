@@ -33,7 +33,9 @@ public:
     // For streaming: the length of the prefix of `markdown` made of finished blocks, i.e. up to
     // the last blank line (or closing code fence) outside a code fence. What follows may still
     // change as text arrives; what precedes renders the same, block by block.
-    static int completedLength(const QString &markdown);
+    // `from` must itself be such a boundary (0, or an earlier result): scanning resumes there,
+    // so a long streamed reply is not rescanned from its start on every update.
+    static int completedLength(const QString &markdown, int from = 0);
 };
 
 } // namespace Spool

@@ -161,7 +161,9 @@ QTextFrameFormat TranscriptView::frameFormat(const TranscriptEntry &e) const
         format.setRightMargin(24);
         break;
     case TranscriptEntry::Kind::Notice:
-        format.setBackground(e.noticeKind == QLatin1String("cancelled") ? m_cardBackground : m_errorBackground);
+        format.setBackground(e.noticeKind == QLatin1String("cancelled") || e.noticeKind == QLatin1String("omitted")
+                                     ? m_cardBackground
+                                     : m_errorBackground);
         format.setRightMargin(24);
         break;
     }
@@ -193,14 +195,26 @@ void TranscriptView::insertRows(int first, int last)
     scrollToEndIfFollowing(following);
 }
 
+void TranscriptView::removeFrame(QTextFrame *frame)
+{
+    QTextCursor cursor(document());
+    cursor.setPosition(frame->firstPosition() - 1);
+    cursor.setPosition(frame->lastPosition() + 1, QTextCursor::KeepAnchor);
+    cursor.removeSelectedText();
+}
+
+void TranscriptView::dropContinuations(Block &block)
+{
+    for (QTextFrame *f : std::as_const(block.continuations))
+        removeFrame(f);
+    block.continuations.clear();
+}
+
 void TranscriptView::removeRows(int first, int last)
 {
     for (int row = last; row >= first && row < m_blocks.size(); --row) {
-        QTextFrame *frame = m_blocks.at(row).frame;
-        QTextCursor cursor(document());
-        cursor.setPosition(frame->firstPosition() - 1);
-        cursor.setPosition(frame->lastPosition() + 1, QTextCursor::KeepAnchor);
-        cursor.removeSelectedText();
+        dropContinuations(m_blocks[row]);
+        removeFrame(m_blocks.at(row).frame);
         m_blocks.removeAt(row);
     }
 }
@@ -242,15 +256,15 @@ void TranscriptView::render(int row)
 {
     Block &block = m_blocks[row];
     const TranscriptEntry &e = m_model->entryAt(row);
+    dropContinuations(block);
+    block.completedChars = 0;
+    block.frameChars = 0;
+    block.tailOffset = 0;
     if (e.kind == TranscriptEntry::Kind::Assistant && e.streaming) {
-        block.completedChars = 0;
-        block.tailOffset = 0;
         fillFrame(block.frame, QString());
         renderStreaming(row);
         return;
     }
-    block.completedChars = 0;
-    block.tailOffset = 0;
     block.frame->setFrameFormat(frameFormat(e));
     fillFrame(block.frame, entryHtml(e, row));
 }
@@ -259,8 +273,24 @@ void TranscriptView::renderStreaming(int row)
 {
     Block &block = m_blocks[row];
     const QString &text = m_model->entryAt(row).text;
-    QTextFrame *frame = block.frame;
-    const int completed = MarkdownRenderer::completedLength(text);
+    const int completed = MarkdownRenderer::completedLength(text, block.completedChars);
+    constexpr int kCharsPerFrame = 6000;
+    if (completed > block.completedChars && block.frameChars > kCharsPerFrame) {
+        // Seal this frame (its tail is redone in the next one) and continue in a new one.
+        QTextFrame *sealed = block.current();
+        QTextCursor seal(document());
+        seal.setPosition(sealed->firstPosition() + block.tailOffset);
+        seal.setPosition(sealed->lastPosition(), QTextCursor::KeepAnchor);
+        seal.removeSelectedText();
+        QTextFrameFormat format = block.frame->frameFormat().toFrameFormat();
+        format.setTopMargin(0);
+        QTextCursor after(document());
+        after.setPosition(sealed->lastPosition() + 1);
+        block.continuations.append(after.insertFrame(format));
+        block.frameChars = 0;
+        block.tailOffset = 0;
+    }
+    QTextFrame *frame = block.current();
 
     QTextCursor cursor(document());
     cursor.setPosition(frame->firstPosition() + block.tailOffset);
@@ -270,6 +300,7 @@ void TranscriptView::renderStreaming(int row)
         // Newly finished blocks are rendered once and stay; only the tail is redone.
         cursor.insertHtml(markdownHtml(text.mid(block.completedChars, completed - block.completedChars), block));
         cursor.insertBlock();
+        block.frameChars += completed - block.completedChars;
         block.completedChars = completed;
         block.tailOffset = cursor.position() - frame->firstPosition();
     }
@@ -297,6 +328,9 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
             title = tr("Retrying");
         else if (e.noticeKind == QLatin1String("interrupted"))
             title = tr("Interrupted");
+        else if (e.noticeKind == QLatin1String("omitted"))
+            return QStringLiteral("<p>%1 <a href=\"spool-tape:%2\">%3</a></p>")
+                    .arg(plainToHtml(e.text), e.runId, tr("Open the tape"));
         else
             title = e.errorClass.isEmpty() ? tr("The run failed") : tr("Provider error: %1").arg(e.errorClass);
         QString html = QStringLiteral("<p><b>%1</b> %2").arg(title.toHtmlEscaped(), plainToHtml(e.text));
@@ -382,6 +416,8 @@ void TranscriptView::onAnchor(const QUrl &url)
             if (e.kind == TranscriptEntry::Kind::ToolCall && e.runId + QLatin1Char('/') + e.callId == key)
                 render(row);
         }
+    } else if (scheme == QLatin1String("spool-tape")) {
+        emit tapeRequested(what);
     } else if (scheme == QLatin1String("spool-retry")) {
         emit retryRequested(what);
     } else if (scheme == QLatin1String("spool-approve")) {

@@ -36,6 +36,7 @@ public:
 signals:
     void retryRequested(const QString &runId);
     void approvalRequested(const QString &approvalId);
+    void tapeRequested(const QString &runId);
     void copied(const QString &what);
 
 protected:
@@ -47,10 +48,15 @@ private:
     struct Block
     {
         QTextFrame *frame = nullptr;
+        // A long streaming reply continues in further frames, so each update lays out a small
+        // frame, not the whole reply; they are merged back when the reply ends.
+        QList<QTextFrame *> continuations;
         // Streaming state of an assistant message.
         int completedChars = 0;  // Markdown characters rendered as finished blocks
-        int tailOffset = 0;      // where the open tail starts, from the frame's first position
-        int codeBase = 0;        // copy-link index of the first code block in this message
+        int frameChars = 0;      // of those, how many went into the current (last) frame
+        int tailOffset = 0;      // where the open tail starts, from the current frame's start
+
+        QTextFrame *current() const { return continuations.isEmpty() ? frame : continuations.constLast(); }
     };
 
     void rebuild();
@@ -62,6 +68,8 @@ private:
     void render(int row);
     void renderStreaming(int row);
     void fillFrame(QTextFrame *frame, const QString &html);
+    void removeFrame(QTextFrame *frame);
+    void dropContinuations(Block &block);
     QString entryHtml(const TranscriptEntry &entry, int row);
     QString toolCardHtml(const TranscriptEntry &entry, int row) const;
     QString markdownHtml(const QString &markdown, Block &block);

@@ -482,7 +482,7 @@ Result<QList<TimelineSpan>> Gateway::timeline(const QString &runId) const
 }
 
 Result<SessionTranscript> Gateway::transcript(const QString &sessionId, int beforeOrdinal,
-                                              int maxRuns) const
+                                              int maxRuns, int maxEventsPerRun) const
 {
     SessionTranscript t;
     auto runs = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
@@ -502,12 +502,47 @@ Result<SessionTranscript> Gateway::transcript(const QString &sessionId, int befo
                                    TapeKind::PolicyDecision, TapeKind::ApprovalRequest,
                                    TapeKind::ApprovalDecision, TapeKind::ToolOutput,
                                    TapeKind::ProviderError, TapeKind::RunStatus};
+    QStringList marks;
+    for (int i = 0; i < kinds.size(); ++i)
+        marks.append(QStringLiteral("?"));
+    const QString kindList = marks.join(QLatin1Char(','));
     for (auto it = ids.crbegin(); it != ids.crend(); ++it) {
         auto run = m_runs->get(*it);
         if (!run)
             return run.error();
         t.runs.append(*run);
-        auto events = m_journal.tape(*it, 1, -1, kinds);
+        // The newest steps, read backwards and bounded: a run of 100,000 events costs what a
+        // transcript can show, not the whole tape.
+        QVariantList binds{*it};
+        for (const QString &k : kinds)
+            binds.append(k);
+        binds.append(maxEventsPerRun);
+        auto newest = m_journal.exec(QStringLiteral("SELECT seq FROM orchestrator_tape WHERE run_id = ? "
+                                                    "AND kind IN (%1) ORDER BY seq DESC LIMIT 1 OFFSET ?")
+                                             .arg(kindList),
+                                     binds);
+        if (!newest)
+            return newest.error();
+        qint64 fromSeq = 1;
+        if (newest->next()) {
+            // More than maxEventsPerRun steps: keep the input, then the newest ones.
+            fromSeq = newest->value(0).toLongLong() + 1;
+            auto input = m_journal.tape(*it, 1, 4, {TapeKind::Input});
+            if (!input)
+                return input.error();
+            t.events.append(*input);
+            QVariantList countBinds{*it, fromSeq};
+            for (const QString &k : kinds)
+                countBinds.append(k);
+            auto skipped = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM orchestrator_tape WHERE "
+                                                         "run_id = ? AND seq < ? AND kind IN (%1) "
+                                                         "AND kind <> 'input'")
+                                                  .arg(kindList),
+                                          countBinds);
+            if (skipped && skipped->next())
+                t.omitted.insert(*it, skipped->value(0).toLongLong());
+        }
+        auto events = m_journal.tape(*it, fromSeq, -1, kinds);
         if (!events)
             return events.error();
         t.events.append(*events);

@@ -43,6 +43,8 @@ struct SessionTranscript
     QList<RunInfo> runs;     // oldest first
     QList<TapeEvent> events; // in run order, then seq
     bool hasEarlier = false; // older runs exist before the first one here
+    // Runs with more steps than a transcript shows: how many were left out (the tape has them).
+    QHash<QString, qint64> omitted;
 };
 
 class Gateway : public QObject, public RunHost
@@ -93,8 +95,9 @@ public:
     Result<QList<TimelineSpan>> timeline(const QString &runId) const;
     // The runs of a session (oldest first) before `beforeOrdinal`, at most `maxRuns` of the
     // newest, with the tape events a transcript shows.
+    // A run's input is always included, and at most `maxEventsPerRun` of its newest steps.
     Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
-                                         int maxRuns) const;
+                                         int maxRuns, int maxEventsPerRun = 150) const;
     QStringList activeRunIds() const;
 
     // Approvals
