@@ -36,6 +36,8 @@ public:
 signals:
     void retryRequested(const QString &runId);
     void approvalRequested(const QString &approvalId);
+    // An error notice's "Provider settings" link.
+    void providerSettingsRequested();
     void copied(const QString &what);
 
 protected:
