@@ -464,8 +464,10 @@ void ProvidersPage::showTest(const ConnectionTest &t)
     if (t.ok) {
         const QString text = t.models.isEmpty()
                 ? tr("\u2713 It works: the server answered in %1 ms.").arg(t.latencyMs)
-                : tr("\u2713 It works: %n model(s) available, answered in %1 ms.", nullptr,
-                     int(t.models.size()))
+                : t.models.size() == 1
+                ? tr("\u2713 It works: 1 model available, answered in %1 ms.").arg(t.latencyMs)
+                : tr("\u2713 It works: %1 models available, answered in %2 ms.")
+                          .arg(t.models.size())
                           .arg(t.latencyMs);
         showResult(text, true);
         if (!t.models.isEmpty()) {
@@ -479,7 +481,6 @@ void ProvidersPage::showTest(const ConnectionTest &t)
     const ProviderError e = t.error.value_or(ProviderError{});
     QString hint;
     switch (e.errorClass) {
-    case ProviderErrorClass::Auth: hint = tr("Check the API key."); break;
     case ProviderErrorClass::Network:
     case ProviderErrorClass::Timeout:
         hint = tr("Is the server running at %1?").arg(formConfig().endpoint(QString()).toDisplayString());

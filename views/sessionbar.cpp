@@ -15,7 +15,7 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_model = new QComboBox(this);
     m_model->setEditable(true);
     m_model->setInsertPolicy(QComboBox::NoInsert);
-    m_model->setMinimumContentsLength(16);
+    m_model->setMinimumContentsLength(22);
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_model->setAccessibleName(tr("Session model"));
     m_model->setToolTip(tr("The model this session's next runs use; empty for the agent's model"));

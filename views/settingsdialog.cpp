@@ -224,8 +224,11 @@ void SettingsDialog::fetchModels(const QString &provider)
                 m_agentModel->setEditText(current.isEmpty() && !models->isEmpty()
                                                   ? models->constFirst()
                                                   : current);
-                m_agentModelState->setText(
-                        tr("%n model(s) offered by %1.", nullptr, int(models->size())).arg(provider));
+                m_agentModelState->setText(models->size() == 1
+                                                   ? tr("1 model offered by %1.").arg(provider)
+                                                   : tr("%1 models offered by %2.")
+                                                             .arg(models->size())
+                                                             .arg(provider));
             });
 }
 
