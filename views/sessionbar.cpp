@@ -44,6 +44,9 @@ void SessionBar::setSession(const QString &sessionId)
     m_agentModel.clear();
     m_provider.clear();
     m_usage->clear();
+    m_filling = true;
+    m_model->clear(); // another session's list until this one's comes
+    m_filling = false;
     setVisible(!sessionId.isEmpty());
     if (!sessionId.isEmpty())
         load();
@@ -51,6 +54,7 @@ void SessionBar::setSession(const QString &sessionId)
 
 void SessionBar::reload()
 {
+    m_models.clear();
     if (!m_sessionId.isEmpty())
         load();
 }
@@ -86,6 +90,10 @@ void SessionBar::load()
                 if (m_provider.isEmpty())
                     return;
                 const QString provider = m_provider;
+                if (m_models.contains(provider)) {
+                    fillModels(m_models.value(provider));
+                    return;
+                }
                 m_engine->callAsync<Result<QStringList>>(
                         this,
                         [provider](Gateway &g, std::function<void(Result<QStringList>)> reply) {
@@ -101,13 +109,19 @@ void SessionBar::load()
                                                             .arg(provider, models.errorMessage()));
                                 return;
                             }
-                            m_filling = true;
-                            m_model->clear();
-                            m_model->addItems(*models);
-                            m_filling = false;
-                            showModel();
+                            m_models.insert(provider, *models);
+                            fillModels(*models);
                         });
             });
+}
+
+void SessionBar::fillModels(const QStringList &models)
+{
+    m_filling = true;
+    m_model->clear();
+    m_model->addItems(models);
+    m_filling = false;
+    showModel();
 }
 
 void SessionBar::showModel()

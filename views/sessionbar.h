@@ -1,6 +1,8 @@
 #pragma once
 
+#include <QHash>
 #include <QPointer>
+#include <QStringList>
 #include <QWidget>
 
 class QComboBox;
@@ -27,7 +29,7 @@ public:
     void applyRun(const RunInfo &run);
     // Sets the session's model ("" goes back to the agent's), as picking it does.
     void setModel(const QString &model);
-    // The provider list changed, or the agent did: the picker's list is fetched again.
+    // The providers changed: the picker's list is fetched again.
     void reload();
 
     QComboBox *modelPicker() const { return m_model; }
@@ -43,6 +45,7 @@ private:
     void refreshUsage();
     void commit();
     void showModel();
+    void fillModels(const QStringList &models);
 
     QPointer<EngineClient> m_engine;
     QString m_sessionId;
@@ -51,6 +54,7 @@ private:
     QString m_provider;
     QComboBox *m_model = nullptr;
     QLabel *m_usage = nullptr;
+    QHash<QString, QStringList> m_models; // by provider: switching sessions asks no server
     int m_generation = 0;
     bool m_filling = false;
 };
