@@ -87,6 +87,12 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     m_sessionBar = new SessionBar(&engine, this);
     connect(m_sessionBar, &SessionBar::status, this, [this](const QString &m) { setStatus(m); });
     connect(&engine, &EngineClient::providersChanged, m_sessionBar, &SessionBar::reload);
+    connect(&engine, &EngineClient::keyStorageFallback, this, [this](const QString &reason) {
+        setStatus(tr("\u26a0 No keychain (%1): API keys are kept unencrypted in a file. See "
+                     "Settings \u2192 Providers.")
+                          .arg(reason),
+                  20000);
+    });
     auto *header = new QHBoxLayout;
     header->setSpacing(0);
     header->addWidget(m_sessionTitle, 1);
