@@ -33,6 +33,11 @@ struct TranscriptEntry
     QString explanation;    // why the policy allowed, denied or asked
     QString argumentsError; // the model's arguments did not parse
 
+    // Assistant messages: what the provider call that wrote it used (-1: not known yet).
+    qint64 promptTokens = -1;
+    qint64 completionTokens = -1;
+    QString model;
+
     // Notices (errors, cancels)
     QString noticeKind; // error, cancelled, interrupted, retrying
     QString errorClass;

@@ -279,6 +279,12 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
         insertEntry(entries, e, live);
     } else if (event.kind == TapeKind::ProviderResponse) {
         const QString text = str(p, "text");
+        const QJsonObject usage = p.value(QStringLiteral("usage")).toObject();
+        auto setUsage = [&](TranscriptEntry &e) {
+            e.promptTokens = usage.value(QStringLiteral("prompt")).toInteger(-1);
+            e.completionTokens = usage.value(QStringLiteral("completion")).toInteger(-1);
+            e.model = str(p, "model");
+        };
         int row = -1;
         if (live) {
             row = streamingRow(event.runId);
@@ -293,6 +299,7 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
             update(row, [&](TranscriptEntry &e) {
                 e.text = text;
                 e.streaming = false;
+                setUsage(e);
             });
         } else if (!text.isEmpty()) {
             TranscriptEntry e;
@@ -300,6 +307,7 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
             e.runId = event.runId;
             e.text = text;
             e.at = event.createdAt;
+            setUsage(e);
             insertEntry(entries, e, live);
         }
     } else if (event.kind == TapeKind::ToolCall) {

@@ -8,6 +8,7 @@
 #include "operationsdialog.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
+#include "sessionbar.h"
 #include "sessionlistmodel.h"
 #include "sessionrail.h"
 #include "settingsdialog.h"
@@ -18,6 +19,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
 #include <QListView>
@@ -74,6 +76,8 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
         m_runPanel->selectRun(runId);
         m_runPanel->tape()->table()->setFocus(Qt::OtherFocusReason);
     });
+    connect(m_transcript, &TranscriptView::providerSettingsRequested, this,
+            [this] { showSettings(tr("Providers")); });
     connect(m_transcript, &TranscriptView::copied, this,
             [this](const QString &what) { setStatus(tr("Copied the %1").arg(what)); });
 
@@ -85,7 +89,20 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     auto *centerLayout = new QVBoxLayout(center);
     centerLayout->setContentsMargins(0, 0, 0, 0);
     centerLayout->setSpacing(0);
-    centerLayout->addWidget(m_sessionTitle);
+    m_sessionBar = new SessionBar(&engine, this);
+    connect(m_sessionBar, &SessionBar::status, this, [this](const QString &m) { setStatus(m); });
+    connect(&engine, &EngineClient::providersChanged, m_sessionBar, &SessionBar::reload);
+    connect(&engine, &EngineClient::keyStorageFallback, this, [this](const QString &reason) {
+        setStatus(tr("\u26a0 No keychain (%1): API keys are kept unencrypted in a file. See "
+                     "Settings \u2192 Providers.")
+                          .arg(reason),
+                  20000);
+    });
+    auto *header = new QHBoxLayout;
+    header->setSpacing(0);
+    header->addWidget(m_sessionTitle, 1);
+    header->addWidget(m_sessionBar);
+    centerLayout->addLayout(header);
     centerLayout->addWidget(m_transcript, 1);
     centerLayout->addWidget(m_composer);
 
@@ -368,6 +385,7 @@ void MainWindow::showSession(const QString &sessionId)
     m_activeRunId.clear();
     m_transcriptModel->setSession(sessionId);
     m_runPanel->setSession(sessionId);
+    m_sessionBar->setSession(sessionId);
     m_rail->selectSession(sessionId);
     m_composer->setRunning(false);
     m_stopAction->setEnabled(false);
@@ -533,6 +551,7 @@ void MainWindow::onRunUpdated(const RunInfo &run)
 {
     m_transcriptModel->applyRun(run);
     m_runPanel->applyRun(run);
+    m_sessionBar->applyRun(run);
     if (run.sessionId != m_sessionId)
         return;
     if (!run.isTerminal()) {

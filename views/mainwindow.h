@@ -20,6 +20,7 @@ class ApprovalListModel;
 class Composer;
 class EngineClient;
 class RunPanel;
+class SessionBar;
 class SessionListModel;
 class SessionRail;
 class TranscriptModel;
@@ -54,6 +55,7 @@ public:
     TranscriptModel *transcriptModel() const { return m_transcriptModel; }
     Composer *composer() const { return m_composer; }
     RunPanel *runPanel() const { return m_runPanel; }
+    SessionBar *sessionBar() const { return m_sessionBar; }
     SessionListModel *sessions() const { return m_sessions; }
     ApprovalListModel *approvals() const { return m_approvals; }
     QToolButton *approvalsButton() const { return m_approvalsButton; }
@@ -100,6 +102,7 @@ private:
     TranscriptView *m_transcript = nullptr;
     Composer *m_composer = nullptr;
     QLabel *m_sessionTitle = nullptr;
+    SessionBar *m_sessionBar = nullptr;
     RunPanel *m_runPanel = nullptr;
     QSplitter *m_splitter = nullptr;
     QLabel *m_engineLabel = nullptr;

@@ -2,6 +2,7 @@
 
 #include "apptheme.h"
 #include "gateway/engineclient.h"
+#include "providerspage.h"
 #include "providers/providerregistry.h"
 
 #include <QComboBox>
@@ -34,6 +35,10 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
     connect(m_pages, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
 
     addPage(tr("Agents"), createAgentsPage());
+    m_providersPage = new ProvidersPage(engine, this);
+    connect(m_providersPage, &ProvidersPage::providersChanged, this,
+            [this] { loadAgents(m_agentName->text().trimmed()); });
+    addPage(tr("Providers"), m_providersPage);
     addPage(tr("Deterministic provider"), createDeterministicPage());
     addPage(tr("Appearance"), createAppearancePage());
     m_pages->setCurrentRow(0);
@@ -77,8 +82,15 @@ QWidget *SettingsDialog::createAgentsPage()
     m_agentProvider = new QComboBox(page);
     m_agentProvider->setEditable(true);
     m_agentProvider->setAccessibleName(tr("Provider"));
-    m_agentModel = new QLineEdit(page);
+    m_agentModel = new QComboBox(page);
+    m_agentModel->setEditable(true);
+    m_agentModel->setInsertPolicy(QComboBox::NoInsert);
     m_agentModel->setAccessibleName(tr("Model"));
+    m_agentModelState = new QLabel(page);
+    m_agentModelState->setAccessibleName(tr("Model list state"));
+    m_agentModelState->setEnabled(false); // muted
+    m_agentModelState->setWordWrap(true);
+    connect(m_agentProvider, &QComboBox::currentTextChanged, this, &SettingsDialog::fetchModels);
     m_agentApproval = new QComboBox(page);
     m_agentApproval->setAccessibleName(tr("Approvals"));
     m_agentApproval->addItem(tr("The policy decides"), int(Agent::ApprovalMode::Policy));
@@ -90,6 +102,7 @@ QWidget *SettingsDialog::createAgentsPage()
     form->addRow(tr("&Name:"), m_agentName);
     form->addRow(tr("&Provider:"), m_agentProvider);
     form->addRow(tr("&Model:"), m_agentModel);
+    form->addRow(QString(), m_agentModelState);
     form->addRow(tr("&Approvals:"), m_agentApproval);
     form->addRow(tr("System &prompt:"), m_agentPrompt);
 
@@ -154,8 +167,9 @@ void SettingsDialog::loadAgents(const QString &select)
 void SettingsDialog::showAgent(const Agent &agent)
 {
     m_agentName->setText(agent.name);
+    m_agentModel->setEditText(agent.model);
     m_agentProvider->setCurrentText(agent.provider);
-    m_agentModel->setText(agent.model);
+    fetchModels(agent.provider);
     m_agentApproval->setCurrentIndex(agent.approvalMode == Agent::ApprovalMode::Ask ? 1 : 0);
     m_agentPrompt->setPlainText(agent.systemPrompt);
 }
@@ -165,7 +179,7 @@ void SettingsDialog::saveAgent()
     Agent a;
     a.name = m_agentName->text().trimmed();
     a.provider = m_agentProvider->currentText().trimmed();
-    a.model = m_agentModel->text().trimmed();
+    a.model = m_agentModel->currentText().trimmed();
     a.approvalMode = Agent::ApprovalMode(m_agentApproval->currentData().toInt());
     a.systemPrompt = m_agentPrompt->toPlainText();
     const int row = m_agentList->currentRow();
@@ -180,6 +194,42 @@ void SettingsDialog::saveAgent()
                        loadAgents(name);
                        emit agentsChanged();
                    });
+}
+
+void SettingsDialog::fetchModels(const QString &provider)
+{
+    const int generation = ++m_modelsGeneration;
+    if (!m_engine || provider.trimmed().isEmpty()) {
+        m_agentModelState->clear();
+        return;
+    }
+    m_agentModelState->setText(tr("Asking %1 for its models\u2026").arg(provider));
+    m_engine->callAsync<Result<QStringList>>(
+            this,
+            [provider](Gateway &g, std::function<void(Result<QStringList>)> reply) {
+                g.providerModels(provider, [reply](const Result<QStringList> &r) { reply(r); });
+            },
+            [this, generation, provider](Result<QStringList> models) {
+                if (generation != m_modelsGeneration)
+                    return;
+                if (!models) {
+                    m_agentModelState->setText(
+                            tr("Could not list the models of %1 (%2); type the model's name.")
+                                    .arg(provider, models.errorMessage()));
+                    return;
+                }
+                const QString current = m_agentModel->currentText();
+                m_agentModel->clear();
+                m_agentModel->addItems(*models);
+                m_agentModel->setEditText(current.isEmpty() && !models->isEmpty()
+                                                  ? models->constFirst()
+                                                  : current);
+                m_agentModelState->setText(models->size() == 1
+                                                   ? tr("1 model offered by %1.").arg(provider)
+                                                   : tr("%1 models offered by %2.")
+                                                             .arg(models->size())
+                                                             .arg(provider));
+            });
 }
 
 void SettingsDialog::removeAgent()

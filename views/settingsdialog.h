@@ -6,6 +6,7 @@
 #include <QPointer>
 
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
@@ -15,9 +16,10 @@ class QStackedWidget;
 namespace Spool {
 
 class EngineClient;
+class ProvidersPage;
 
-// Settings, one page per area: agents, the deterministic provider, appearance. Pages for
-// providers, tools and policies are added with addPage().
+// Settings, one page per area: agents, providers, the deterministic provider, appearance.
+// Pages for tools and policies are added with addPage().
 class SettingsDialog : public QDialog
 {
     Q_OBJECT
@@ -26,6 +28,7 @@ public:
 
     void addPage(const QString &title, QWidget *page);
     void showPage(const QString &title);
+    ProvidersPage *providersPage() const { return m_providersPage; }
 
 signals:
     void themeChanged(const QString &theme);
@@ -40,6 +43,8 @@ private:
     void showAgent(const Agent &agent);
     void saveAgent();
     void removeAgent();
+    // Fills the model picker from the provider's model list, asynchronously.
+    void fetchModels(const QString &provider);
 
     QPointer<EngineClient> m_engine;
     QListWidget *m_pages = nullptr;
@@ -48,7 +53,10 @@ private:
     QListWidget *m_agentList = nullptr;
     QLineEdit *m_agentName = nullptr;
     QComboBox *m_agentProvider = nullptr;
-    QLineEdit *m_agentModel = nullptr;
+    QComboBox *m_agentModel = nullptr;
+    QLabel *m_agentModelState = nullptr;
+    int m_modelsGeneration = 0;
+    ProvidersPage *m_providersPage = nullptr;
     QComboBox *m_agentApproval = nullptr;
     QPlainTextEdit *m_agentPrompt = nullptr;
     QList<Agent> m_agents;

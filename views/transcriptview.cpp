@@ -60,6 +60,31 @@ QString toolStateLabel(const QString &state)
     return state;
 }
 
+// A provider's error class (SPEC §5) as the title of its notice.
+QString errorClassTitle(const QString &errorClass)
+{
+    if (errorClass == QLatin1String("auth")) return TranscriptView::tr("Authentication failed");
+    if (errorClass == QLatin1String("permission")) return TranscriptView::tr("Not permitted");
+    if (errorClass == QLatin1String("rate_limit")) return TranscriptView::tr("Rate limited");
+    if (errorClass == QLatin1String("quota")) return TranscriptView::tr("Out of quota");
+    if (errorClass == QLatin1String("context_too_long")) return TranscriptView::tr("Conversation too long");
+    if (errorClass == QLatin1String("invalid_request")) return TranscriptView::tr("Request rejected");
+    if (errorClass == QLatin1String("server")) return TranscriptView::tr("Provider server error");
+    if (errorClass == QLatin1String("network")) return TranscriptView::tr("Provider unreachable");
+    if (errorClass == QLatin1String("timeout")) return TranscriptView::tr("Provider timed out");
+    if (errorClass == QLatin1String("malformed_response")) return TranscriptView::tr("Unreadable reply");
+    if (errorClass == QLatin1String("cancelled")) return TranscriptView::tr("Cancelled");
+    return TranscriptView::tr("Provider error: %1").arg(errorClass);
+}
+
+// Errors the provider settings can fix: the notice links to them.
+bool fixableInSettings(const QString &errorClass)
+{
+    return errorClass == QLatin1String("auth") || errorClass == QLatin1String("permission")
+            || errorClass == QLatin1String("quota") || errorClass == QLatin1String("network")
+            || errorClass == QLatin1String("invalid_request");
+}
+
 } // namespace
 
 TranscriptView::TranscriptView(QWidget *parent) : QTextBrowser(parent)
@@ -316,7 +341,16 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
         return QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
     case TranscriptEntry::Kind::Assistant: {
         Block scratch;
-        return markdownHtml(e.text, scratch);
+        QString html = markdownHtml(e.text, scratch);
+        if (e.promptTokens >= 0 && e.completionTokens >= 0) {
+            const QString usage = tr("%L1 + %L2 tokens").arg(e.promptTokens).arg(e.completionTokens);
+            html += QStringLiteral("<p style=\"color:%1; font-size:small;\" title=\"%2\">%3</p>")
+                            .arg(m_muted.name(),
+                                 tr("Prompt + completion tokens of this reply").toHtmlEscaped(),
+                                 (e.model.isEmpty() ? usage : e.model + QStringLiteral(" \u00b7 ") + usage)
+                                         .toHtmlEscaped());
+        }
+        return html;
     }
     case TranscriptEntry::Kind::ToolCall:
         return toolCardHtml(e, row);
@@ -325,17 +359,21 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
         if (e.noticeKind == QLatin1String("cancelled"))
             title = tr("Stopped");
         else if (e.noticeKind == QLatin1String("retrying"))
-            title = tr("Retrying");
+            title = e.errorClass.isEmpty() ? tr("Retrying")
+                                           : tr("%1, retrying").arg(errorClassTitle(e.errorClass));
         else if (e.noticeKind == QLatin1String("interrupted"))
             title = tr("Interrupted");
         else if (e.noticeKind == QLatin1String("omitted"))
             return QStringLiteral("<p>%1 <a href=\"spool-tape:%2\">%3</a></p>")
                     .arg(plainToHtml(e.text), e.runId, tr("Open the tape"));
         else
-            title = e.errorClass.isEmpty() ? tr("The run failed") : tr("Provider error: %1").arg(e.errorClass);
+            title = e.errorClass.isEmpty() ? tr("The run failed") : errorClassTitle(e.errorClass);
         QString html = QStringLiteral("<p><b>%1</b> %2").arg(title.toHtmlEscaped(), plainToHtml(e.text));
         if (e.noticeKind == QLatin1String("error") || e.noticeKind == QLatin1String("interrupted"))
             html += QStringLiteral(" &nbsp;<a href=\"spool-retry:%1\">%2</a>").arg(e.runId, tr("Retry"));
+        if (e.noticeKind == QLatin1String("error") && fixableInSettings(e.errorClass))
+            html += QStringLiteral(" &nbsp;<a href=\"spool-settings:providers\">%1</a>")
+                            .arg(tr("Provider settings\u2026"));
         return html + QStringLiteral("</p>");
     }
     }
@@ -422,6 +460,8 @@ void TranscriptView::onAnchor(const QUrl &url)
         emit retryRequested(what);
     } else if (scheme == QLatin1String("spool-approve")) {
         emit approvalRequested(what);
+    } else if (scheme == QLatin1String("spool-settings")) {
+        emit providerSettingsRequested();
     } else if (scheme == QLatin1String("http") || scheme == QLatin1String("https")
                || scheme == QLatin1String("mailto")) {
         QDesktopServices::openUrl(url);

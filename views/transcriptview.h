@@ -37,6 +37,8 @@ signals:
     void retryRequested(const QString &runId);
     void approvalRequested(const QString &approvalId);
     void tapeRequested(const QString &runId);
+    // An error notice's "Provider settings" link.
+    void providerSettingsRequested();
     void copied(const QString &what);
 
 protected:

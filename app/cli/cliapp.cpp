@@ -16,6 +16,7 @@ const QStringList &commands()
         QStringLiteral("chat"),   QStringLiteral("sessions"),  QStringLiteral("runs"),
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),
+        QStringLiteral("providers"), QStringLiteral("agents"),
     };
     return list;
 }
@@ -107,6 +108,8 @@ void CliApp::printHelp()
             "  approvals  list pending tool approvals, decide one\n"
             "  status     engine counters and journal health\n"
             "  demo       a short offline demo on the deterministic provider\n"
+            "  providers  list, add, remove or test model providers; list their models\n"
+            "  agents     list agents, or set an agent's provider, model and prompt\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -174,6 +177,10 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runStatus(*this, arguments);
     if (command == QLatin1String("demo"))
         return runDemo(*this, arguments);
+    if (command == QLatin1String("providers"))
+        return runProviders(*this, arguments);
+    if (command == QLatin1String("agents"))
+        return runAgents(*this, arguments);
     return ExitUsage;
 }
 

@@ -50,6 +50,20 @@ public:
         return std::move(*result);
     }
 
+    // Runs work(Gateway &, reply) on the engine thread and waits until it calls reply(R).
+    template<typename R, typename Work>
+    R askAsync(Work work)
+    {
+        std::optional<R> result;
+        QEventLoop loop;
+        m_engine->callAsync<R>(&loop, std::move(work), [&](R r) {
+            result.emplace(std::move(r));
+            loop.quit();
+        });
+        loop.exec();
+        return std::move(*result);
+    }
+
     // Prints an error ("spool: ...") and returns its exit code.
     int fail(const Error &error);
     int usageError(const QString &message, const QString &usage);
@@ -84,6 +98,8 @@ int runTape(CliApp &app, const QStringList &arguments);
 int runApprovals(CliApp &app, const QStringList &arguments);
 int runStatus(CliApp &app, const QStringList &arguments);
 int runDemo(CliApp &app, const QStringList &arguments);
+int runProviders(CliApp &app, const QStringList &arguments);
+int runAgents(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);

@@ -14,6 +14,7 @@ const QString kUsage = QStringLiteral(
         "       spool sessions show|archive|restore|reset SESSION\n"
         "       spool sessions rename SESSION TITLE...\n"
         "       spool sessions delete SESSION [--yes]\n"
+        "       spool sessions model SESSION [MODEL]   (\"\" goes back to the agent's model)\n"
         "SESSION is an id, a unique id prefix, or a key.");
 
 void printSessionLine(CliApp &app, const SessionInfo &s)
@@ -87,6 +88,33 @@ int showSession(CliApp &app, const QString &which)
     return ExitOk;
 }
 
+// Shows the model a session's runs use, or sets it (an empty MODEL goes back to the agent's).
+int sessionModel(CliApp &app, const QString &which, const QStringList &args)
+{
+    Result<SessionInfo> s = args.size() > 2
+            ? app.ask([which, model = args.at(2)](Gateway &g) { return g.setSessionModel(which, model); })
+            : app.ask([which](Gateway &g) { return g.session(which); });
+    if (!s)
+        return app.fail(s.error());
+    const QString agentName = s->agent;
+    auto agent = app.ask([agentName](Gateway &g) { return g.agent(agentName); });
+    const QString agentModel = agent ? agent->model : QString();
+    const QString provider = agent ? agent->provider : QString();
+    const QString effective = s->model.isEmpty() ? agentModel : s->model;
+    if (app.json()) {
+        QJsonObject o = s->toJson();
+        o.insert(QStringLiteral("effective_model"), effective);
+        o.insert(QStringLiteral("provider"), provider);
+        app.printJson(o);
+        return ExitOk;
+    }
+    app.out() << QStringLiteral("session %1 uses %2 on %3%4\n")
+                         .arg(s->id, effective, provider,
+                              s->model.isEmpty() ? QStringLiteral(" (the agent's model)")
+                                                 : QString());
+    return ExitOk;
+}
+
 } // namespace
 
 int runSessions(CliApp &app, const QStringList &arguments)
@@ -102,7 +130,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
     const QCommandLineOption yes(QStringLiteral("yes"), QStringLiteral("Delete without asking."));
     parser.addOptions({archived, all, search, limit, yes});
     parser.addPositionalArgument(QStringLiteral("action"),
-                                 QStringLiteral("list, show, rename, archive, restore, delete, reset"));
+                                 QStringLiteral("list, show, rename, archive, restore, delete, reset, model"));
     if (auto rc = app.parse(parser, arguments, kUsage))
         return *rc;
     const QStringList args = parser.positionalArguments();
@@ -110,7 +138,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
     static const QStringList actions{QStringLiteral("list"),    QStringLiteral("show"),
                                      QStringLiteral("rename"),  QStringLiteral("archive"),
                                      QStringLiteral("restore"), QStringLiteral("delete"),
-                                     QStringLiteral("reset")};
+                                     QStringLiteral("reset"),   QStringLiteral("model")};
     if (!actions.contains(action))
         return app.usageError(QStringLiteral("unknown sessions action \"%1\"").arg(action), kUsage);
     if (action != QLatin1String("list") && args.size() < 2)
@@ -165,6 +193,8 @@ int runSessions(CliApp &app, const QStringList &arguments)
     if (action == QLatin1String("restore"))
         return printSession(app, app.ask([which](Gateway &g) { return g.restoreSession(which); }),
                             QStringLiteral("restored"));
+    if (action == QLatin1String("model"))
+        return sessionModel(app, which, args);
     if (action == QLatin1String("reset"))
         return printSession(app, app.ask([which](Gateway &g) { return g.resetSession(which); }),
                             QStringLiteral("reset"));

@@ -42,6 +42,10 @@ EngineClient::EngineClient(const RuntimeConfig &config, QObject *parent)
             Qt::QueuedConnection);
     connect(m_gateway, &Gateway::journalChanged, this, &EngineClient::journalChanged,
             Qt::QueuedConnection);
+    connect(m_gateway, &Gateway::providersChanged, this, &EngineClient::providersChanged,
+            Qt::QueuedConnection);
+    connect(m_gateway, &Gateway::keyStorageFallback, this, &EngineClient::keyStorageFallback,
+            Qt::QueuedConnection);
 }
 
 EngineClient::~EngineClient()

@@ -6,6 +6,7 @@
 #include <QPointer>
 #include <QThread>
 
+#include <functional>
 #include <type_traits>
 
 namespace Spool {
@@ -48,6 +49,31 @@ public:
                 Qt::QueuedConnection);
     }
 
+    // For engine work that answers later (a provider test, a model list): runs
+    // work(Gateway &, reply) on the engine thread, where the work calls reply(R) once when it
+    // has the answer; done(R) then runs on this object's thread, unless `context` is gone.
+    template<typename R, typename Work, typename Done>
+    void callAsync(QObject *context, Work work, Done done)
+    {
+        QPointer<QObject> guard(context);
+        Gateway *gateway = m_gateway;
+        std::function<void(R)> reply = [this, guard, done = std::move(done)](R result) {
+            QMetaObject::invokeMethod(
+                    this,
+                    [guard, done, result = std::move(result)]() mutable {
+                        if (guard)
+                            done(std::move(result));
+                    },
+                    Qt::QueuedConnection);
+        };
+        QMetaObject::invokeMethod(
+                gateway,
+                [gateway, work = std::move(work), reply = std::move(reply)]() mutable {
+                    work(*gateway, reply);
+                },
+                Qt::QueuedConnection);
+    }
+
     // Runs work(Gateway &) on the engine thread; nothing comes back.
     template<typename Work>
     void post(Work work)
@@ -68,6 +94,8 @@ signals:
     void approvalRequested(const Spool::PendingToolApproval &approval);
     void approvalResolved(const Spool::PendingToolApproval &approval);
     void sessionsChanged();
+    void providersChanged();
+    void keyStorageFallback(const QString &reason);
     void journalChanged();
 
 private:

@@ -6,6 +6,7 @@
 #include "core/ulid.h"
 #include "policy/basicpolicyengine.h"
 #include "providers/deterministicprovider.h"
+#include "providers/providerfactory.h"
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
 #include "runs/instancetracker.h"
@@ -19,6 +20,7 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
@@ -106,6 +108,11 @@ Status Gateway::open()
 
     m_providers->add(std::make_unique<DeterministicProvider>(
             DeterministicProvider::Options{m_config.deterministicChunkDelayMs}));
+    // The configured providers; their keys are read on first use, on this thread.
+    m_providerFactory = std::make_unique<ProviderFactory>(m_config.configDir);
+    connect(&m_providerFactory->keyStore(), &KeyStore::fallbackActivated, this,
+            &Gateway::keyStorageFallback);
+    syncProviders(true);
     for (auto &tool : std::initializer_list<Tool *>{new EchoTool, new ClockTool}) {
         if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
             qCWarning(lcTools) << s.errorMessage();
@@ -257,6 +264,33 @@ Result<SessionInfo> Gateway::resetSession(const QString &idOrKey)
     return r;
 }
 
+Result<SessionInfo> Gateway::setSessionModel(const QString &idOrKey, const QString &model)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s;
+    auto r = m_sessions->setModel(s->id, model.trimmed());
+    if (r)
+        emit sessionsChanged();
+    return r;
+}
+
+Result<TokenUsage> Gateway::sessionUsage(const QString &sessionId) const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT COALESCE(SUM(prompt_tokens), 0), "
+                                           "COALESCE(SUM(completion_tokens), 0) FROM runs "
+                                           "WHERE session_id = ?"),
+                            {sessionId});
+    if (!q)
+        return q.error();
+    TokenUsage usage;
+    if (q->next()) {
+        usage.prompt = q->value(0).toLongLong();
+        usage.completion = q->value(1).toLongLong();
+    }
+    return usage;
+}
+
 // --- agents ---------------------------------------------------------------------------------
 
 Result<QList<Agent>> Gateway::agents() const
@@ -279,6 +313,189 @@ Status Gateway::removeAgent(const QString &name)
     return m_agents->remove(name);
 }
 
+// --- providers ------------------------------------------------------------------------------
+
+namespace {
+
+const QString kDeterministic = QStringLiteral("deterministic");
+
+} // namespace
+
+void Gateway::syncProviders(bool force)
+{
+    const QFileInfo file(m_providerFactory->settings().path());
+    const QDateTime stamp = file.exists() ? file.lastModified() : QDateTime();
+    if (!force && stamp == m_providersStamp)
+        return;
+    m_providersStamp = stamp;
+    QStringList warnings;
+    QSet<QString> configured;
+    for (const ProviderConfig &config : m_providerFactory->settings().load(&warnings)) {
+        auto provider = m_providerFactory->create(config);
+        if (!provider) {
+            warnings.append(provider.errorMessage());
+            continue;
+        }
+        configured.insert(config.name);
+        m_providers->add(std::move(*provider));
+    }
+    for (const QString &gone : std::as_const(m_configuredProviders)) {
+        if (!configured.contains(gone))
+            m_providers->remove(gone);
+    }
+    m_configuredProviders = configured;
+    for (const QString &w : std::as_const(warnings))
+        qCWarning(lcProviders).noquote() << w;
+}
+
+ProviderListing Gateway::providerListing() const
+{
+    ProviderListing listing;
+    ProviderListing::Entry builtIn;
+    builtIn.builtIn = true;
+    builtIn.config.name = kDeterministic;
+    builtIn.config.defaultModel = QStringLiteral("echo-1");
+    builtIn.keyStorage = QStringLiteral("none");
+    listing.providers.append(builtIn);
+
+    const KeyStore &keys = m_providerFactory->keyStore();
+    listing.keysInFile = keys.usingFallbackFile();
+    listing.keyFileReason = keys.fallbackReason();
+    listing.keyFilePath = keys.fallbackFilePath();
+    for (const ProviderConfig &config : m_providerFactory->settings().load(&listing.warnings)) {
+        ProviderListing::Entry e;
+        e.config = config;
+        if (config.keyRef.isEmpty())
+            e.keyStorage = QStringLiteral("none");
+        else if (KeyStore::isEnvironmentRef(config.keyRef))
+            e.keyStorage = QStringLiteral("environment");
+        else if (keys.inFallbackFile(config.keyRef))
+            e.keyStorage = QStringLiteral("file");
+        else if (keys.usingFallbackFile())
+            e.keyStorage = QStringLiteral("missing");
+        else
+            e.keyStorage = QStringLiteral("keychain");
+        if (e.keyStorage == QLatin1String("file"))
+            listing.keysInFile = true;
+        listing.providers.append(e);
+    }
+    return listing;
+}
+
+void Gateway::addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
+                          std::function<void(const Status &)> done)
+{
+    if (config.name == kDeterministic) {
+        QTimer::singleShot(0, this, [done] {
+            done(makeError(ErrorCode::Conflict,
+                           QStringLiteral("\"deterministic\" is the built-in provider's name.")));
+        });
+        return;
+    }
+    const bool storeKey = apiKey && !apiKey->isEmpty();
+    if (storeKey && (config.keyRef.isEmpty() || KeyStore::isEnvironmentRef(config.keyRef)))
+        config.keyRef = ProviderConfig::defaultKeyRef(config.name);
+    // A key the new configuration no longer refers to is removed once it is saved.
+    QString staleRef;
+    if (auto previous = m_providerFactory->settings().find(config.name);
+        previous && !previous->keyRef.isEmpty() && !KeyStore::isEnvironmentRef(previous->keyRef)
+        && previous->keyRef != config.keyRef)
+        staleRef = previous->keyRef;
+    const QString name = config.name;
+    m_providerFactory->addProvider(
+            config, storeKey ? apiKey : std::nullopt, m_providers.get(), this,
+            [this, name, staleRef, done](const Status &status) {
+                if (status) {
+                    m_configuredProviders.insert(name);
+                    syncProviders();
+                    emit providersChanged();
+                    if (!staleRef.isEmpty())
+                        m_providerFactory->keyStore().remove(staleRef, this, [](const Status &s) {
+                            if (!s)
+                                qCWarning(lcProviders).noquote() << s.errorMessage();
+                        });
+                }
+                done(status);
+            });
+}
+
+void Gateway::removeProvider(const QString &name, std::function<void(const Status &)> done)
+{
+    if (name == kDeterministic) {
+        QTimer::singleShot(0, this, [done] {
+            done(makeError(ErrorCode::Conflict,
+                           QStringLiteral("The built-in deterministic provider cannot be removed.")));
+        });
+        return;
+    }
+    m_providerFactory->removeProvider(name, m_providers.get(), this,
+                                      [this, name, done](const Status &status) {
+                                          m_configuredProviders.remove(name);
+                                          syncProviders();
+                                          emit providersChanged();
+                                          done(status);
+                                      });
+}
+
+void Gateway::testProvider(const QString &name, std::function<void(const ConnectionTest &)> done)
+{
+    if (name == kDeterministic) {
+        QTimer::singleShot(0, this, [done] {
+            ConnectionTest t;
+            t.provider = kDeterministic;
+            t.ok = true;
+            t.checked = QStringLiteral("built-in");
+            t.models = {QStringLiteral("echo-1")};
+            done(t);
+        });
+        return;
+    }
+    m_providerFactory->testConnection(name, this, std::move(done));
+}
+
+void Gateway::testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
+                           std::function<void(const ConnectionTest &)> done)
+{
+    if (!apiKey || apiKey->isEmpty()) {
+        m_providerFactory->testConnection(config, this, std::move(done));
+        return;
+    }
+    auto created = m_providerFactory->create(config);
+    if (!created) {
+        // The factory says why in the connection test's own words.
+        m_providerFactory->testConnection(config, this, std::move(done));
+        return;
+    }
+    // The provider lives as long as the callback that reports on it.
+    std::shared_ptr<RemoteProvider> provider(std::move(*created));
+    provider->useKey(*apiKey);
+    provider->testConnection(this, [provider, done](const ConnectionTest &t) { done(t); });
+}
+
+void Gateway::providerModels(const QString &name,
+                             std::function<void(const Result<QStringList> &)> done)
+{
+    if (name == kDeterministic) {
+        QTimer::singleShot(0, this, [done] { done(QStringList{QStringLiteral("echo-1")}); });
+        return;
+    }
+    if (auto found = m_providerFactory->settings().find(name); !found) {
+        const Error error = found.error();
+        QTimer::singleShot(0, this, [done, error] { done(error); });
+        return;
+    }
+    m_providerFactory->listModels(
+            name, this, [done](const QStringList &models, const std::optional<ProviderError> &error) {
+                if (error) {
+                    done(makeError(ErrorCode::Provider,
+                                   providerErrorClassDescription(error->errorClass)
+                                           + QLatin1Char(' ') + error->message));
+                    return;
+                }
+                done(models);
+            });
+}
+
 // --- runs -----------------------------------------------------------------------------------
 
 Result<RunInfo> Gateway::startRun(const RunRequest &request)
@@ -287,6 +504,7 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
     if (request.text.trimmed().isEmpty() && request.attachments.isEmpty())
         return makeError(ErrorCode::InvalidArgument, QStringLiteral("the message is empty"));
+    syncProviders();
     if (!request.agent.isEmpty()) {
         if (auto a = m_agents->get(request.agent); !a)
             return a.error();

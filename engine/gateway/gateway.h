@@ -7,6 +7,8 @@
 #include "gateway/runtimeconfig.h"
 #include "journal/journalstore.h"
 #include "journal/tapeevent.h"
+#include "providers/connectiontest.h"
+#include "providers/providerlisting.h"
 #include "runs/runhost.h"
 #include "runs/runinfo.h"
 #include "runs/runrequest.h"
@@ -16,10 +18,14 @@
 #include "sessions/sessionresolver.h"
 #include "sessions/sessionstore.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QTimer;
 
@@ -29,6 +35,7 @@ class AgentRegistry;
 class ContextBuilder;
 class InstanceTracker;
 class PolicyEngine;
+class ProviderFactory;
 class ProviderRegistry;
 class RunOrchestrator;
 class RunRecovery;
@@ -71,12 +78,34 @@ public:
     Result<SessionInfo> restoreSession(const QString &idOrKey);
     Status deleteSession(const QString &idOrKey);
     Result<SessionInfo> resetSession(const QString &idOrKey);
+    // The model the session's runs use instead of their agent's; empty goes back to the agent's.
+    Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model);
+    // Tokens used by all the session's runs.
+    Result<TokenUsage> sessionUsage(const QString &sessionId) const;
 
     // Agents
     Result<QList<Agent>> agents() const;
     Result<Agent> agent(const QString &name) const;
     Status saveAgent(const Agent &agent);
     Status removeAgent(const QString &name);
+
+    // Providers (SPEC §5): configured in spool.conf, keys in the KeyStore. The asynchronous
+    // calls answer through `done` on the engine thread (front ends: EngineClient::callAsync).
+    ProviderFactory &providerFactory() { return *m_providerFactory; }
+    ProviderListing providerListing() const;
+    // Adds or replaces a provider. `apiKey`, when given, is stored under config.keyRef (by
+    // default "provider/<name>"); a stored key the new configuration no longer uses is removed.
+    void addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
+                     std::function<void(const Status &)> done);
+    void removeProvider(const QString &name, std::function<void(const Status &)> done);
+    // Whether a provider works, and if not why. The second form tests a configuration that is
+    // not saved yet, with a key typed into a form (or, without one, config.keyRef's key).
+    void testProvider(const QString &name, std::function<void(const ConnectionTest &)> done);
+    void testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
+                      std::function<void(const ConnectionTest &)> done);
+    // The models a provider offers, for the model pickers.
+    void providerModels(const QString &name,
+                        std::function<void(const Result<QStringList> &)> done);
 
     // Runs
     // Persists the run as accepted and returns it; the run goes on asynchronously.
@@ -145,6 +174,10 @@ signals:
     void approvalRequested(const Spool::PendingToolApproval &approval);
     void approvalResolved(const Spool::PendingToolApproval &approval);
     void sessionsChanged();
+    // A provider was added, changed or removed.
+    void providersChanged();
+    // No keychain answers: API keys now go to a file readable only by the user (unencrypted).
+    void keyStorageFallback(const QString &reason);
     // Another process (a CLI next to the GUI, say) committed to the journal.
     void journalChanged();
 
@@ -157,6 +190,9 @@ private:
     void heartbeat();
     void poll();
     void emitRun(const QString &runId);
+    // Registers the providers of spool.conf when the file changed (a CLI next to the window
+    // added one, say), and drops those no longer configured.
+    void syncProviders(bool force = false);
 
     RuntimeConfig m_config;
     JournalStore m_journal;
@@ -169,6 +205,9 @@ private:
     std::unique_ptr<RunRecovery> m_recovery;
     std::unique_ptr<ContextBuilder> m_contextBuilder;
     std::unique_ptr<ProviderRegistry> m_providers;
+    std::unique_ptr<ProviderFactory> m_providerFactory;
+    QSet<QString> m_configuredProviders; // registered from spool.conf
+    QDateTime m_providersStamp;          // spool.conf as last read
     std::unique_ptr<ToolRegistry> m_tools;
     std::unique_ptr<PolicyEngine> m_policy;
     QHash<QString, RunOrchestrator *> m_active;

@@ -228,6 +228,13 @@ void KeyStore::remove(const QString &ref, QObject *context, DoneCallback done)
                 });
 }
 
+bool KeyStore::inFallbackFile(const QString &ref) const
+{
+    if (ref.isEmpty() || isEnvironmentRef(ref))
+        return false;
+    return bool(fileRead(ref));
+}
+
 Result<QString> KeyStore::fileRead(const QString &ref) const
 {
     QFile f(fallbackFilePath());

@@ -51,6 +51,9 @@ public:
     bool usingFallbackFile() const { return m_usingFile; }
     QString fallbackReason() const { return m_fallbackReason; }
     QString fallbackFilePath() const;
+    // Whether the fallback file holds a key under `ref` (without reading it out): where a key
+    // is kept, for the settings page and `spool providers list`.
+    bool inFallbackFile(const QString &ref) const;
     // A keychain that does not answer within this time counts as absent.
     void setKeychainTimeout(int ms) { m_keychainTimeoutMs = ms; }
 

@@ -58,6 +58,9 @@ public:
 
     // Forgets the cached key (after the user changed it).
     void forgetKey();
+    // Uses `key` instead of reading the KeyStore: "test connection" on a key typed into a
+    // form that is not saved yet.
+    void useKey(const QString &key) { m_shared->key = key; }
 
     // The HTTP request for `path`: URL, JSON headers, the config's extra headers and the
     // API's authentication. Static so that calls in flight need nothing from the provider.

@@ -1,0 +1,195 @@
+#include "sessionbar.h"
+
+#include "gateway/engineclient.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+
+namespace Spool {
+
+SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent), m_engine(engine)
+{
+    auto *label = new QLabel(tr("Mo&del:"), this);
+    m_model = new QComboBox(this);
+    m_model->setEditable(true);
+    m_model->setInsertPolicy(QComboBox::NoInsert);
+    m_model->setMinimumContentsLength(22);
+    m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_model->setAccessibleName(tr("Session model"));
+    m_model->setToolTip(tr("The model this session's next runs use; empty for the agent's model"));
+    label->setBuddy(m_model);
+    m_usage = new QLabel(this);
+    m_usage->setAccessibleName(tr("Session token usage"));
+    m_usage->setEnabled(false); // muted
+
+    connect(m_model, &QComboBox::activated, this, [this] { commit(); });
+    connect(m_model->lineEdit(), &QLineEdit::editingFinished, this, [this] { commit(); });
+
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(12, 8, 12, 4);
+    layout->addWidget(m_usage);
+    layout->addSpacing(12);
+    layout->addWidget(label);
+    layout->addWidget(m_model);
+    hide();
+}
+
+void SessionBar::setSession(const QString &sessionId)
+{
+    ++m_generation;
+    m_sessionId = sessionId;
+    m_sessionModel.clear();
+    m_agentModel.clear();
+    m_provider.clear();
+    m_usage->clear();
+    m_filling = true;
+    m_model->clear(); // another session's list until this one's comes
+    m_filling = false;
+    setVisible(!sessionId.isEmpty());
+    if (!sessionId.isEmpty())
+        load();
+}
+
+void SessionBar::reload()
+{
+    m_models.clear();
+    if (!m_sessionId.isEmpty())
+        load();
+}
+
+void SessionBar::load()
+{
+    if (!m_engine)
+        return;
+    const int generation = ++m_generation;
+    const QString sessionId = m_sessionId;
+    struct Answer
+    {
+        Result<SessionInfo> session = Error{};
+        Result<Agent> agent = Error{};
+    };
+    m_engine->call(
+            this,
+            [sessionId](Gateway &g) {
+                Answer a;
+                a.session = g.session(sessionId);
+                if (a.session)
+                    a.agent = g.agent(a.session->agent);
+                return a;
+            },
+            [this, generation](Answer a) {
+                if (generation != m_generation || !a.session)
+                    return;
+                m_sessionModel = a.session->model;
+                m_agentModel = a.agent ? a.agent->model : QString();
+                m_provider = a.agent ? a.agent->provider : QString();
+                showModel();
+                refreshUsage();
+                if (m_provider.isEmpty())
+                    return;
+                const QString provider = m_provider;
+                if (m_models.contains(provider)) {
+                    fillModels(m_models.value(provider));
+                    return;
+                }
+                m_engine->callAsync<Result<QStringList>>(
+                        this,
+                        [provider](Gateway &g, std::function<void(Result<QStringList>)> reply) {
+                            g.providerModels(provider,
+                                             [reply](const Result<QStringList> &r) { reply(r); });
+                        },
+                        [this, generation, provider](Result<QStringList> models) {
+                            if (generation != m_generation)
+                                return;
+                            if (!models) {
+                                m_model->setToolTip(tr("%1 did not list its models (%2); type a "
+                                                       "model's name")
+                                                            .arg(provider, models.errorMessage()));
+                                return;
+                            }
+                            m_models.insert(provider, *models);
+                            fillModels(*models);
+                        });
+            });
+}
+
+void SessionBar::fillModels(const QStringList &models)
+{
+    m_filling = true;
+    m_model->clear();
+    m_model->addItems(models);
+    m_filling = false;
+    showModel();
+}
+
+void SessionBar::showModel()
+{
+    m_filling = true;
+    m_model->setCurrentIndex(m_model->findText(m_sessionModel));
+    m_model->setEditText(m_sessionModel);
+    m_model->lineEdit()->setPlaceholderText(
+            m_agentModel.isEmpty() ? tr("the agent's model")
+                                   : tr("%1 (the agent's model)").arg(m_agentModel));
+    m_filling = false;
+}
+
+void SessionBar::commit()
+{
+    if (m_filling || m_sessionId.isEmpty())
+        return;
+    const QString model = m_model->currentText().trimmed();
+    if (model == m_sessionModel)
+        return;
+    setModel(model);
+}
+
+void SessionBar::setModel(const QString &model)
+{
+    if (!m_engine || m_sessionId.isEmpty())
+        return;
+    const QString sessionId = m_sessionId;
+    m_engine->call(this, [sessionId, model](Gateway &g) { return g.setSessionModel(sessionId, model); },
+                   [this, sessionId](Result<SessionInfo> s) {
+                       if (!s) {
+                           emit status(tr("Cannot change the model: %1").arg(s.errorMessage()));
+                           showModel();
+                           return;
+                       }
+                       if (sessionId != m_sessionId)
+                           return;
+                       m_sessionModel = s->model;
+                       showModel();
+                       emit status(s->model.isEmpty()
+                                           ? tr("This session now uses the agent's model")
+                                           : tr("This session now uses %1").arg(s->model));
+                       emit modelChanged(sessionId, s->model);
+                   });
+}
+
+void SessionBar::applyRun(const RunInfo &run)
+{
+    if (run.sessionId == m_sessionId && run.isTerminal())
+        refreshUsage();
+}
+
+void SessionBar::refreshUsage()
+{
+    if (!m_engine || m_sessionId.isEmpty())
+        return;
+    const QString sessionId = m_sessionId;
+    m_engine->call(this, [sessionId](Gateway &g) { return g.sessionUsage(sessionId); },
+                   [this, sessionId](Result<TokenUsage> usage) {
+                       if (!usage || sessionId != m_sessionId)
+                           return;
+                       const qint64 total = usage->prompt + usage->completion;
+                       m_usage->setText(tr("%L1 tokens").arg(total));
+                       m_usage->setToolTip(tr("This session's runs used %L1 prompt and %L2 "
+                                              "completion tokens")
+                                                   .arg(usage->prompt)
+                                                   .arg(usage->completion));
+                   });
+}
+
+} // namespace Spool

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <QHash>
+#include <QPointer>
+#include <QStringList>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+
+namespace Spool {
+
+class EngineClient;
+struct RunInfo;
+
+// The session header's right side: the model this session's runs use (an editable picker
+// filled from the agent's provider, empty for the agent's own model) and the tokens all its
+// runs have used so far.
+class SessionBar : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit SessionBar(EngineClient *engine, QWidget *parent = nullptr);
+
+    // Shows another session; an empty id hides the bar (a new session has no runs yet).
+    void setSession(const QString &sessionId);
+    QString sessionId() const { return m_sessionId; }
+    // A run changed: its tokens count once it ends.
+    void applyRun(const RunInfo &run);
+    // Sets the session's model ("" goes back to the agent's), as picking it does.
+    void setModel(const QString &model);
+    // The providers changed: the picker's list is fetched again.
+    void reload();
+
+    QComboBox *modelPicker() const { return m_model; }
+    QLabel *usageLabel() const { return m_usage; }
+    QString sessionModel() const { return m_sessionModel; }
+
+signals:
+    void status(const QString &message);
+    void modelChanged(const QString &sessionId, const QString &model);
+
+private:
+    void load();
+    void refreshUsage();
+    void commit();
+    void showModel();
+    void fillModels(const QStringList &models);
+
+    QPointer<EngineClient> m_engine;
+    QString m_sessionId;
+    QString m_sessionModel; // the override; empty: the agent's
+    QString m_agentModel;
+    QString m_provider;
+    QComboBox *m_model = nullptr;
+    QLabel *m_usage = nullptr;
+    QHash<QString, QStringList> m_models; // by provider: switching sessions asks no server
+    int m_generation = 0;
+    bool m_filling = false;
+};
+
+} // namespace Spool
