@@ -15,7 +15,7 @@ const QStringList &commands()
     static const QStringList list{
         QStringLiteral("chat"),   QStringLiteral("sessions"),  QStringLiteral("runs"),
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
-        QStringLiteral("demo"),   QStringLiteral("help"),
+        QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
     };
     return list;
 }
@@ -104,7 +104,8 @@ void CliApp::printHelp()
             "  sessions   list, show, rename, archive, restore, delete or reset sessions\n"
             "  runs       list or show runs, cancel a run\n"
             "  tape       show every event of a run\n"
-            "  approvals  list pending tool approvals, decide one\n"
+            "  approvals  list pending tool approvals, decide one; list or revoke \"always\" grants\n"
+            "  policy     test, explain, check or list the Cedar tool policies\n"
             "  status     engine counters and journal health\n"
             "  demo       a short offline demo on the deterministic provider\n"
             "\n"
@@ -174,6 +175,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runStatus(*this, arguments);
     if (command == QLatin1String("demo"))
         return runDemo(*this, arguments);
+    if (command == QLatin1String("policy"))
+        return runPolicy(*this, arguments);
     return ExitUsage;
 }
 
@@ -207,9 +210,15 @@ std::optional<int> CliApp::parse(QCommandLineParser &parser, const QStringList &
     return std::nullopt;
 }
 
-int CliApp::openEngine(const QString &frontEnd)
+const RuntimeConfig &CliApp::loadConfig()
 {
     m_config = RuntimeConfig::load(m_dataDir, m_configDir);
+    return m_config;
+}
+
+int CliApp::openEngine(const QString &frontEnd)
+{
+    loadConfig();
     m_config.frontEnd = frontEnd;
     m_engine = std::make_unique<EngineClient>(m_config);
     std::optional<Error> failure;

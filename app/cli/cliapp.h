@@ -59,6 +59,8 @@ public:
     // exit code when the command should stop here (--help: 0, a bad flag: 2).
     std::optional<int> parse(QCommandLineParser &parser, const QStringList &arguments,
                              const QString &usage);
+    // Loads the configuration (folders, settings) without starting the engine.
+    const RuntimeConfig &loadConfig();
     // Loads the configuration and opens the engine; returns 0, or the exit code of the failure.
     int openEngine(const QString &frontEnd = QStringLiteral("cli"));
 
@@ -84,6 +86,7 @@ int runTape(CliApp &app, const QStringList &arguments);
 int runApprovals(CliApp &app, const QStringList &arguments);
 int runStatus(CliApp &app, const QStringList &arguments);
 int runDemo(CliApp &app, const QStringList &arguments);
+int runPolicy(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);
