@@ -677,16 +677,21 @@ QList<PolicyProblem> Gateway::reloadPolicies()
 
 QList<PolicyInfo> Gateway::policies() const
 {
-    return m_policy->policies();
+    return m_policy ? m_policy->policies() : QList<PolicyInfo>{};
 }
 
-PolicyDecision Gateway::decidePolicy(const PolicyRequest &request)
+void Gateway::syncGrantsIfJournalMoved()
 {
     // data_version moves when another process committed: it may have added or revoked a grant.
     if (const qint64 version = m_journal.dataVersion(); version != m_policyDataVersion) {
         m_policyDataVersion = version;
         syncGrants();
     }
+}
+
+PolicyDecision Gateway::decidePolicy(const PolicyRequest &request)
+{
+    syncGrantsIfJournalMoved();
     return m_policy->decide(request);
 }
 
@@ -725,7 +730,7 @@ Result<PolicyExplanation> Gateway::explainToolCall(const QString &toolName,
                          QStringLiteral("the call never reaches policy: %1").arg(valid.errorMessage()));
 
     const PolicyRequest request = RunOrchestrator::policyRequest(tool->spec(), arguments, session, *agent);
-    (void)decidePolicy(request); // the same freshness as a run
+    syncGrantsIfJournalMoved(); // the same grants as a run would see
     PolicyExplanation e = m_policy->explain(request);
     e.decision = RunOrchestrator::withApprovalMode(e.decision, *agent);
     if (e.decision.effect == PolicyEffect::Ask && !session.id.isEmpty()) {

@@ -180,6 +180,7 @@ private:
     void loadUserPolicies();
     // Loads the active grants into the policy engine when any process changed them.
     void syncGrants(bool force = false);
+    void syncGrantsIfJournalMoved();
 
     RuntimeConfig m_config;
     JournalStore m_journal;
