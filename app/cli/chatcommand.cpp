@@ -1,5 +1,6 @@
 #include "cli/chatsession.h"
 
+#include <QDir>
 #include <QFile>
 
 #include <unistd.h>
@@ -11,6 +12,26 @@ namespace {
 const QString kUsage = QStringLiteral(
         "spool chat [--session KEY | --session-id ID | --new] [--agent NAME] "
         "[--approve | --deny] [--json] TEXT...   (TEXT \"-\" reads the message from stdin)");
+
+// Broken policies deny every tool call: say so before the run, not only in its tape.
+void warnAboutPolicyProblems(CliApp &app)
+{
+    const QList<PolicyProblem> problems = app.ask([](Gateway &g) { return g.policyProblems(); });
+    if (problems.isEmpty())
+        return;
+    QTextStream &err = app.err();
+    err << QStringLiteral("spool: warning: the tool policies have %1 problem%2, so every tool call "
+                          "is denied until they are fixed:\n")
+                   .arg(problems.size())
+                   .arg(problems.size() == 1 ? QString() : QStringLiteral("s"));
+    for (const PolicyProblem &p : problems)
+        err << QStringLiteral("  %1\n").arg(p.toString());
+    err << QStringLiteral("  (the files are in %1; `spool policy check` checks them again)\n")
+                   .arg(app.config().configDir.isEmpty()
+                                ? QStringLiteral("the policy folder")
+                                : QDir(app.config().configDir).filePath(QStringLiteral("policies")));
+    err.flush();
+}
 
 } // namespace
 
@@ -55,6 +76,7 @@ int runChat(CliApp &app, const QStringList &arguments)
 
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
+    warnAboutPolicyProblems(app);
 
     RunRequest request;
     request.session.key = parser.value(session);

@@ -140,7 +140,8 @@ void ChatSession::onApproval(const PendingToolApproval &approval)
 
 void ChatSession::prompt()
 {
-    m_app.err() << QStringLiteral("  [y] allow once  [s] allow for this session  [n] deny > ");
+    m_app.err() << QStringLiteral("  [y] allow once  [s] allow for this session  [a] allow exactly "
+                                  "this call always  [n] deny > ");
     m_app.err().flush();
     if (!m_stdin) {
         m_stdin = new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this);
@@ -170,6 +171,8 @@ void ChatSession::onStdin()
         decide(m_pendingApproval, true, ApprovalScope::Once);
     else if (answer == QLatin1String("s") || answer == QLatin1String("session"))
         decide(m_pendingApproval, true, ApprovalScope::Session);
+    else if (answer == QLatin1String("a") || answer == QLatin1String("always"))
+        decide(m_pendingApproval, true, ApprovalScope::Always);
     else if (answer == QLatin1String("n") || answer == QLatin1String("no"))
         decide(m_pendingApproval, false, ApprovalScope::Once);
     else
@@ -186,8 +189,17 @@ void ChatSession::decide(const QString &approvalId, bool allow, ApprovalScope sc
                 return g.decideApproval(approvalId, allow, scope, QStringLiteral("cli"));
             },
             [this](Result<PendingToolApproval> r) {
-                if (!r)
+                if (!r) {
                     note(QStringLiteral("  %1").arg(r.errorMessage()));
+                    // Still pending (e.g. no "always" for this call): ask again.
+                    if (m_interactive && !m_pendingApproval.isEmpty()
+                        && r.error().code == ErrorCode::InvalidArgument)
+                        prompt();
+                } else if (!r->grantId.isEmpty()) {
+                    note(QStringLiteral("  granted always (grant %1; `spool approvals revoke %1` "
+                                        "takes it back)")
+                                 .arg(r->grantId));
+                }
             });
 }
 

@@ -15,7 +15,7 @@ const QStringList &commands()
     static const QStringList list{
         QStringLiteral("chat"),   QStringLiteral("sessions"),  QStringLiteral("runs"),
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
-        QStringLiteral("demo"),   QStringLiteral("help"),
+        QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),
     };
     return list;
@@ -105,7 +105,8 @@ void CliApp::printHelp()
             "  sessions   list, show, rename, archive, restore, delete or reset sessions\n"
             "  runs       list or show runs, cancel a run\n"
             "  tape       show every event of a run\n"
-            "  approvals  list pending tool approvals, decide one\n"
+            "  approvals  list pending tool approvals, decide one; list or revoke \"always\" grants\n"
+            "  policy     test, explain, check or list the Cedar tool policies\n"
             "  status     engine counters and journal health\n"
             "  demo       a short offline demo on the deterministic provider\n"
             "  providers  list, add, remove or test model providers; list their models\n"
@@ -181,6 +182,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runProviders(*this, arguments);
     if (command == QLatin1String("agents"))
         return runAgents(*this, arguments);
+    if (command == QLatin1String("policy"))
+        return runPolicy(*this, arguments);
     return ExitUsage;
 }
 
@@ -214,9 +217,15 @@ std::optional<int> CliApp::parse(QCommandLineParser &parser, const QStringList &
     return std::nullopt;
 }
 
-int CliApp::openEngine(const QString &frontEnd)
+const RuntimeConfig &CliApp::loadConfig()
 {
     m_config = RuntimeConfig::load(m_dataDir, m_configDir);
+    return m_config;
+}
+
+int CliApp::openEngine(const QString &frontEnd)
+{
+    loadConfig();
     m_config.frontEnd = frontEnd;
     m_engine = std::make_unique<EngineClient>(m_config);
     std::optional<Error> failure;

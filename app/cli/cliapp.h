@@ -73,6 +73,8 @@ public:
     // exit code when the command should stop here (--help: 0, a bad flag: 2).
     std::optional<int> parse(QCommandLineParser &parser, const QStringList &arguments,
                              const QString &usage);
+    // Loads the configuration (folders, settings) without starting the engine.
+    const RuntimeConfig &loadConfig();
     // Loads the configuration and opens the engine; returns 0, or the exit code of the failure.
     int openEngine(const QString &frontEnd = QStringLiteral("cli"));
 
@@ -100,6 +102,7 @@ int runStatus(CliApp &app, const QStringList &arguments);
 int runDemo(CliApp &app, const QStringList &arguments);
 int runProviders(CliApp &app, const QStringList &arguments);
 int runAgents(CliApp &app, const QStringList &arguments);
+int runPolicy(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);

@@ -48,7 +48,16 @@ int runStatus(CliApp &app, const QStringList &arguments)
         out << QStringLiteral("Approvals  %1\n").arg(joinCounts(st.approvalsByStatus));
         out << QStringLiteral("Providers  %1\n").arg(st.providers.join(QStringLiteral(", ")));
         out << QStringLiteral("Tools      %1\n").arg(st.tools.join(QStringLiteral(", ")));
-        out << QStringLiteral("Policy     %1\n").arg(st.policyEngine);
+        out << QStringLiteral("Policy     %1: %2 policies, %3 active grants; your policies in %4\n")
+                        .arg(st.policyEngine)
+                        .arg(st.policyCount)
+                        .arg(st.activeGrants)
+                        .arg(st.policyFolder);
+        if (!st.policyProblems.isEmpty()) {
+            out << QStringLiteral("           PROBLEMS: every tool call is denied until they are fixed\n");
+            for (const PolicyProblem &p : st.policyProblems)
+                out << QStringLiteral("           %1\n").arg(p.toString());
+        }
     }
     if (deep && st.journal.check != QLatin1String("ok"))
         return ExitJournal;

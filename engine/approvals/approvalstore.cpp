@@ -13,7 +13,8 @@ namespace {
 
 const QString kColumns = QStringLiteral(
         "id, run_id, session_id, call_id, tool, arguments, risk, explanation, status, scope, "
-        "decided_by, reason, created_at, expires_at, decided_at, applied_at");
+        "decided_by, reason, created_at, expires_at, decided_at, applied_at, "
+        "(SELECT g.id FROM policy_grants g WHERE g.source_approval_id = approvals.id)");
 
 PendingToolApproval readApproval(const QSqlQuery &q)
 {
@@ -35,6 +36,7 @@ PendingToolApproval readApproval(const QSqlQuery &q)
     a.expiresAt = q.value(13).toLongLong();
     a.decidedAt = q.value(14).toLongLong();
     a.appliedAt = q.value(15).toLongLong();
+    a.grantId = q.value(16).toString();
     return a;
 }
 

@@ -63,6 +63,7 @@ QJsonObject PendingToolApproval::toJson() const
         {QStringLiteral("expires_at"), expiresAt},
         {QStringLiteral("decided_at"), optional(decidedAt)},
         {QStringLiteral("applied_at"), optional(appliedAt)},
+        {QStringLiteral("grant_id"), grantId.isEmpty() ? QJsonValue() : QJsonValue(grantId)},
     };
 }
 

@@ -36,6 +36,7 @@ struct PendingToolApproval
     qint64 expiresAt = 0;
     qint64 decidedAt = 0;
     qint64 appliedAt = 0;
+    QString grantId; // the grant an "always" decision created
 
     bool isValid() const { return !id.isEmpty(); }
     bool isPending() const { return status == ApprovalStatus::Pending; }

@@ -1,10 +1,10 @@
 #include "gateway/gateway.h"
 
 #include "agents/agentregistry.h"
+#include "approvals/grantstore.h"
 #include "core/datapaths.h"
 #include "core/logging.h"
 #include "core/ulid.h"
-#include "policy/basicpolicyengine.h"
 #include "providers/deterministicprovider.h"
 #include "providers/providerfactory.h"
 #include "providers/providerregistry.h"
@@ -20,6 +20,8 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -42,6 +44,28 @@ void warnIfFailed(const Status &status, const char *what)
     if (!status)
         qCWarning(lcGateway) << what << status.errorMessage();
 }
+
+// Written once into a new policy folder, so a user who finds it knows what it is for.
+const char kPolicyFolderReadme[] =
+        "Spool's policy folder.\n"
+        "\n"
+        "Every *.cedar file here is loaded, in name order, next to Spool's built-in policies when\n"
+        "Spool starts. A forbid here always wins; a permit without @ask lets a tool run without\n"
+        "asking; a permit with @ask(\"why\") makes it ask. A file with an error stops every tool\n"
+        "call until it is fixed, so a mistyped forbid never silently disappears.\n"
+        "\n"
+        "  spool policy check      checks the files here (file:line:column: message)\n"
+        "  spool policy list       shows the policies Spool has loaded\n"
+        "  spool policy explain --tool NAME --args JSON   says which policies decide a call\n"
+        "\n"
+        "Each tool call is the Cedar request principal User::\"<you>\", action\n"
+        "Action::\"tool.execute\", resource Tool::\"<tool name>\", and a context with arguments,\n"
+        "capabilities, risk, requiresApproval, session, agent and workspace. For shell.exec the\n"
+        "arguments also hold argv0, is_compound and runs_other_commands; allow a command with\n"
+        "\n"
+        "  permit (principal, action, resource == Tool::\"shell.exec\")\n"
+        "  when { context.arguments.argv0 == \"ls\" && !context.arguments.is_compound &&\n"
+        "         !context.arguments.runs_other_commands };\n";
 
 QString preview(const QString &text)
 {
@@ -95,8 +119,8 @@ Status Gateway::open()
     m_contextBuilder = std::make_unique<ContextBuilder>(m_journal);
     m_providers = std::make_unique<ProviderRegistry>();
     m_tools = std::make_unique<ToolRegistry>();
-    if (!m_policy)
-        m_policy = std::make_unique<BasicPolicyEngine>();
+    m_grants = std::make_unique<GrantStore>(m_journal);
+    m_policy = std::make_unique<CedarPolicyEngine>();
 
     if (Status s = m_instances->registerSelf(m_config.frontEnd); !s)
         return s;
@@ -119,6 +143,9 @@ Status Gateway::open()
     }
     if (Status s = registerBuiltinTools(*m_tools, defaultToolOptions(m_config.dataDir)); !s)
         qCWarning(lcTools) << s.errorMessage();
+    loadUserPolicies();
+    m_policyDataVersion = m_journal.dataVersion();
+    syncGrants(true);
 
     // Timers belong to the thread that runs open(): the engine thread.
     m_heartbeatTimer = new QTimer(this);
@@ -788,21 +815,210 @@ Result<PendingToolApproval> Gateway::findApproval(const QString &idOrPrefix) con
 Result<PendingToolApproval> Gateway::decideApproval(const QString &idOrPrefix, bool allow,
                                                     ApprovalScope scope, const QString &by)
 {
-    if (scope == ApprovalScope::Always) {
+    if (scope == ApprovalScope::Always && !allow) {
         return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("\"always\" grants are not available yet; allow once or "
-                                        "for this session"));
+                         QStringLiteral("\"always\" applies to allowing only; to deny a call for "
+                                        "good, write a forbid policy in %1")
+                                 .arg(policyFolder()));
     }
     auto found = m_approvals->find(idOrPrefix);
     if (!found)
         return found;
-    auto decided = resolveApproval(found->id, allow ? ApprovalStatus::Allow : ApprovalStatus::Deny,
-                                   scope, by.isEmpty() ? QStringLiteral("user") : by, QString());
+    const QString who = by.isEmpty() ? QStringLiteral("user") : by;
+    if (scope != ApprovalScope::Always || !found->isPending()) {
+        // (An "always" for an approval that was decided already ends in the same conflict.)
+        auto decided = resolveApproval(found->id, allow ? ApprovalStatus::Allow : ApprovalStatus::Deny,
+                                       scope, who, QString());
+        if (!decided)
+            return decided;
+        if (RunOrchestrator *o = m_active.value(decided->runId))
+            o->applyApprovalDecision(*decided);
+        return decided;
+    }
+
+    // Allow always: the decision and its grant are written together, or neither is.
+    auto session = m_sessions->find(found->sessionId);
+    if (!session)
+        return session.error();
+    const Tool *tool = m_tools->tool(found->tool);
+    const ToolSpec spec = tool ? tool->spec() : ToolSpec{};
+    auto grant = PolicyGrant::forCall(session->principal, found->tool, tool ? &spec : nullptr,
+                                      found->arguments, m_journal.redactor());
+    if (!grant)
+        return grant.error();
+    grant->createdAt = now();
+    grant->createdBy = who;
+    grant->sourceApprovalId = found->id;
+    Result<PendingToolApproval> decided = makeError(ErrorCode::Internal, QStringLiteral("not decided"));
+    const Status written = m_journal.transaction([&]() -> Status {
+        decided = m_approvals->decide(found->id, ApprovalStatus::Allow, ApprovalScope::Always, who);
+        if (!decided)
+            return decided.error();
+        return m_grants->insert(*grant);
+    });
     if (!decided)
         return decided;
+    if (!written)
+        return written.error();
+    syncGrants(true);
+    qCInfo(lcPolicy).noquote() << "grant" << grant->id << "for" << grant->tool << "by" << who;
+    decided = m_approvals->get(found->id); // now with its grant id
+    if (!decided)
+        return decided;
+    emit approvalResolved(*decided);
     if (RunOrchestrator *o = m_active.value(decided->runId))
         o->applyApprovalDecision(*decided);
     return decided;
+}
+
+// --- policy ---------------------------------------------------------------------------------
+
+QString Gateway::policyFolder() const
+{
+    return m_config.configDir.isEmpty() ? QString()
+                                        : QDir(m_config.configDir).filePath(QStringLiteral("policies"));
+}
+
+void Gateway::loadUserPolicies()
+{
+    const QString folder = policyFolder();
+    if (!folder.isEmpty() && !QFileInfo::exists(folder)) {
+        if (Status s = DataPaths::ensurePrivateDir(folder); !s) {
+            qCWarning(lcPolicy) << "cannot create the policy folder:" << s.errorMessage();
+        } else {
+            QFile readme(QDir(folder).filePath(QStringLiteral("README.txt")));
+            if (!readme.open(QIODevice::WriteOnly | QIODevice::NewOnly)
+                || readme.write(kPolicyFolderReadme) < 0)
+                qCWarning(lcPolicy) << "cannot write" << readme.fileName() << readme.errorString();
+        }
+    }
+    m_policy->loadUserPolicies(folder);
+}
+
+void Gateway::syncGrants(bool force)
+{
+    auto fingerprint = m_grants->fingerprint();
+    if (!fingerprint) {
+        // What is loaded stays: the next change or poll tries again.
+        qCWarning(lcPolicy) << "cannot read the grants:" << fingerprint.errorMessage();
+        return;
+    }
+    if (!force && *fingerprint == m_grantFingerprint)
+        return;
+    auto active = m_grants->active();
+    if (!active) {
+        qCWarning(lcPolicy) << "cannot read the grants:" << active.errorMessage();
+        return;
+    }
+    QList<PolicySource> sources;
+    sources.reserve(active->size());
+    for (const PolicyGrant &g : std::as_const(*active))
+        sources.append(PolicySource{g.policyText, QStringLiteral("grants/") + g.id});
+    m_policy->replaceAddedPolicies(sources);
+    m_grantFingerprint = *fingerprint;
+}
+
+QList<PolicyProblem> Gateway::policyProblems() const
+{
+    return m_policy ? m_policy->problems() : QList<PolicyProblem>{};
+}
+
+QList<PolicyProblem> Gateway::reloadPolicies()
+{
+    loadUserPolicies();
+    syncGrants(true);
+    return policyProblems();
+}
+
+QList<PolicyInfo> Gateway::policies() const
+{
+    return m_policy ? m_policy->policies() : QList<PolicyInfo>{};
+}
+
+void Gateway::syncGrantsIfJournalMoved()
+{
+    // data_version moves when another process committed: it may have added or revoked a grant.
+    if (const qint64 version = m_journal.dataVersion(); version != m_policyDataVersion) {
+        m_policyDataVersion = version;
+        syncGrants();
+    }
+}
+
+PolicyDecision Gateway::decidePolicy(const PolicyRequest &request)
+{
+    syncGrantsIfJournalMoved();
+    return m_policy->decide(request);
+}
+
+Result<PolicyExplanation> Gateway::explainToolCall(const QString &toolName,
+                                                   const QJsonObject &arguments,
+                                                   const QString &sessionIdOrKey)
+{
+    const Tool *tool = m_tools->tool(toolName);
+    if (!tool) {
+        QStringList names;
+        for (const ToolSpec &spec : m_tools->specs())
+            names.append(spec.name);
+        return makeError(ErrorCode::NotFound, QStringLiteral("no tool named \"%1\" (tools: %2)")
+                                                      .arg(toolName, names.join(QStringLiteral(", "))));
+    }
+    SessionInfo session;
+    QString agentName = AgentRegistry::defaultAgentName();
+    if (!sessionIdOrKey.isEmpty()) {
+        auto found = findSession(sessionIdOrKey);
+        if (!found)
+            return found.error();
+        session = *found;
+        agentName = session.agent;
+    } else {
+        session.principal = m_config.principal;
+    }
+    auto agent = m_agents->get(agentName);
+    if (!agent)
+        return agent.error();
+    if (!agent->allowsTool(toolName))
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("the agent %1 may not call %2: such a call never reaches policy")
+                                 .arg(agent->name, toolName));
+    if (Status valid = m_tools->validateArguments(toolName, arguments); !valid)
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("the call never reaches policy: %1").arg(valid.errorMessage()));
+
+    const PolicyRequest request = RunOrchestrator::policyRequest(tool->spec(), arguments, session, *agent);
+    syncGrantsIfJournalMoved(); // the same grants as a run would see
+    PolicyExplanation e = m_policy->explain(request);
+    e.decision = RunOrchestrator::withApprovalMode(e.decision, *agent);
+    if (e.decision.effect == PolicyEffect::Ask && !session.id.isEmpty()) {
+        if (const auto grant = sessionGrant(session.id, toolName)) {
+            e.decision.explanation += QStringLiteral(" In this session an earlier \"allow for this "
+                                                     "session\" (approval %1) answers without asking.")
+                                              .arg(grant->id);
+        }
+    }
+    return e;
+}
+
+Result<QList<PolicyGrant>> Gateway::listGrants(bool includeRevoked) const
+{
+    return m_grants->list(includeRevoked);
+}
+
+Result<PolicyGrant> Gateway::findGrant(const QString &idOrPrefix) const
+{
+    return m_grants->find(idOrPrefix);
+}
+
+Result<PolicyGrant> Gateway::revokeGrant(const QString &idOrPrefix, const QString &by)
+{
+    auto found = m_grants->find(idOrPrefix);
+    if (!found)
+        return found;
+    auto revoked = m_grants->revoke(found->id, by.isEmpty() ? QStringLiteral("user") : by);
+    if (revoked) {
+        syncGrants(true);
+        qCInfo(lcPolicy).noquote() << "grant" << revoked->id << "revoked by" << revoked->revokedBy;
+    }
+    return revoked;
 }
 
 // --- status ---------------------------------------------------------------------------------
@@ -836,6 +1052,13 @@ GatewayStatus Gateway::status(bool checkJournal) const
     for (const ToolSpec &t : m_tools->specs())
         st.tools.append(t.name);
     st.policyEngine = m_policy->name();
+    st.policyFolder = policyFolder();
+    st.policyCount = int(m_policy->policyIds().size());
+    st.policyProblems = m_policy->problems();
+    if (auto q = m_journal.exec(
+                QStringLiteral("SELECT COUNT(*) FROM policy_grants WHERE revoked_at IS NULL"));
+        q && q->next())
+        st.activeGrants = q->value(0).toLongLong();
     return st;
 }
 
@@ -956,11 +1179,6 @@ void Gateway::setDeterministicChunkDelay(int ms)
             DeterministicProvider::Options{m_config.deterministicChunkDelayMs}));
 }
 
-void Gateway::setPolicyEngine(std::unique_ptr<PolicyEngine> engine)
-{
-    m_policy = std::move(engine);
-}
-
 // --- timers ---------------------------------------------------------------------------------
 
 void Gateway::heartbeat()
@@ -978,6 +1196,7 @@ void Gateway::poll()
     if (version == m_dataVersion)
         return;
     m_dataVersion = version;
+    syncGrants();
     if (!m_active.isEmpty()) {
         if (auto requests = m_runs->cancelRequests(m_instances->self().id)) {
             for (const RunInfo &r : *requests) {

@@ -2,6 +2,7 @@
 
 #include "agents/agent.h"
 #include "approvals/approvalstore.h"
+#include "approvals/policygrant.h"
 #include "core/result.h"
 #include "gateway/gatewaystatus.h"
 #include "gateway/runtimeconfig.h"
@@ -9,6 +10,7 @@
 #include "journal/tapeevent.h"
 #include "providers/connectiontest.h"
 #include "providers/providerlisting.h"
+#include "policy/cedarpolicyengine.h"
 #include "runs/runhost.h"
 #include "runs/runinfo.h"
 #include "runs/runrequest.h"
@@ -33,8 +35,8 @@ namespace Spool {
 
 class AgentRegistry;
 class ContextBuilder;
+class GrantStore;
 class InstanceTracker;
-class PolicyEngine;
 class ProviderFactory;
 class ProviderRegistry;
 class RunOrchestrator;
@@ -132,9 +134,31 @@ public:
     // Approvals
     Result<QList<PendingToolApproval>> approvals(const ApprovalFilter &filter = {}) const;
     Result<PendingToolApproval> findApproval(const QString &idOrPrefix) const;
-    // allow or deny, for this call or this session; applied exactly once.
+    // allow or deny, for this call or this session; applied exactly once. Allow "always"
+    // also stores a narrow grant (PolicyGrant) in the same transaction and loads it: the
+    // approval's grantId names it. Deny has no "always" (write a forbid policy instead).
     Result<PendingToolApproval> decideApproval(const QString &idOrPrefix, bool allow,
                                                ApprovalScope scope, const QString &by);
+
+    // Policy (SPEC §6): the built-in defaults, the user's `*.cedar` files in policyFolder()
+    // (read at open() and by reloadPolicies()) and the active grants.
+    QString policyFolder() const;
+    // Problems of the loaded policies (file, line, column). Non-empty means every tool call is
+    // denied until they are fixed.
+    QList<PolicyProblem> policyProblems() const;
+    QList<PolicyProblem> reloadPolicies();
+    QList<PolicyInfo> policies() const;
+    // What the policy would answer for this call, asked exactly as a run asks it (the same
+    // request, the agent's approval mode), with every policy's part. Without a session, the
+    // request has this process's principal, the default agent and no session or workspace.
+    Result<PolicyExplanation> explainToolCall(const QString &tool, const QJsonObject &arguments,
+                                              const QString &sessionIdOrKey = {});
+
+    // "Always" grants, newest first.
+    Result<QList<PolicyGrant>> listGrants(bool includeRevoked = false) const;
+    Result<PolicyGrant> findGrant(const QString &idOrPrefix) const;
+    // Revokes a grant (at once in this process; other processes notice within a poll).
+    Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by);
 
     GatewayStatus status(bool checkJournal = false) const;
 
@@ -142,7 +166,7 @@ public:
     const RuntimeConfig &config() const override { return m_config; }
     ProviderRegistry &providers() override { return *m_providers; }
     ToolRegistry &tools() override { return *m_tools; }
-    const PolicyEngine &policy() const override { return *m_policy; }
+    PolicyDecision decidePolicy(const PolicyRequest &request) override;
     const ContextBuilder &contextBuilder() const override { return *m_contextBuilder; }
     Result<TapeEvent> record(const QString &runId, const QString &kind,
                              const QJsonObject &payload) override;
@@ -162,7 +186,6 @@ public:
     void countApproval(ApprovalStatus outcome) override;
     void runFinished(const QString &runId) override;
 
-    void setPolicyEngine(std::unique_ptr<PolicyEngine> engine);
     // Settings changed while running: the next provider call uses them.
     void setDeterministicChunkDelay(int ms);
     JournalStore &journal() { return m_journal; }
@@ -193,6 +216,10 @@ private:
     // Registers the providers of spool.conf when the file changed (a CLI next to the window
     // added one, say), and drops those no longer configured.
     void syncProviders(bool force = false);
+    void loadUserPolicies();
+    // Loads the active grants into the policy engine when any process changed them.
+    void syncGrants(bool force = false);
+    void syncGrantsIfJournalMoved();
 
     RuntimeConfig m_config;
     JournalStore m_journal;
@@ -209,7 +236,10 @@ private:
     QSet<QString> m_configuredProviders; // registered from spool.conf
     QDateTime m_providersStamp;          // spool.conf as last read
     std::unique_ptr<ToolRegistry> m_tools;
-    std::unique_ptr<PolicyEngine> m_policy;
+    std::unique_ptr<GrantStore> m_grants;
+    std::unique_ptr<CedarPolicyEngine> m_policy;
+    QString m_grantFingerprint;
+    qint64 m_policyDataVersion = -1;
     QHash<QString, RunOrchestrator *> m_active;
     GatewayCounters m_counters;
     QTimer *m_heartbeatTimer = nullptr;

@@ -29,6 +29,21 @@ QJsonObject GatewayCounters::toJson() const
     };
 }
 
+QJsonObject GatewayStatus::policyJson() const
+{
+    QJsonArray problems;
+    for (const PolicyProblem &p : policyProblems)
+        problems.append(p.toJson());
+    return QJsonObject{
+        {QStringLiteral("engine"), policyEngine},
+        {QStringLiteral("folder"), policyFolder},
+        {QStringLiteral("policies"), policyCount},
+        {QStringLiteral("grants"), activeGrants},
+        {QStringLiteral("problems"), problems},
+        {QStringLiteral("denying_everything"), !policyProblems.isEmpty()},
+    };
+}
+
 QJsonObject GatewayStatus::toJson() const
 {
     return QJsonObject{
@@ -50,6 +65,7 @@ QJsonObject GatewayStatus::toJson() const
         {QStringLiteral("providers"), QJsonArray::fromStringList(providers)},
         {QStringLiteral("tools"), QJsonArray::fromStringList(tools)},
         {QStringLiteral("policy_engine"), policyEngine},
+        {QStringLiteral("policy"), policyJson()},
     };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "journal/journalstore.h"
+#include "policy/cedarpolicyengine.h"
 
 #include <QJsonObject>
 #include <QMap>
@@ -37,8 +38,13 @@ struct GatewayStatus
     QStringList providers;
     QStringList tools;
     QString policyEngine;
+    QString policyFolder;                // the user's *.cedar files
+    int policyCount = 0;                 // loaded: defaults, user files and grants
+    qint64 activeGrants = 0;             // "always" grants not revoked
+    QList<PolicyProblem> policyProblems; // non-empty: every tool call is denied
 
     QJsonObject toJson() const;
+    QJsonObject policyJson() const;
 };
 
 } // namespace Spool

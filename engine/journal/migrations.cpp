@@ -170,6 +170,39 @@ QList<Migration> buildMigrations()
         },
     });
 
+    list.append(Migration{
+        3,
+        QStringLiteral("policy grants: \"always\" approvals as generated Cedar permits"),
+        {
+            // No foreign key to the approval: a grant outlives the session it came from.
+            QStringLiteral(R"(CREATE TABLE policy_grants(
+                id TEXT PRIMARY KEY,
+                principal TEXT NOT NULL,
+                tool TEXT NOT NULL,
+                constraints TEXT NOT NULL,
+                policy_text TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                created_by TEXT NOT NULL,
+                source_approval_id TEXT,
+                revoked_at INTEGER,
+                revoked_by TEXT))"),
+            QStringLiteral("CREATE INDEX policy_grants_active ON policy_grants(created_at) "
+                           "WHERE revoked_at IS NULL"),
+            // One approval, at most one grant: the decision is applied exactly once.
+            QStringLiteral("CREATE UNIQUE INDEX policy_grants_source ON policy_grants(source_approval_id) "
+                           "WHERE source_approval_id IS NOT NULL"),
+            // A grant is never edited, and a revoked grant stays revoked.
+            QStringLiteral(R"(CREATE TRIGGER policy_grants_immutable
+                BEFORE UPDATE OF id, principal, tool, constraints, policy_text, created_at,
+                                 created_by, source_approval_id ON policy_grants
+                BEGIN SELECT RAISE(ABORT, 'policy grants are not edited; revoke and grant again'); END)"),
+            QStringLiteral(R"(CREATE TRIGGER policy_grants_revoked_is_final
+                BEFORE UPDATE OF revoked_at, revoked_by ON policy_grants
+                WHEN OLD.revoked_at IS NOT NULL
+                BEGIN SELECT RAISE(ABORT, 'policy grant already revoked'); END)"),
+        },
+    });
+
     return list;
 }
 

@@ -82,8 +82,10 @@ QString TapeEvent::summary(int maxLength) const
         if (!str(p, "arguments_error").isEmpty())
             s += QStringLiteral(" (") + str(p, "arguments_error") + QLatin1Char(')');
     } else if (kind == TapeKind::PolicyDecision) {
-        s = str(p, "decision") + QStringLiteral(" by ")
-                + p.value(QStringLiteral("determining_policies")).toVariant().toStringList().join(QStringLiteral(", "));
+        const QStringList by = p.value(QStringLiteral("determining_policies")).toVariant().toStringList();
+        s = str(p, "decision");
+        if (!by.isEmpty())
+            s += QStringLiteral(" by ") + by.join(QStringLiteral(", "));
         if (!str(p, "explanation").isEmpty())
             s += QStringLiteral(": ") + str(p, "explanation");
     } else if (kind == TapeKind::ApprovalRequest) {
@@ -95,6 +97,8 @@ QString TapeEvent::summary(int maxLength) const
         if (!str(p, "scope").isEmpty())
             s += QLatin1Char(' ') + str(p, "scope");
         s += QStringLiteral(" by ") + str(p, "decided_by");
+        if (!str(p, "grant_id").isEmpty())
+            s += QStringLiteral(", grant ") + str(p, "grant_id");
     } else if (kind == TapeKind::ToolOutput) {
         s = QStringLiteral("%1 %2 in %3 ms: %4")
                     .arg(str(p, "tool"),

@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QSet>
 
@@ -91,6 +92,16 @@ QString PolicyProblem::toString() const
     return Diagnostic{file, line, column, message, false}.toString();
 }
 
+QJsonObject PolicyProblem::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("file"), file},
+        {QStringLiteral("line"), line},
+        {QStringLiteral("column"), column},
+        {QStringLiteral("message"), message},
+    };
+}
+
 QJsonObject PolicyTrace::toJson() const
 {
     static const char *const outcomes[] = {"satisfied", "not_satisfied", "error"};
@@ -108,6 +119,18 @@ QJsonObject PolicyTrace::toJson() const
     return o;
 }
 
+QJsonObject PolicyInfo::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("policy"), policyId},
+        {QStringLiteral("file"), file},
+        {QStringLiteral("line"), line},
+        {QStringLiteral("effect"), effect},
+        {QStringLiteral("ask"), ask},
+        {QStringLiteral("text"), text},
+    };
+}
+
 QJsonObject PolicyExplanation::toJson() const
 {
     QJsonArray list;
@@ -116,6 +139,7 @@ QJsonObject PolicyExplanation::toJson() const
     QJsonObject o = decision.toJson(QString());
     o.remove(QStringLiteral("call_id"));
     o.insert(QStringLiteral("policies"), list);
+    o.insert(QStringLiteral("request"), request.toJson());
     return o;
 }
 
@@ -336,9 +360,16 @@ QList<PolicyProblem> CedarPolicyEngine::loadUserPolicies(const QString &folder)
     const QSet<QString> taken = d->idsOutside(&d->user);
     QSet<QString> ids;
     const QDir dir(folder);
-    const QStringList files = dir.exists()
-            ? dir.entryList({QStringLiteral("*.cedar")}, QDir::Files | QDir::Readable, QDir::Name)
-            : QStringList();
+    const QFileInfo info(folder);
+    QStringList files;
+    if (info.exists() && (!info.isDir() || !info.isReadable() || !info.isExecutable())) {
+        // Not silently "no policies": a folder Spool cannot list may hold a forbid.
+        group.problems.append(problemAt(folder, 0, 0,
+                                        info.isDir() ? QStringLiteral("the policy folder cannot be read")
+                                                     : QStringLiteral("the policy folder is not a folder")));
+    } else if (info.exists()) {
+        files = dir.entryList({QStringLiteral("*.cedar")}, QDir::Files, QDir::Name);
+    }
     for (const QString &name : files) {
         QFile f(dir.filePath(name));
         if (!f.open(QIODevice::ReadOnly)) {
@@ -361,6 +392,34 @@ QList<PolicyProblem> CedarPolicyEngine::loadUserPolicies(const QString &folder)
         group.add(policies, name);
     }
     d->user = group;
+    d->rebuild();
+    for (const PolicyProblem &p : group.problems)
+        qCWarning(lcPolicy).noquote() << "policy problem, tool calls are denied until it is fixed:" << p.toString();
+    return group.problems;
+}
+
+QList<PolicyProblem> CedarPolicyEngine::replaceAddedPolicies(const QList<PolicySource> &sources)
+{
+    State::Group group;
+    const QSet<QString> taken = d->idsOutside(&d->added);
+    QSet<QString> ids;
+    for (const PolicySource &source : sources) {
+        QList<Policy> policies;
+        QList<PolicyProblem> problems = parseFile(source.text, source.fileName, policies);
+        for (const Policy &p : policies) {
+            if (taken.contains(p.id()) || ids.contains(p.id()))
+                problems.append(problemAt(source.fileName, p.line(), p.column(),
+                                          QStringLiteral("policy id %1 is already used by another policy").arg(p.id())));
+        }
+        if (!problems.isEmpty()) {
+            group.problems += problems;
+            continue;
+        }
+        for (const Policy &p : policies)
+            ids.insert(p.id());
+        group.add(policies, source.fileName);
+    }
+    d->added = group;
     d->rebuild();
     for (const PolicyProblem &p : group.problems)
         qCWarning(lcPolicy).noquote() << "policy problem, tool calls are denied until it is fixed:" << p.toString();
@@ -398,6 +457,31 @@ QStringList CedarPolicyEngine::policyIds() const
     for (const Policy &p : d->all.policies())
         ids.append(p.id());
     return ids;
+}
+
+QList<PolicyInfo> CedarPolicyEngine::policies() const
+{
+    QList<PolicyInfo> out;
+    const QList<Policy> &all = d->all.policies();
+    out.reserve(all.size());
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        const Policy &p = all.at(i);
+        const Loaded &meta = d->allMetadata.at(i);
+        PolicyInfo info;
+        info.policyId = p.id();
+        info.file = meta.file;
+        info.line = p.line();
+        info.effect = p.effect() == Policy::Effect::Forbid ? QStringLiteral("forbid") : QStringLiteral("permit");
+        info.ask = meta.ask;
+        info.text = p.sourceText();
+        out.append(info);
+    }
+    return out;
+}
+
+QString CedarPolicyEngine::argumentLiteral(const QJsonValue &value)
+{
+    return argumentValue(value).toString();
 }
 
 Request CedarPolicyEngine::cedarRequest(const PolicyRequest &request)
@@ -540,6 +624,7 @@ PolicyDecision CedarPolicyEngine::State::decide(const PolicyRequest &request,
 PolicyExplanation CedarPolicyEngine::explain(const PolicyRequest &request) const
 {
     PolicyExplanation out;
+    out.request = request;
     out.decision = d->decide(request, &out.policies);
     return out;
 }

@@ -3,6 +3,7 @@
 #include "policy/policyengine.h"
 
 #include <QJsonObject>
+#include <QJsonValue>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -26,6 +27,7 @@ struct PolicyProblem
 
     // "file:line:column: message".
     QString toString() const;
+    QJsonObject toJson() const;
 };
 
 // One policy's part in a decision, for `spool policy explain`.
@@ -45,8 +47,30 @@ struct PolicyTrace
     QJsonObject toJson() const;
 };
 
+// A loaded policy, for `spool policy list`.
+struct PolicyInfo
+{
+    QString policyId;
+    QString file;
+    int line = 0;
+    QString effect; // "permit" or "forbid"
+    bool ask = false;
+    QString text; // the policy as written
+
+    QJsonObject toJson() const;
+};
+
+// Policy text with the name it is reported under (a file name, or a pseudo-file such as a
+// generated grant's).
+struct PolicySource
+{
+    QString text;
+    QString fileName;
+};
+
 struct PolicyExplanation
 {
+    PolicyRequest request;
     PolicyDecision decision;
     QList<PolicyTrace> policies; // every loaded policy, in load order
 
@@ -89,13 +113,17 @@ public:
     CedarPolicyEngine &operator=(const CedarPolicyEngine &) = delete;
 
     // Replaces the user policies with every `*.cedar` file in `folder`, in name order. A
-    // missing folder means no user policies. Returns the problems found (empty when every file
-    // loaded); they also replace the previous user problems in problems().
+    // missing folder means no user policies; one that cannot be listed, or a file that cannot
+    // be read, is a problem. Returns the problems found (empty when every file loaded); they
+    // also replace the previous user problems in problems().
     QList<PolicyProblem> loadUserPolicies(const QString &folder);
 
     // Adds policies from text, as if from a file named `fileName` (generated grants, tests).
     // Returns the problems; on problems nothing of the text is added, and they join problems().
     QList<PolicyProblem> addPolicies(const QString &text, const QString &fileName);
+    // Replaces everything added with addPolicies() (policies and problems) by these sources,
+    // checked one by one as addPolicies() would, in one rebuild. Returns the problems.
+    QList<PolicyProblem> replaceAddedPolicies(const QList<PolicySource> &sources);
 
     // Checks a policy text as loading would, without loading it.
     static QList<PolicyProblem> validate(const QString &text, const QString &fileName);
@@ -103,6 +131,8 @@ public:
     // Problems of the loaded files; non-empty means every decision is Deny.
     QList<PolicyProblem> problems() const;
     QStringList policyIds() const;
+    // The loaded policies: defaults, user files, added; in that order.
+    QList<PolicyInfo> policies() const;
 
     QString name() const override { return QStringLiteral("cedar"); }
     PolicyDecision decide(const PolicyRequest &request) const override;
@@ -111,6 +141,9 @@ public:
 
     // The Cedar request a tool call becomes (see the class comment).
     static Cedar::Request cedarRequest(const PolicyRequest &request);
+    // A Cedar expression equal to what cedarRequest() makes of one argument value (for
+    // generated policies that match arguments exactly).
+    static QString argumentLiteral(const QJsonValue &value);
 
 private:
     struct Loaded;

@@ -14,6 +14,21 @@ QString policyEffectName(PolicyEffect effect)
     return QString();
 }
 
+QJsonObject PolicyRequest::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("principal"), principal},
+        {QStringLiteral("tool"), tool},
+        {QStringLiteral("arguments"), arguments},
+        {QStringLiteral("capabilities"), QJsonArray::fromStringList(capabilities)},
+        {QStringLiteral("risk"), risk},
+        {QStringLiteral("requires_approval"), toolRequiresApproval},
+        {QStringLiteral("session"), sessionId},
+        {QStringLiteral("agent"), agent},
+        {QStringLiteral("workspace"), workspace},
+    };
+}
+
 QJsonObject PolicyDecision::toJson(const QString &callId) const
 {
     return QJsonObject{

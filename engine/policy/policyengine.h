@@ -19,6 +19,8 @@ struct PolicyRequest
     QString sessionId;
     QString agent;
     QString workspace;
+
+    QJsonObject toJson() const;
 };
 
 enum class PolicyEffect { Allow, Deny, Ask };

@@ -3,6 +3,7 @@
 #include "approvals/pendingtoolapproval.h"
 #include "core/result.h"
 #include "journal/tapeevent.h"
+#include "policy/policyengine.h"
 #include "runs/runinfo.h"
 
 #include <optional>
@@ -10,7 +11,6 @@
 namespace Spool {
 
 class ContextBuilder;
-class PolicyEngine;
 class ProviderRegistry;
 class ToolRegistry;
 struct RuntimeConfig;
@@ -26,7 +26,9 @@ public:
     virtual const RuntimeConfig &config() const = 0;
     virtual ProviderRegistry &providers() = 0;
     virtual ToolRegistry &tools() = 0;
-    virtual const PolicyEngine &policy() const = 0;
+    // The policy's answer for one tool call, with every grant made so far (also by other
+    // processes) taken into account.
+    virtual PolicyDecision decidePolicy(const PolicyRequest &request) = 0;
     virtual const ContextBuilder &contextBuilder() const = 0;
 
     virtual Result<TapeEvent> record(const QString &runId, const QString &kind,

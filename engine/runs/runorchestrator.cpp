@@ -7,6 +7,7 @@
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
 #include "runs/runhost.h"
+#include "tools/builtin/shellexectool.h"
 #include "tools/toolregistry.h"
 
 #include <QDateTime>
@@ -220,22 +221,9 @@ void RunOrchestrator::processNextCall()
     }
 
     const ToolSpec spec = tool->spec();
-    PolicyRequest request;
-    request.principal = m_session.principal;
-    request.tool = spec.name;
-    request.arguments = m_current.arguments;
-    request.capabilities = spec.capabilities;
-    request.risk = toolRiskName(spec.risk);
-    request.toolRequiresApproval = spec.requiresApproval;
-    request.sessionId = m_session.id;
-    request.agent = m_agent.name;
-    request.workspace = m_session.workspace;
-    PolicyDecision decision = m_host.policy().decide(request);
-    if (decision.effect == PolicyEffect::Allow && m_agent.approvalMode == Agent::ApprovalMode::Ask) {
-        decision.effect = PolicyEffect::Ask;
-        decision.explanation = QStringLiteral("The agent %1 asks before every tool call.")
-                                       .arg(m_agent.name);
-    }
+    const PolicyDecision decision = withApprovalMode(
+            m_host.decidePolicy(policyRequest(spec, m_current.arguments, m_session, m_agent)),
+            m_agent);
     if (!record(TapeKind::PolicyDecision, decision.toJson(m_current.id)))
         return;
 
@@ -251,6 +239,34 @@ void RunOrchestrator::processNextCall()
         askForApproval(spec, decision.explanation);
         return;
     }
+}
+
+PolicyRequest RunOrchestrator::policyRequest(const ToolSpec &spec, const QJsonObject &arguments,
+                                             const SessionInfo &session, const Agent &agent)
+{
+    PolicyRequest request;
+    request.principal = session.principal;
+    request.tool = spec.name;
+    request.arguments = spec.name == QLatin1String("shell.exec")
+            ? ShellExecTool::policyArguments(arguments)
+            : arguments;
+    request.capabilities = spec.capabilities;
+    request.risk = toolRiskName(spec.risk);
+    request.toolRequiresApproval = spec.requiresApproval;
+    request.sessionId = session.id;
+    request.agent = agent.name;
+    request.workspace = session.workspace;
+    return request;
+}
+
+PolicyDecision RunOrchestrator::withApprovalMode(PolicyDecision decision, const Agent &agent)
+{
+    if (decision.effect == PolicyEffect::Allow && agent.approvalMode == Agent::ApprovalMode::Ask) {
+        decision.effect = PolicyEffect::Ask;
+        decision.explanation = QStringLiteral("The agent %1 asks before every tool call.")
+                                       .arg(agent.name);
+    }
+    return decision;
 }
 
 void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explanation)
@@ -322,14 +338,16 @@ void RunOrchestrator::applyApprovalDecision(const PendingToolApproval &approval)
     m_waitingApproval.clear();
     m_approvalTimer.stop();
     m_host.countApproval(approval.status);
-    if (!record(TapeKind::ApprovalDecision,
-                  {{QStringLiteral("approval_id"), approval.id},
-                   {QStringLiteral("call_id"), approval.callId},
-                   {QStringLiteral("decision"), approvalStatusName(approval.status)},
-                   {QStringLiteral("scope"), approval.scope ? QJsonValue(approvalScopeName(*approval.scope))
-                                                            : QJsonValue()},
-                   {QStringLiteral("decided_by"), approval.decidedBy},
-                   {QStringLiteral("reason"), approval.reason}}))
+    QJsonObject decision{{QStringLiteral("approval_id"), approval.id},
+                         {QStringLiteral("call_id"), approval.callId},
+                         {QStringLiteral("decision"), approvalStatusName(approval.status)},
+                         {QStringLiteral("scope"), approval.scope ? QJsonValue(approvalScopeName(*approval.scope))
+                                                                  : QJsonValue()},
+                         {QStringLiteral("decided_by"), approval.decidedBy},
+                         {QStringLiteral("reason"), approval.reason}};
+    if (!approval.grantId.isEmpty())
+        decision.insert(QStringLiteral("grant_id"), approval.grantId);
+    if (!record(TapeKind::ApprovalDecision, decision))
         return;
     switch (approval.status) {
     case ApprovalStatus::Allow:

@@ -2,6 +2,7 @@
 
 #include "agents/agent.h"
 #include "approvals/pendingtoolapproval.h"
+#include "policy/policyengine.h"
 #include "providers/providertypes.h"
 #include "runs/runinfo.h"
 #include "sessions/sessioninfo.h"
@@ -35,6 +36,15 @@ public:
     void interrupt(const QString &detail);
     // A decision on the approval this run waits for, from any front end or another process.
     void applyApprovalDecision(const PendingToolApproval &approval);
+
+    // The policy question for a call of `spec` with `arguments` (already schema-checked) in
+    // `session` for `agent`. shell.exec's arguments carry the facts of its command line
+    // (ShellExecTool::policyArguments), so rules can test `argv0` and `is_compound`.
+    static PolicyRequest policyRequest(const ToolSpec &spec, const QJsonObject &arguments,
+                                       const SessionInfo &session, const Agent &agent);
+    // The agent's approval mode on top of the policy: an agent that asks before every call
+    // turns an allow into an ask.
+    static PolicyDecision withApprovalMode(PolicyDecision decision, const Agent &agent);
 
     QString runId() const { return m_run.id; }
     QString waitingApprovalId() const { return m_waitingApproval; }
