@@ -1,5 +1,6 @@
 #include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -37,6 +38,7 @@ private slots:
     void ctrlCCancels();
     void killNineIsRepairedOnNextStart();
     void statusAndDemo();
+    void toolsListAndRun();
 
 private:
     struct Output
@@ -423,6 +425,48 @@ void tst_Cli::statusAndDemo()
     const Output help = spool({QStringLiteral("--help")});
     QCOMPARE(help.code, 0);
     QVERIFY(help.out.contains(QStringLiteral("Exit codes")));
+}
+
+void tst_Cli::toolsListAndRun()
+{
+    const QJsonArray tools = json({QStringLiteral("tools"), QStringLiteral("list")}).toArray();
+    QStringList names;
+    for (const QJsonValue &t : tools)
+        names.append(t.toObject().value(QStringLiteral("name")).toString());
+    for (const char *name : {"clock", "echo", "fs.read", "fs.write", "fs.list", "fs.search", "shell.exec", "http.fetch"})
+        QVERIFY2(names.contains(QLatin1String(name)), name);
+
+    const QString workspace = m_dir->filePath(QStringLiteral("ws"));
+    QDir().mkpath(workspace);
+    const Output written = spool({QStringLiteral("tools"), QStringLiteral("run"), QStringLiteral("fs.write"),
+                                  QStringLiteral("--args"), QStringLiteral("{\"path\": \"hello.txt\", \"content\": \"hi\\n\"}"),
+                                  QStringLiteral("--workspace"), workspace, QStringLiteral("--approve")});
+    QCOMPARE(written.code, 0);
+    QVERIFY(written.out.contains(QStringLiteral("hello.txt")));
+    QFile file(workspace + QStringLiteral("/hello.txt"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("hi\n"));
+
+    // Denied: exit 1, nothing written. The session keeps its workspace.
+    const Output denied = spool({QStringLiteral("tools"), QStringLiteral("run"), QStringLiteral("fs.write"),
+                                 QStringLiteral("--args"), QStringLiteral("{\"path\": \"no.txt\", \"content\": \"x\"}"),
+                                 QStringLiteral("--deny")});
+    QCOMPARE(denied.code, 1);
+    QVERIFY(!QFile::exists(workspace + QStringLiteral("/no.txt")));
+    QVERIFY(denied.err.contains(QStringLiteral("denied")));
+    const Output shown = spool({QStringLiteral("sessions"), QStringLiteral("workspace"), QStringLiteral("tools")});
+    QCOMPARE(shown.code, 0);
+    QCOMPARE(shown.out.trimmed(), QDir(workspace).canonicalPath());
+
+    // A sandboxed command: its output is what the command printed.
+    const Output command = spool({QStringLiteral("tools"), QStringLiteral("run"), QStringLiteral("shell.exec"),
+                                  QStringLiteral("--args"), QStringLiteral("{\"command\": \"cat hello.txt; pwd\"}"),
+                                  QStringLiteral("--approve")});
+    QCOMPARE(command.code, 0);
+    QCOMPARE(command.out, QStringLiteral("hi\n/workspace\n"));
+
+    QCOMPARE(spool({QStringLiteral("tools"), QStringLiteral("run"), QStringLiteral("nope")}).code, 4);
+    QCOMPARE(spool({QStringLiteral("tools"), QStringLiteral("run"), QStringLiteral("fs.read"), QStringLiteral("--args"), QStringLiteral("[1]")}).code, 2);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

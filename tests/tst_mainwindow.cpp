@@ -5,6 +5,7 @@
 #include "composer.h"
 #include "gateway/engineclient.h"
 #include "mainwindow.h"
+#include "permissionspage.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
 #include "sessionlistmodel.h"
@@ -25,6 +26,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTest>
 
 using namespace Spool;
@@ -44,6 +46,7 @@ private slots:
     void tapeInspectorShowsTheRunsEvents();
     void cliRunShowsUpWithoutRestart();
     void dialogClosesWhenAnsweredElsewhere();
+    void approvalShowsTheDiffAndAlwaysIsRevocable();
     void everyControlHasAnAccessibleName();
     void shortcutsExistForFrequentActions();
 
@@ -51,6 +54,7 @@ private:
     void openWindow(int delayMs = 0);
     void type(const QString &text);
     QProcess *spool(const QStringList &args);
+    PermissionsPage *findSettingsPage();
 
     std::unique_ptr<TempEnvironment> m_env;
     std::unique_ptr<EngineClient> m_engine;
@@ -239,6 +243,43 @@ void tst_MainWindow::dialogClosesWhenAnsweredElsewhere()
     QVERIFY(!dialog->allowOnceButton()->isEnabled());
     QTRY_VERIFY_WITH_TIMEOUT(!dialog, 5000); // it closes itself
     QTRY_VERIFY(!m_window->composer()->isRunning());
+}
+
+void tst_MainWindow::approvalShowsTheDiffAndAlwaysIsRevocable()
+{
+    openWindow();
+    type(QStringLiteral("[[tool fs.write {\"path\": \"notes/todo.txt\", \"content\": \"buy thread\\nwind spool\\n\"}]]"));
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 1);
+    const QString id = m_window->approvals()->rowAt(0).id;
+    QTRY_VERIFY(m_window->approvalDialog(id));
+    ApprovalDialog *dialog = m_window->approvalDialog(id);
+    const QString preview = dialog->previewText();
+    QVERIFY2(preview.contains(QStringLiteral("Creates notes/todo.txt")), qPrintable(preview));
+    QVERIFY(preview.contains(QStringLiteral("+buy thread")));
+    QVERIFY(preview.contains(QStringLiteral("+wind spool")));
+    QTest::keyClick(dialog, Qt::Key_A, Qt::AltModifier); // "Allow &always"
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 0);
+
+    // The grant is listed in Settings → Permissions, and can be revoked there.
+    m_window->showSettings(QStringLiteral("Permissions"));
+    PermissionsPage *page = nullptr;
+    QTRY_VERIFY((page = findSettingsPage()));
+    QTRY_COMPARE(page->grants()->rowCount(), 1);
+    QCOMPARE(page->grants()->item(0, 0)->text(), QStringLiteral("fs.write"));
+    QVERIFY(page->grants()->item(0, 1)->text().contains(QStringLiteral("notes/todo.txt")));
+    page->grants()->selectRow(0);
+    page->revokeSelected();
+    QTRY_COMPARE(page->grants()->rowCount(), 0);
+}
+
+PermissionsPage *tst_MainWindow::findSettingsPage()
+{
+    for (QWidget *top : QApplication::topLevelWidgets()) {
+        if (auto *page = top->findChild<PermissionsPage *>(); page && top->isVisible())
+            return page;
+    }
+    return nullptr;
 }
 
 void tst_MainWindow::everyControlHasAnAccessibleName()

@@ -8,6 +8,8 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSyntaxHighlighter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -21,6 +23,78 @@ QString riskText(const QString &risk)
     if (risk == QLatin1String("medium"))
         return ApprovalDialog::tr("Medium: it can change files or run programs in the workspace.");
     return ApprovalDialog::tr("Low: it only reads or computes.");
+}
+
+// Colours a unified diff: additions green, removals red, hunk headers muted.
+class DiffHighlighter : public QSyntaxHighlighter
+{
+public:
+    using QSyntaxHighlighter::QSyntaxHighlighter;
+
+protected:
+    void highlightBlock(const QString &text) override
+    {
+        QTextCharFormat format;
+        if (text.startsWith(QLatin1String("+++")) || text.startsWith(QLatin1String("---"))) {
+            format.setFontWeight(QFont::Bold);
+        } else if (text.startsWith(QLatin1Char('+'))) {
+            format.setBackground(QColor(0x2e, 0xa0, 0x43, 60));
+        } else if (text.startsWith(QLatin1Char('-'))) {
+            format.setBackground(QColor(0xd9, 0x30, 0x25, 60));
+        } else if (text.startsWith(QLatin1String("@@"))) {
+            format.setForeground(QColor(0x6b, 0x72, 0x80));
+        } else {
+            return;
+        }
+        setFormat(0, int(text.size()), format);
+    }
+};
+
+// A title and a body for what the call would do, from the tool's approval preview.
+std::pair<QString, QString> describePreview(const QJsonObject &p)
+{
+    const QString kind = p.value(QStringLiteral("kind")).toString();
+    auto str = [&p](const char *key) { return p.value(QLatin1String(key)).toString(); };
+    if (kind == QLatin1String("diff")) {
+        const QString action = str("action");
+        QString title = action == QLatin1String("create")
+                ? ApprovalDialog::tr("Creates %1 (%2 lines)").arg(str("path")).arg(p.value(QStringLiteral("added")).toInt())
+                : action == QLatin1String("unchanged")
+                ? ApprovalDialog::tr("Leaves %1 unchanged").arg(str("path"))
+                : ApprovalDialog::tr("Changes %1: +%2 \u2212%3 lines")
+                          .arg(str("path"))
+                          .arg(p.value(QStringLiteral("added")).toInt())
+                          .arg(p.value(QStringLiteral("removed")).toInt());
+        if (p.value(QStringLiteral("diff_truncated")).toBool())
+            title += ApprovalDialog::tr(" (diff cut short)");
+        return {title, str("diff")};
+    }
+    if (kind == QLatin1String("command")) {
+        const QString sandbox = str("sandbox");
+        QString title;
+        if (sandbox == QLatin1String("none"))
+            title = ApprovalDialog::tr("Runs WITHOUT a sandbox, with your permissions");
+        else if (sandbox == QLatin1String("unavailable"))
+            title = ApprovalDialog::tr("No sandbox is available: the command will be refused");
+        else
+            title = p.value(QStringLiteral("network")).toBool()
+                    ? ApprovalDialog::tr("Runs in the sandbox, with network")
+                    : ApprovalDialog::tr("Runs in the sandbox, without network");
+        QString body = str("command");
+        if (p.value(QStringLiteral("is_compound")).toBool()) {
+            const QStringList reasons = p.value(QStringLiteral("compound_reasons")).toVariant().toStringList();
+            body += QStringLiteral("\n\n") + ApprovalDialog::tr("Note: this runs more than one command (%1).")
+                                               .arg(reasons.join(QStringLiteral(", ")));
+        }
+        if (!str("warning").isEmpty())
+            body += QStringLiteral("\n\n") + str("warning");
+        return {title, body};
+    }
+    if (kind == QLatin1String("url"))
+        return {ApprovalDialog::tr("Fetches from %1").arg(str("host")), str("method") + QLatin1Char(' ') + str("url")};
+    if (kind == QLatin1String("error"))
+        return {ApprovalDialog::tr("The tool would refuse this call"), str("error")};
+    return {};
 }
 
 } // namespace
@@ -51,6 +125,32 @@ ApprovalDialog::ApprovalDialog(const PendingToolApproval &approval, QWidget *par
     arguments->setAccessibleName(tr("Arguments"));
     arguments->setMinimumHeight(120);
 
+    // What the call would do, when the tool can say.
+    const auto [previewTitle, previewBody] = describePreview(approval.preview);
+    QWidget *details = arguments;
+    if (!previewBody.isEmpty()) {
+        m_previewTitle = new QLabel(QStringLiteral("<b>%1</b>").arg(previewTitle.toHtmlEscaped()), this);
+        m_previewTitle->setAccessibleName(tr("What the call would do"));
+        m_preview = new QPlainTextEdit(this);
+        m_preview->setReadOnly(true);
+        m_preview->setLineWrapMode(QPlainTextEdit::NoWrap);
+        m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        m_preview->setAccessibleName(tr("Preview"));
+        m_preview->setPlainText(previewBody);
+        if (approval.preview.value(QStringLiteral("kind")).toString() == QLatin1String("diff"))
+            new DiffHighlighter(m_preview->document());
+        auto *page = new QWidget(this);
+        auto *pageLayout = new QVBoxLayout(page);
+        pageLayout->setContentsMargins(0, 0, 0, 0);
+        pageLayout->addWidget(m_previewTitle);
+        pageLayout->addWidget(m_preview, 1);
+        auto *tabs = new QTabWidget(this);
+        tabs->setAccessibleName(tr("Call details"));
+        tabs->addTab(page, tr("What it will do"));
+        tabs->addTab(arguments, tr("Arguments"));
+        details = tabs;
+    }
+
     m_countdown = new QLabel(this);
     m_countdown->setAccessibleName(tr("Time left"));
     m_status = new QLabel(this);
@@ -66,6 +166,11 @@ ApprovalDialog::ApprovalDialog(const PendingToolApproval &approval, QWidget *par
     m_deny = new QPushButton(tr("&Deny"), this);
     m_allowOnce = new QPushButton(tr("Allow &once"), this);
     m_allowSession = new QPushButton(tr("Allow for this &session"), this);
+    m_allowAlways = new QPushButton(tr("Allow &always"), this);
+    m_allowAlways->setAccessibleName(tr("Always allow exactly this call"));
+    m_allowAlways->setToolTip(tr("Allow exactly this call (this tool, these arguments) from now on. "
+                                 "Grants are listed in Settings \u2192 Permissions, where you can revoke them."));
+    m_allowAlways->setAutoDefault(false);
     m_deny->setAccessibleName(tr("Deny this call"));
     m_allowOnce->setAccessibleName(tr("Allow this call once"));
     m_allowSession->setAccessibleName(tr("Allow this tool for the rest of the session"));
@@ -74,22 +179,25 @@ ApprovalDialog::ApprovalDialog(const PendingToolApproval &approval, QWidget *par
     m_allowOnce->setAutoDefault(false);
     m_allowSession->setAutoDefault(false);
     auto *buttons = new QDialogButtonBox(this);
+    buttons->addButton(m_allowAlways, QDialogButtonBox::AcceptRole);
     buttons->addButton(m_allowSession, QDialogButtonBox::AcceptRole);
     buttons->addButton(m_allowOnce, QDialogButtonBox::AcceptRole);
     buttons->addButton(m_deny, QDialogButtonBox::RejectRole);
     connect(m_deny, &QPushButton::clicked, this, [this] { decide(false, ApprovalScope::Once); });
     connect(m_allowOnce, &QPushButton::clicked, this, [this] { decide(true, ApprovalScope::Once); });
     connect(m_allowSession, &QPushButton::clicked, this, [this] { decide(true, ApprovalScope::Session); });
+    connect(m_allowAlways, &QPushButton::clicked, this, [this] { decide(true, ApprovalScope::Always); });
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
     layout->addLayout(form);
-    layout->addWidget(new QLabel(tr("Arguments:"), this));
-    layout->addWidget(arguments, 1);
+    if (details == arguments)
+        layout->addWidget(new QLabel(tr("Arguments:"), this));
+    layout->addWidget(details, 1);
     layout->addWidget(m_countdown);
     layout->addWidget(m_status);
     layout->addWidget(buttons);
-    resize(520, 420);
+    resize(640, 520);
 
     connect(&m_tick, &QTimer::timeout, this, &ApprovalDialog::updateCountdown);
     m_tick.start(1000);
@@ -118,6 +226,11 @@ void ApprovalDialog::decide(bool allow, ApprovalScope scope)
     accept();
 }
 
+QString ApprovalDialog::previewText() const
+{
+    return m_preview ? m_previewTitle->text() + QLatin1Char('\n') + m_preview->toPlainText() : QString();
+}
+
 QString ApprovalDialog::statusText() const
 {
     return m_status->text();
@@ -129,7 +242,7 @@ void ApprovalDialog::resolvedElsewhere(const PendingToolApproval &approval)
         return;
     m_answered = true;
     m_tick.stop();
-    for (QPushButton *b : {m_allowOnce, m_allowSession, m_deny})
+    for (QPushButton *b : {m_allowOnce, m_allowSession, m_allowAlways, m_deny})
         b->setEnabled(false);
     QString what;
     switch (approval.status) {

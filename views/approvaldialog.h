@@ -12,8 +12,9 @@ class QPushButton;
 namespace Spool {
 
 // Asks the user about one tool call: the tool, its arguments as readable JSON, the risk, why
-// the policy asks, and the time left. Deny is the default button (Enter); Alt+O allows once,
-// Alt+S for the session; Esc closes and leaves the request pending. If the request is answered
+// the policy asks, what the call would do (the diff of a file write, a command and its sandbox,
+// a URL), and the time left. Deny is the default button (Enter); Alt+O allows once, Alt+S for
+// the session, Alt+A always (this exact call); Esc closes and leaves the request pending. If the request is answered
 // elsewhere (the CLI, another window, the timeout), the dialog says so and closes itself.
 class ApprovalDialog : public QDialog
 {
@@ -27,6 +28,9 @@ public:
 
     QPushButton *allowOnceButton() const { return m_allowOnce; }
     QPushButton *allowSessionButton() const { return m_allowSession; }
+    QPushButton *allowAlwaysButton() const { return m_allowAlways; }
+    // What the call would do (a diff, the command and its sandbox, the URL), as shown.
+    QString previewText() const;
     QPushButton *denyButton() const { return m_deny; }
     QString statusText() const;
 
@@ -42,6 +46,9 @@ private:
     QLabel *m_status = nullptr;
     QPushButton *m_allowOnce = nullptr;
     QPushButton *m_allowSession = nullptr;
+    QPushButton *m_allowAlways = nullptr;
+    QPlainTextEdit *m_preview = nullptr;
+    QLabel *m_previewTitle = nullptr;
     QPushButton *m_deny = nullptr;
     QTimer m_tick;
     bool m_answered = false;

@@ -638,9 +638,14 @@ void MainWindow::openApproval(const QString &approvalId)
                 [this](const QString &id, bool allow, ApprovalScope scope) {
                     m_engine.call(this, [id, allow, scope](Gateway &g) {
                         return g.decideApproval(id, allow, scope, QStringLiteral("gui"));
-                    }, [this](Result<PendingToolApproval> a) {
-                        if (!a)
-                            setStatus(a.errorMessage(), 8000);
+                    }, [this, id](Result<PendingToolApproval> a) {
+                        if (a)
+                            return;
+                        // Refused (e.g. "always" for a call that cannot be matched exactly):
+                        // say why, and ask again while the request is still open.
+                        QMessageBox::warning(this, tr("Cannot record that answer"), a.errorMessage());
+                        if (m_approvals->rowOf(id) >= 0)
+                            openApproval(id);
                     });
                 });
         connect(dialog, &QObject::destroyed, this, [this, id = approval.id] { m_dialogs.remove(id); });

@@ -3,9 +3,15 @@
 #include "gateway/engineclient.h"
 
 #include <QComboBox>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QToolButton>
+#include <QUrl>
 
 namespace Spool {
 
@@ -24,12 +30,33 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_usage->setAccessibleName(tr("Session token usage"));
     m_usage->setEnabled(false); // muted
 
+    m_workspace = new QToolButton(this);
+    m_workspace->setAccessibleName(tr("Workspace folder"));
+    m_workspace->setPopupMode(QToolButton::InstantPopup);
+    m_workspace->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto *menu = new QMenu(m_workspace);
+    menu->addAction(tr("Choose a folder\u2026"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(
+                this, tr("Workspace folder for this session"),
+                m_workspacePath.isEmpty() ? QDir::homePath() : m_workspacePath);
+        if (!folder.isEmpty())
+            setWorkspace(folder);
+    });
+    menu->addAction(tr("Use the default folder"), this, [this] { setWorkspace(QString()); });
+    menu->addAction(tr("Open in the file manager"), this, [this] {
+        QDir().mkpath(m_workspacePath);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(m_workspacePath));
+    });
+    m_workspace->setMenu(menu);
+
     connect(m_model, &QComboBox::activated, this, [this] { commit(); });
     connect(m_model->lineEdit(), &QLineEdit::editingFinished, this, [this] { commit(); });
 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(12, 8, 12, 4);
     layout->addWidget(m_usage);
+    layout->addSpacing(12);
+    layout->addWidget(m_workspace);
     layout->addSpacing(12);
     layout->addWidget(label);
     layout->addWidget(m_model);
@@ -69,14 +96,17 @@ void SessionBar::load()
     {
         Result<SessionInfo> session = Error{};
         Result<Agent> agent = Error{};
+        QString workspace;
     };
     m_engine->call(
             this,
             [sessionId](Gateway &g) {
                 Answer a;
                 a.session = g.session(sessionId);
-                if (a.session)
+                if (a.session) {
                     a.agent = g.agent(a.session->agent);
+                    a.workspace = g.effectiveWorkspace(*a.session);
+                }
                 return a;
             },
             [this, generation](Answer a) {
@@ -85,6 +115,9 @@ void SessionBar::load()
                 m_sessionModel = a.session->model;
                 m_agentModel = a.agent ? a.agent->model : QString();
                 m_provider = a.agent ? a.agent->provider : QString();
+                m_workspacePath = a.workspace;
+                m_ownWorkspace = !a.session->workspace.isEmpty();
+                showWorkspace();
                 showModel();
                 refreshUsage();
                 if (m_provider.isEmpty())
@@ -189,6 +222,38 @@ void SessionBar::refreshUsage()
                                               "completion tokens")
                                                    .arg(usage->prompt)
                                                    .arg(usage->completion));
+                   });
+}
+
+} // namespace Spool
+
+namespace Spool {
+
+void SessionBar::showWorkspace()
+{
+    const QString name = QDir(m_workspacePath).dirName();
+    m_workspace->setText(tr("Folder: %1").arg(m_ownWorkspace ? name : tr("default")));
+    m_workspace->setToolTip(m_ownWorkspace
+                                    ? tr("The session's tools work in %1").arg(m_workspacePath)
+                                    : tr("The session's tools work in its own folder, %1").arg(m_workspacePath));
+}
+
+void SessionBar::setWorkspace(const QString &folder)
+{
+    if (!m_engine || m_sessionId.isEmpty())
+        return;
+    const QString sessionId = m_sessionId;
+    m_engine->call(this, [sessionId, folder](Gateway &g) { return g.setSessionWorkspace(sessionId, folder); },
+                   [this, sessionId](Result<SessionInfo> s) {
+                       if (sessionId != m_sessionId)
+                           return;
+                       if (!s) {
+                           emit status(s.errorMessage());
+                           return;
+                       }
+                       emit status(s->workspace.isEmpty() ? tr("The session's tools use their default folder")
+                                                          : tr("The session's tools work in %1").arg(s->workspace));
+                       load();
                    });
 }
 

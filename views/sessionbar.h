@@ -7,6 +7,7 @@
 
 class QComboBox;
 class QLabel;
+class QToolButton;
 
 namespace Spool {
 
@@ -33,6 +34,10 @@ public:
     void reload();
 
     QComboBox *modelPicker() const { return m_model; }
+    QToolButton *workspaceButton() const { return m_workspace; }
+    QString workspace() const { return m_workspacePath; }
+    // Sets the folder the session's tools work in; empty goes back to the default folder.
+    void setWorkspace(const QString &folder);
     QLabel *usageLabel() const { return m_usage; }
     QString sessionModel() const { return m_sessionModel; }
 
@@ -46,6 +51,7 @@ private:
     void commit();
     void showModel();
     void fillModels(const QStringList &models);
+    void showWorkspace();
 
     QPointer<EngineClient> m_engine;
     QString m_sessionId;
@@ -54,6 +60,9 @@ private:
     QString m_provider;
     QComboBox *m_model = nullptr;
     QLabel *m_usage = nullptr;
+    QToolButton *m_workspace = nullptr;
+    QString m_workspacePath; // the folder in use (the session's own, or the default)
+    bool m_ownWorkspace = false;
     QHash<QString, QStringList> m_models; // by provider: switching sessions asks no server
     int m_generation = 0;
     bool m_filling = false;

@@ -1,6 +1,8 @@
 #include "settingsdialog.h"
 
 #include "apptheme.h"
+#include "permissionspage.h"
+#include "toolspage.h"
 #include "gateway/engineclient.h"
 #include "providerspage.h"
 #include "providers/providerregistry.h"
@@ -40,6 +42,9 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
             [this] { loadAgents(m_agentName->text().trimmed()); });
     addPage(tr("Providers"), m_providersPage);
     addPage(tr("Deterministic provider"), createDeterministicPage());
+    addPage(tr("Tools & sandbox"), new ToolsPage(engine, this));
+    m_permissionsPage = new PermissionsPage(engine, this);
+    addPage(tr("Permissions"), m_permissionsPage);
     addPage(tr("Appearance"), createAppearancePage());
     m_pages->setCurrentRow(0);
 

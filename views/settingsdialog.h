@@ -16,6 +16,7 @@ class QStackedWidget;
 namespace Spool {
 
 class EngineClient;
+class PermissionsPage;
 class ProvidersPage;
 
 // Settings, one page per area: agents, providers, the deterministic provider, appearance.
@@ -28,6 +29,7 @@ public:
 
     void addPage(const QString &title, QWidget *page);
     void showPage(const QString &title);
+    PermissionsPage *permissionsPage() const { return m_permissionsPage; }
     ProvidersPage *providersPage() const { return m_providersPage; }
 
 signals:
@@ -48,6 +50,7 @@ private:
 
     QPointer<EngineClient> m_engine;
     QListWidget *m_pages = nullptr;
+    PermissionsPage *m_permissionsPage = nullptr;
     QStackedWidget *m_stack = nullptr;
 
     QListWidget *m_agentList = nullptr;

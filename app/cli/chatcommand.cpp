@@ -11,7 +11,7 @@ namespace {
 
 const QString kUsage = QStringLiteral(
         "spool chat [--session KEY | --session-id ID | --new] [--agent NAME] "
-        "[--approve | --deny] [--json] TEXT...   (TEXT \"-\" reads the message from stdin)");
+        "[--workspace DIR] [--approve | --deny] [--json] TEXT...   (TEXT \"-\" reads the message from stdin)");
 
 // Broken policies deny every tool call: say so before the run, not only in its tape.
 void warnAboutPolicyProblems(CliApp &app)
@@ -48,11 +48,14 @@ int runChat(CliApp &app, const QStringList &arguments)
                                         QStringLiteral("Start a new session (the default)."));
     const QCommandLineOption agent(QStringLiteral("agent"), QStringLiteral("Agent to use."),
                                    QStringLiteral("NAME"));
+    const QCommandLineOption workspace(QStringLiteral("workspace"),
+                                       QStringLiteral("The folder the session's tools work in (set for the session)."),
+                                       QStringLiteral("DIR"));
     const QCommandLineOption approve(QStringLiteral("approve"),
                                      QStringLiteral("Allow every tool call that asks, once."));
     const QCommandLineOption deny(QStringLiteral("deny"),
                                   QStringLiteral("Deny every tool call that asks."));
-    parser.addOptions({session, sessionId, newSession, agent, approve, deny});
+    parser.addOptions({session, sessionId, newSession, agent, workspace, approve, deny});
     parser.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The message, or - for stdin."),
                                  QStringLiteral("TEXT..."));
     if (auto rc = app.parse(parser, arguments, kUsage))
@@ -85,6 +88,21 @@ int runChat(CliApp &app, const QStringList &arguments)
     request.agent = parser.value(agent);
     request.text = text;
     request.source = QStringLiteral("cli");
+    if (parser.isSet(workspace)) {
+        // The session exists first, so its runs see the folder from the start.
+        const QString folder = parser.value(workspace);
+        const SessionSelector selector = request.session;
+        const QString agentName = request.agent;
+        auto set = app.ask([selector, folder, agentName](Gateway &g) -> Result<SessionInfo> {
+            auto s = g.resolveSession(selector, true, agentName);
+            if (!s)
+                return s.error();
+            return g.setSessionWorkspace(s->session.id, folder);
+        });
+        if (!set)
+            return app.fail(set.error());
+        request.session = SessionSelector{set->id, {}};
+    }
     const ApprovalAnswer answer = parser.isSet(approve) ? ApprovalAnswer::Approve
             : parser.isSet(deny)                        ? ApprovalAnswer::Deny
                                                         : ApprovalAnswer::Ask;

@@ -61,7 +61,12 @@ int ChatSession::exec(const RunRequest &request)
     auto run = m_app.ask([request](Gateway &g) { return g.startRun(request); });
     if (!run)
         return m_app.fail(run.error());
-    m_run = *run;
+    return follow(*run);
+}
+
+int ChatSession::follow(const RunInfo &run)
+{
+    m_run = run;
     if (m_app.json())
         m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("run")},
                                     {QStringLiteral("run"), m_run.toJson()}});
@@ -72,7 +77,7 @@ int ChatSession::exec(const RunRequest &request)
 
 void ChatSession::onDelta(const QString &runId, const QString &text)
 {
-    if (!mine(runId))
+    if (!mine(runId) || m_output == Output::ToolOutput)
         return;
     if (m_app.json()) {
         m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("delta")},
@@ -101,6 +106,16 @@ void ChatSession::onEvent(const TapeEvent &event)
         return;
     if (event.kind == TapeKind::AssistantMessage)
         m_finalText = event.payload.value(QStringLiteral("text")).toString();
+    if (m_output == Output::ToolOutput && event.kind == TapeKind::ToolOutput && !m_toolOk) {
+        m_toolOk = event.payload.value(QStringLiteral("ok")).toBool();
+        m_finalText = event.payload.value(QStringLiteral("output")).toString();
+        if (!m_app.json()) {
+            (*m_toolOk ? m_app.out() : m_app.err()) << m_finalText
+                                                    << (m_finalText.endsWith(QLatin1Char('\n')) ? "" : "\n");
+            m_app.out().flush();
+            m_app.err().flush();
+        }
+    }
     if (m_app.json()) {
         m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("event")},
                                     {QStringLiteral("event"), event.toJson()}});
@@ -249,7 +264,9 @@ void ChatSession::onRun(const RunInfo &run)
         m_app.err().flush();
     }
     switch (run.state) {
-    case RunState::Succeeded: m_exitCode = ExitOk; break;
+    case RunState::Succeeded:
+        m_exitCode = (m_output == Output::ToolOutput && m_toolOk != true) ? ExitFailure : ExitOk;
+        break;
     case RunState::Cancelled: m_exitCode = m_interrupted ? ExitInterrupted : ExitCancelled; break;
     default: m_exitCode = ExitFailure; break;
     }

@@ -20,8 +20,15 @@ public:
     ChatSession(CliApp &app, ApprovalAnswer answer, bool interactive);
     ~ChatSession() override;
 
+    // What goes to stdout: the streamed reply, or (for `spool tools run`) the output of the
+    // run's first tool call, with the exit code saying whether the tool succeeded.
+    enum class Output { Reply, ToolOutput };
+    void setOutput(Output output) { m_output = output; }
+
     // Starts the run and returns its exit code once it ends.
     int exec(const RunRequest &request);
+    // Follows a run that was already started (e.g. by Gateway::runTool).
+    int follow(const RunInfo &run);
     const RunInfo &run() const { return m_run; }
 
 private:
@@ -50,6 +57,8 @@ private:
     bool m_midLine = false;
     bool m_interrupted = false;
     int m_exitCode = ExitFailure;
+    Output m_output = Output::Reply;
+    std::optional<bool> m_toolOk;
 };
 
 } // namespace Spool::Cli

@@ -16,7 +16,7 @@ const QStringList &commands()
         QStringLiteral("chat"),   QStringLiteral("sessions"),  QStringLiteral("runs"),
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
-        QStringLiteral("providers"), QStringLiteral("agents"),
+        QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
     };
     return list;
 }
@@ -111,6 +111,7 @@ void CliApp::printHelp()
             "  demo       a short offline demo on the deterministic provider\n"
             "  providers  list, add, remove or test model providers; list their models\n"
             "  agents     list agents, or set an agent's provider, model and prompt\n"
+            "  tools      list the tools; run one through policy, approval and the sandbox\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -184,6 +185,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runAgents(*this, arguments);
     if (command == QLatin1String("policy"))
         return runPolicy(*this, arguments);
+    if (command == QLatin1String("tools"))
+        return runTools(*this, arguments);
     return ExitUsage;
 }
 

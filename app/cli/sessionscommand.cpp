@@ -15,6 +15,7 @@ const QString kUsage = QStringLiteral(
         "       spool sessions rename SESSION TITLE...\n"
         "       spool sessions delete SESSION [--yes]\n"
         "       spool sessions model SESSION [MODEL]   (\"\" goes back to the agent's model)\n"
+        "       spool sessions workspace SESSION [DIR] (\"\" goes back to the default folder)\n"
         "SESSION is an id, a unique id prefix, or a key.");
 
 void printSessionLine(CliApp &app, const SessionInfo &s)
@@ -130,7 +131,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
     const QCommandLineOption yes(QStringLiteral("yes"), QStringLiteral("Delete without asking."));
     parser.addOptions({archived, all, search, limit, yes});
     parser.addPositionalArgument(QStringLiteral("action"),
-                                 QStringLiteral("list, show, rename, archive, restore, delete, reset, model"));
+                                 QStringLiteral("list, show, rename, archive, restore, delete, reset, model, workspace"));
     if (auto rc = app.parse(parser, arguments, kUsage))
         return *rc;
     const QStringList args = parser.positionalArguments();
@@ -138,7 +139,8 @@ int runSessions(CliApp &app, const QStringList &arguments)
     static const QStringList actions{QStringLiteral("list"),    QStringLiteral("show"),
                                      QStringLiteral("rename"),  QStringLiteral("archive"),
                                      QStringLiteral("restore"), QStringLiteral("delete"),
-                                     QStringLiteral("reset"),   QStringLiteral("model")};
+                                     QStringLiteral("reset"),   QStringLiteral("model"),
+                                     QStringLiteral("workspace")};
     if (!actions.contains(action))
         return app.usageError(QStringLiteral("unknown sessions action \"%1\"").arg(action), kUsage);
     if (action != QLatin1String("list") && args.size() < 2)
@@ -195,6 +197,32 @@ int runSessions(CliApp &app, const QStringList &arguments)
                             QStringLiteral("restored"));
     if (action == QLatin1String("model"))
         return sessionModel(app, which, args);
+    if (action == QLatin1String("workspace")) {
+        // Shows the folder the session's tools work in, or sets it ("" restores the default).
+        if (args.size() >= 3) {
+            const QString folder = args.at(2);
+            auto set = app.ask([which, folder](Gateway &g) { return g.setSessionWorkspace(which, folder); });
+            if (!set)
+                return app.fail(set.error());
+        }
+        auto shown = app.ask([which](Gateway &g) -> Result<std::pair<SessionInfo, QString>> {
+            auto s = g.session(which);
+            if (!s)
+                return s.error();
+            return std::make_pair(*s, g.effectiveWorkspace(*s));
+        });
+        if (!shown)
+            return app.fail(shown.error());
+        if (app.json()) {
+            QJsonObject o = shown->first.toJson();
+            o.insert(QStringLiteral("effective_workspace"), shown->second);
+            app.printJson(o);
+        } else {
+            app.out() << QStringLiteral("%1%2\n").arg(shown->second,
+                                                      shown->first.workspace.isEmpty() ? QStringLiteral(" (default)") : QString());
+        }
+        return ExitOk;
+    }
     if (action == QLatin1String("reset"))
         return printSession(app, app.ask([which](Gateway &g) { return g.resetSession(which); }),
                             QStringLiteral("reset"));

@@ -14,7 +14,7 @@ namespace {
 const QString kColumns = QStringLiteral(
         "id, run_id, session_id, call_id, tool, arguments, risk, explanation, status, scope, "
         "decided_by, reason, created_at, expires_at, decided_at, applied_at, "
-        "(SELECT g.id FROM policy_grants g WHERE g.source_approval_id = approvals.id)");
+        "(SELECT g.id FROM policy_grants g WHERE g.source_approval_id = approvals.id), preview");
 
 PendingToolApproval readApproval(const QSqlQuery &q)
 {
@@ -37,6 +37,7 @@ PendingToolApproval readApproval(const QSqlQuery &q)
     a.decidedAt = q.value(14).toLongLong();
     a.appliedAt = q.value(15).toLongLong();
     a.grantId = q.value(16).toString();
+    a.preview = QJsonDocument::fromJson(q.value(17).toString().toUtf8()).object();
     return a;
 }
 
@@ -52,16 +53,19 @@ Result<PendingToolApproval> ApprovalStore::create(const PendingToolApproval &app
     if (a.createdAt == 0)
         a.createdAt = QDateTime::currentMSecsSinceEpoch();
     const QJsonObject args = m_journal.redactor().redact(a.arguments);
+    const QJsonObject preview = m_journal.redactor().redact(a.preview);
     auto q = m_journal.exec(
             QStringLiteral("INSERT INTO approvals(id, run_id, session_id, call_id, tool, "
-                           "arguments, risk, explanation, created_at, expires_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                           "arguments, risk, explanation, created_at, expires_at, preview) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             {a.id, a.runId, a.sessionId, a.callId, a.tool,
              QString::fromUtf8(QJsonDocument(args).toJson(QJsonDocument::Compact)), a.risk,
-             a.explanation, a.createdAt, a.expiresAt});
+             a.explanation, a.createdAt, a.expiresAt,
+             QString::fromUtf8(QJsonDocument(preview).toJson(QJsonDocument::Compact))});
     if (!q)
         return q.error();
     a.arguments = args;
+    a.preview = preview;
     return a;
 }
 

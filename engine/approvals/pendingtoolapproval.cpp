@@ -55,6 +55,7 @@ QJsonObject PendingToolApproval::toJson() const
         {QStringLiteral("arguments"), arguments},
         {QStringLiteral("risk"), risk},
         {QStringLiteral("explanation"), explanation},
+        {QStringLiteral("preview"), preview},
         {QStringLiteral("status"), approvalStatusName(status)},
         {QStringLiteral("scope"), scope ? QJsonValue(approvalScopeName(*scope)) : QJsonValue()},
         {QStringLiteral("decided_by"), decidedBy.isEmpty() ? QJsonValue() : QJsonValue(decidedBy)},

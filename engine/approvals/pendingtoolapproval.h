@@ -37,6 +37,7 @@ struct PendingToolApproval
     qint64 decidedAt = 0;
     qint64 appliedAt = 0;
     QString grantId; // the grant an "always" decision created
+    QJsonObject preview; // what the call would do: a diff for file writes, the command and its sandbox
 
     bool isValid() const { return !id.isEmpty(); }
     bool isPending() const { return status == ApprovalStatus::Pending; }

@@ -141,7 +141,7 @@ Status Gateway::open()
         if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
             qCWarning(lcTools) << s.errorMessage();
     }
-    if (Status s = registerBuiltinTools(*m_tools, defaultToolOptions(m_config.dataDir)); !s)
+    if (Status s = registerBuiltinTools(*m_tools, toolOptions()); !s)
         qCWarning(lcTools) << s.errorMessage();
     loadUserPolicies();
     m_policyDataVersion = m_journal.dataVersion();
@@ -553,6 +553,13 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
     spec.agent = agent->name;
     spec.provider = agent->provider;
     spec.model = session.model.isEmpty() ? agent->model : session.model;
+    if (!request.provider.isEmpty() && request.provider != agent->provider) {
+        auto provider = m_providers->get(request.provider);
+        if (!provider)
+            return provider.error();
+        spec.provider = request.provider;
+        spec.model = (*provider)->defaultModel();
+    }
     spec.inputPreview = preview(request.text);
     spec.ownerInstance = m_instances->self().id;
     auto run = m_runs->create(spec);
@@ -1216,6 +1223,87 @@ void Gateway::poll()
         }
     }
     emit journalChanged();
+}
+
+} // namespace Spool
+
+namespace Spool {
+
+ToolOptions Gateway::toolOptions() const
+{
+    ToolOptions options = defaultToolOptions(m_config.dataDir);
+    if (!m_config.workspaceRoot.isEmpty())
+        options.workspaceRoot = m_config.workspaceRoot;
+    options.shell.allowUnsandboxed = m_config.allowUnsandboxedCommands;
+    options.shell.allowNetwork = m_config.allowCommandNetwork;
+    options.http.allowPrivateAddresses = m_config.allowPrivateAddresses;
+    return options;
+}
+
+Status Gateway::setToolSettings(bool allowUnsandboxed, bool allowCommandNetwork,
+                                bool allowPrivateAddresses)
+{
+    m_config.allowUnsandboxedCommands = allowUnsandboxed;
+    m_config.allowCommandNetwork = allowCommandNetwork;
+    m_config.allowPrivateAddresses = allowPrivateAddresses;
+    return registerBuiltinTools(*m_tools, toolOptions());
+}
+
+void Gateway::setApprovalTimeout(qint64 ms)
+{
+    m_config.approvalTimeoutMs = qMax<qint64>(1000, ms);
+}
+
+QList<ToolSpec> Gateway::toolSpecs() const
+{
+    return m_tools->specs();
+}
+
+Result<SessionInfo> Gateway::setSessionWorkspace(const QString &idOrKey, const QString &folder)
+{
+    auto s = findSession(idOrKey);
+    if (!s)
+        return s;
+    QString path;
+    if (!folder.trimmed().isEmpty()) {
+        const QFileInfo info(folder);
+        if (!info.isAbsolute())
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("the workspace must be an absolute path: %1").arg(folder));
+        if (!info.isDir())
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("the workspace %1 is not an existing folder").arg(folder));
+        path = info.canonicalFilePath();
+    }
+    auto updated = m_sessions->setWorkspace(s->id, path);
+    if (updated)
+        emit sessionsChanged();
+    return updated;
+}
+
+QString Gateway::effectiveWorkspace(const SessionInfo &session) const
+{
+    if (!session.workspace.isEmpty())
+        return session.workspace;
+    const QString root = toolOptions().workspaceRoot;
+    return root.isEmpty() ? QString() : QDir(root).filePath(session.id);
+}
+
+Result<RunInfo> Gateway::runTool(const QString &tool, const QJsonObject &arguments,
+                                 const SessionSelector &session, const QString &source)
+{
+    if (!m_tools->tool(tool))
+        return makeError(ErrorCode::NotFound, QStringLiteral("there is no tool named %1").arg(tool));
+    // The call goes through a run like any other, so policy, approvals, the sandbox and the
+    // tape are exactly those an agent's call gets; the deterministic provider asks for it.
+    RunRequest request;
+    request.session = session;
+    request.createSession = true;
+    request.text = QStringLiteral("[[tool %1 %2]]")
+                           .arg(tool, QString::fromUtf8(QJsonDocument(arguments).toJson(QJsonDocument::Compact)));
+    request.source = source;
+    request.provider = DeterministicProvider::kindName();
+    return startRun(request);
 }
 
 } // namespace Spool

@@ -16,6 +16,8 @@
 #include "runs/runrequest.h"
 #include "runs/runstore.h"
 #include "runs/runtimeline.h"
+#include "tools/tool.h"
+#include "tools/tooloptions.h"
 #include "sessions/sessioninfo.h"
 #include "sessions/sessionresolver.h"
 #include "sessions/sessionstore.h"
@@ -80,6 +82,10 @@ public:
     Result<SessionInfo> restoreSession(const QString &idOrKey);
     Status deleteSession(const QString &idOrKey);
     Result<SessionInfo> resetSession(const QString &idOrKey);
+    // The folder the session's file tools and commands work in; empty restores the default
+    // (<workspace root>/<session id>).
+    Result<SessionInfo> setSessionWorkspace(const QString &idOrKey, const QString &folder);
+    QString effectiveWorkspace(const SessionInfo &session) const;
     // The model the session's runs use instead of their agent's; empty goes back to the agent's.
     Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model);
     // Tokens used by all the session's runs.
@@ -130,6 +136,14 @@ public:
     Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
                                          int maxRuns, int maxEventsPerRun = 150) const;
     QStringList activeRunIds() const;
+    // One tool call through the very path an agent's call takes (policy, approval, sandbox,
+    // tape), as a run of the session; `spool tools run` uses it.
+    Result<RunInfo> runTool(const QString &tool, const QJsonObject &arguments,
+                            const SessionSelector &session, const QString &source);
+    QList<ToolSpec> toolSpecs() const;
+    Status setToolSettings(bool allowUnsandboxed, bool allowCommandNetwork, bool allowPrivateAddresses);
+    // For approvals asked from now on.
+    void setApprovalTimeout(qint64 ms);
 
     // Approvals
     Result<QList<PendingToolApproval>> approvals(const ApprovalFilter &filter = {}) const;
@@ -206,6 +220,7 @@ signals:
 
 private:
     SessionBinding binding() const;
+    ToolOptions toolOptions() const;
     Result<PendingToolApproval> resolveApproval(const QString &id, ApprovalStatus status,
                                                 std::optional<ApprovalScope> scope,
                                                 const QString &by, const QString &reason);

@@ -59,6 +59,10 @@ RuntimeConfig RuntimeConfig::load(const QString &dataDirOverride, const QString 
     c.contextTokenBudget = qMax(256, s.value(QStringLiteral("context/token_budget"),
                                              c.contextTokenBudget).toInt());
     c.redactKeys = s.value(QStringLiteral("tape/redact_keys")).toStringList();
+    c.workspaceRoot = s.value(QStringLiteral("tools/workspace_root")).toString();
+    c.allowUnsandboxedCommands = s.value(QStringLiteral("tools/allow_unsandboxed_commands"), false).toBool();
+    c.allowCommandNetwork = s.value(QStringLiteral("tools/allow_command_network"), false).toBool();
+    c.allowPrivateAddresses = s.value(QStringLiteral("tools/allow_private_addresses"), false).toBool();
     c.journalFullSync = s.value(QStringLiteral("journal/synchronous"), QStringLiteral("full"))
                                 .toString()
                                 .compare(QLatin1String("normal"), Qt::CaseInsensitive)

@@ -29,6 +29,13 @@ struct RuntimeConfig
     QStringList redactKeys; // in addition to Redactor::defaultKeys()
     bool journalFullSync = true; // `journal/synchronous`: full (default) or normal
 
+    // Built-in tools (the `tools/...` settings). Workspaces of sessions without their own
+    // folder live under workspaceRoot (default: <data>/workspaces).
+    QString workspaceRoot;
+    bool allowUnsandboxedCommands = false; // where bubblewrap cannot run; every such call asks
+    bool allowCommandNetwork = false;      // shell.exec calls that ask for network get it
+    bool allowPrivateAddresses = false;    // http.fetch may reach loopback and private networks
+
     int toolOutputModelCap = 16 * 1024;  // characters of tool output the model sees
     int toolOutputTapeCap = 256 * 1024;  // characters kept on the tape
 

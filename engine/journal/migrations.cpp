@@ -203,6 +203,14 @@ QList<Migration> buildMigrations()
         },
     });
 
+    list.append(Migration{
+        4,
+        QStringLiteral("approval previews: what a call would do, shown with the request"),
+        {
+            QStringLiteral("ALTER TABLE approvals ADD COLUMN preview TEXT NOT NULL DEFAULT '{}'"),
+        },
+    });
+
     return list;
 }
 

@@ -221,12 +221,30 @@ void RunOrchestrator::processNextCall()
     }
 
     const ToolSpec spec = tool->spec();
-    const PolicyDecision decision = withApprovalMode(
+    PolicyDecision decision = withApprovalMode(
             m_host.decidePolicy(policyRequest(spec, m_current.arguments, m_session, m_agent)),
             m_agent);
+    // A command that would run without a sandbox (allowed in the settings where bubblewrap
+    // cannot work) always asks, whatever the policy or earlier grants say.
+    m_preview = tool->approvalPreview(invocation());
+    m_unsandboxed = m_preview.value(QStringLiteral("sandbox")).toString() == QLatin1String("none");
+    const bool wouldBeRefused = m_preview.value(QStringLiteral("kind")).toString() == QLatin1String("error");
+    if (m_unsandboxed && decision.effect == PolicyEffect::Allow) {
+        decision.effect = PolicyEffect::Ask;
+        decision.determining.append(QStringLiteral("spool.unsandboxed"));
+        decision.explanation = QStringLiteral("This command would run without a sandbox, so Spool "
+                                              "asks before every such command.");
+    }
     if (!record(TapeKind::PolicyDecision, decision.toJson(m_current.id)))
         return;
 
+    // A call the tool would refuse anyway (a path out of the workspace, an edit that does not
+    // match) is not put to the user: it fails now, with the tool's reason.
+    if (wouldBeRefused && decision.effect != PolicyEffect::Deny) {
+        finishCall(ToolResult::failure(QStringLiteral("The call was not run: ")
+                                       + m_preview.value(QStringLiteral("error")).toString()));
+        return;
+    }
     switch (decision.effect) {
     case PolicyEffect::Deny:
         finishCall(ToolResult::failure(QStringLiteral("The call was denied by policy: ")
@@ -239,6 +257,17 @@ void RunOrchestrator::processNextCall()
         askForApproval(spec, decision.explanation);
         return;
     }
+}
+
+ToolInvocation RunOrchestrator::invocation() const
+{
+    ToolInvocation invocation;
+    invocation.callId = m_current.id;
+    invocation.runId = m_run.id;
+    invocation.sessionId = m_session.id;
+    invocation.workspace = m_session.workspace;
+    invocation.arguments = m_current.arguments;
+    return invocation;
 }
 
 PolicyRequest RunOrchestrator::policyRequest(const ToolSpec &spec, const QJsonObject &arguments,
@@ -271,8 +300,9 @@ PolicyDecision RunOrchestrator::withApprovalMode(PolicyDecision decision, const 
 
 void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explanation)
 {
-    // An "allow for this session" given earlier answers without asking again.
-    if (const auto grant = m_host.sessionGrant(m_session.id, spec.name)) {
+    // An "allow for this session" given earlier answers without asking again (never for a
+    // command that would run unsandboxed: each of those asks).
+    if (const auto grant = m_unsandboxed ? std::nullopt : m_host.sessionGrant(m_session.id, spec.name)) {
         if (!record(TapeKind::ApprovalDecision,
                       {{QStringLiteral("approval_id"), grant->id},
                        {QStringLiteral("call_id"), m_current.id},
@@ -292,6 +322,7 @@ void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explan
     draft.arguments = m_current.arguments;
     draft.risk = toolRiskName(spec.risk);
     draft.explanation = explanation;
+    draft.preview = m_preview;
     draft.createdAt = now();
     draft.expiresAt = draft.createdAt + m_host.config().approvalTimeoutMs;
     auto approval = m_host.openApproval(draft);
@@ -307,6 +338,7 @@ void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explan
                    {QStringLiteral("arguments"), approval->arguments},
                    {QStringLiteral("risk"), approval->risk},
                    {QStringLiteral("explanation"), explanation},
+                   {QStringLiteral("preview"), approval->preview},
                    {QStringLiteral("expires_at"), approval->expiresAt}}))
         return;
     m_approvalTimer.start(int(qBound<qint64>(0, approval->expiresAt - now(), qint64(INT_MAX))));
@@ -378,14 +410,8 @@ void RunOrchestrator::execute()
                                                .arg(m_current.name)));
         return;
     }
-    ToolInvocation invocation;
-    invocation.callId = m_current.id;
-    invocation.runId = m_run.id;
-    invocation.sessionId = m_session.id;
-    invocation.workspace = m_session.workspace;
-    invocation.arguments = m_current.arguments;
     m_toolClock.start();
-    m_job = tool->start(invocation, this);
+    m_job = tool->start(invocation(), this);
     connect(m_job, &ToolJob::finished, this, &RunOrchestrator::onToolFinished);
 }
 

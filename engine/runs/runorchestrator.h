@@ -58,6 +58,7 @@ private:
     void onProviderFailed(const ProviderError &error);
 
     void processNextCall();
+    ToolInvocation invocation() const;
     void askForApproval(const ToolSpec &spec, const QString &explanation);
     void onApprovalTimeout();
     void execute();
@@ -84,6 +85,8 @@ private:
     ToolCallRequest m_current;
     QElapsedTimer m_toolClock;
     QString m_waitingApproval;
+    QJsonObject m_preview; // of the current call, for its approval request
+    bool m_unsandboxed = false;
     QTimer m_wallClock;
     QTimer m_approvalTimer;
     int m_turns = 0;

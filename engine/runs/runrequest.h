@@ -15,6 +15,7 @@ struct RunRequest
     SessionSelector session;
     bool createSession = true;
     QString agent;  // empty: the session's agent, or the default agent for a new session
+    QString provider; // empty: the agent's; set for direct tool runs (deterministic)
     QString text;
     QList<Attachment> attachments;
     QString source; // "cli", "gui", "api": recorded with the input

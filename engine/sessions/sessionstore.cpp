@@ -303,6 +303,16 @@ Result<SessionInfo> SessionStore::setModel(const QString &id, const QString &mod
     return byId(id);
 }
 
+Result<SessionInfo> SessionStore::setWorkspace(const QString &id, const QString &folder)
+{
+    auto q = m_journal.exec(
+            QStringLiteral("UPDATE sessions SET workspace = ?, updated_at = ? WHERE id = ?"),
+            {folder, now(), id});
+    if (!q)
+        return q.error();
+    return byId(id);
+}
+
 Status SessionStore::touch(const QString &id, qint64 when)
 {
     return m_journal

@@ -46,6 +46,7 @@ public:
     Status remove(const QString &id);
     Result<SessionInfo> reset(const QString &id);
     Result<SessionInfo> setModel(const QString &id, const QString &model);
+    Result<SessionInfo> setWorkspace(const QString &id, const QString &folder);
     Status touch(const QString &id, qint64 when);
 
 private:

@@ -27,7 +27,7 @@ Status registerBuiltinTools(ToolRegistry &registry, const ToolOptions &options)
     tools.push_back(std::make_unique<HttpFetchTool>(options));
     QStringList problems;
     for (auto &tool : tools) {
-        if (Status s = registry.add(std::move(tool)); !s)
+        if (Status s = registry.put(std::move(tool)); !s)
             problems << s.errorMessage();
     }
     if (!problems.isEmpty())

@@ -1,5 +1,7 @@
 #include "tools/tool.h"
 
+#include "tools/cappedoutput.h"
+
 #include <QJsonArray>
 #include <QTimer>
 
@@ -45,10 +47,8 @@ ToolResult ToolResult::failure(const QString &message)
 
 QString ToolResult::forModel(const QString &output, int cap)
 {
-    if (cap < 0 || output.size() <= cap)
-        return output;
-    return output.left(cap)
-            + QStringLiteral("\n[output truncated: %1 of %2 characters shown]").arg(cap).arg(output.size());
+    // Head and tail: the end of a long output (where errors usually are) stays visible.
+    return cap < 0 ? output : CappedOutput::capText(output, cap);
 }
 
 ImmediateToolJob::ImmediateToolJob(const ToolResult &result, QObject *parent) : ToolJob(parent)

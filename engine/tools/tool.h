@@ -45,7 +45,8 @@ struct ToolResult
     static ToolResult success(const QString &output);
     static ToolResult failure(const QString &message);
 
-    // The output as the model sees it: at most `cap` characters, with a note of what was cut.
+    // The output as the model sees it: at most `cap` characters, its head and its tail, with a
+    // note of what was left out.
     // Used for the live run and again when later runs rebuild their context from the tape.
     static QString forModel(const QString &output, int cap);
 };

@@ -21,6 +21,12 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool)
     return {};
 }
 
+Status ToolRegistry::put(std::unique_ptr<Tool> tool)
+{
+    m_tools.erase(tool->spec().name);
+    return add(std::move(tool));
+}
+
 Tool *ToolRegistry::tool(const QString &name) const
 {
     auto it = m_tools.find(name);

@@ -21,6 +21,9 @@ public:
 
     // Refuses a tool whose schema does not compile or whose name is taken.
     Status add(std::unique_ptr<Tool> tool);
+    // Adds, or replaces the tool of the same name (settings changed). Calls in progress are not
+    // affected: their jobs own copies of what they need.
+    Status put(std::unique_ptr<Tool> tool);
     Tool *tool(const QString &name) const;
     QList<ToolSpec> specs() const;
     // Checks arguments against the tool's schema; the message is meant for the model.

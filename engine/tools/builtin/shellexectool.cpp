@@ -197,6 +197,50 @@ struct ShellExecTool::ProbeState
 
 namespace {
 
+// The same probe a job runs before its first command, but waited for: an approval has to say
+// whether the command would be sandboxed before anything runs. Once per process; about as
+// long as starting `bwrap ... true`.
+void probeNow(ShellExecTool::ProbeState &probe, const ToolOptions::Shell &options)
+{
+    probe.bwrapPath = findBwrap(options.bwrapPath);
+    if (probe.bwrapPath.isEmpty()) {
+        probe.state = ShellExecTool::ProbeState::State::Unusable;
+        probe.problem = QStringLiteral("bubblewrap (%1) is not installed; install the \"bubblewrap\" package")
+                                .arg(options.bwrapPath);
+        return;
+    }
+    QString output;
+    for (bool disableUserns : {true, false}) {
+        ShellExecTool::SandboxSpec spec;
+        spec.disableUserns = disableUserns;
+        QProcess process;
+        process.setProcessChannelMode(QProcess::MergedChannels);
+        process.setStandardInputFile(QProcess::nullDevice());
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("PATH"), kPath);
+        process.setProcessEnvironment(env);
+        process.start(probe.bwrapPath, ShellExecTool::bubblewrapArguments(spec, QStringLiteral("true")));
+        if (process.waitForFinished(kProbeTimeoutMs) && process.exitStatus() == QProcess::NormalExit
+            && process.exitCode() == 0) {
+            probe.state = ShellExecTool::ProbeState::State::Usable;
+            probe.disableUserns = disableUserns;
+            probe.problem.clear();
+            return;
+        }
+        process.kill();
+        process.waitForFinished(1000);
+        output = QString::fromLocal8Bit(process.readAll()).trimmed();
+    }
+    probe.state = ShellExecTool::ProbeState::State::Unusable;
+    probe.problem = QStringLiteral("bubblewrap cannot create its sandbox here (user namespaces may be "
+                                   "disabled): %1")
+                            .arg(output.left(500));
+}
+
+} // namespace
+
+namespace {
+
 class ShellExecJob : public ToolJob
 {
     Q_OBJECT
@@ -635,6 +679,8 @@ QJsonObject ShellExecTool::approvalPreview(const ToolInvocation &invocation) con
     preview.insert(QStringLiteral("cwd"), call->cwd);
     preview.insert(QStringLiteral("network"), call->network);
     preview.insert(QStringLiteral("timeout_ms"), call->timeoutMs);
+    if (m_probe->state == ProbeState::State::Unknown)
+        probeNow(*m_probe, m_options.shell);
     const QString sandbox = sandboxKind();
     preview.insert(QStringLiteral("sandbox"), sandbox);
     if (sandbox == QLatin1String("none"))

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QPointer>
+#include <QWidget>
+
+class QCheckBox;
+class QSpinBox;
+
+namespace Spool {
+
+class EngineClient;
+
+// Settings → Tools & sandbox: what commands and fetches may reach, and how long an approval
+// waits. Saved in spool.conf; the engine applies them at once.
+class ToolsPage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit ToolsPage(EngineClient *engine, QWidget *parent = nullptr);
+
+private:
+    void save();
+
+    QPointer<EngineClient> m_engine;
+    QCheckBox *m_unsandboxed = nullptr;
+    QCheckBox *m_network = nullptr;
+    QCheckBox *m_private = nullptr;
+    QSpinBox *m_timeout = nullptr;
+};
+
+} // namespace Spool
