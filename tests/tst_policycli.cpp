@@ -428,7 +428,15 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QCOMPARE(all.at(0).toObject().value(QStringLiteral("revoked_by")).toString(), QStringLiteral("cli"));
 
     // No "always" for a call whose arguments cannot be matched exactly (a list of edits): the
-    // refusal says why and leaves the approval open for another answer.
+    // refusal says why and leaves the approval open for another answer. (The edit must apply
+    // to a real file: a call the tool would refuse anyway is never put to the user.)
+    const QString workspace = m_dir->filePath(QStringLiteral("ws"));
+    QDir().mkpath(workspace);
+    QFile target(workspace + QStringLiteral("/a.txt"));
+    QVERIFY(target.open(QIODevice::WriteOnly));
+    target.write("a\n");
+    target.close();
+    QCOMPARE(spool({QStringLiteral("sessions"), QStringLiteral("workspace"), QStringLiteral("g"), workspace}).code, 0);
     QProcess *edits = startSpool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("g"),
                                   QStringLiteral("[[tool fs.write {\"path\": \"a.txt\", \"edits\": "
                                                  "[{\"old_text\": \"a\", \"new_text\": \"b\"}]}]]")});
