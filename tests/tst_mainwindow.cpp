@@ -8,6 +8,7 @@
 #include "permissionspage.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
+#include "runtimelinewidget.h"
 #include "sessionlistmodel.h"
 #include "sessionrail.h"
 #include "tapeinspector.h"
@@ -44,6 +45,8 @@ private slots:
     void approveAToolThroughTheDialog();
     void escapeStopsTheRun();
     void tapeInspectorShowsTheRunsEvents();
+    void timelineBarFindsItsEventInTheTape();
+    void copyMessageCopiesTheMarkdown();
     void cliRunShowsUpWithoutRestart();
     void dialogClosesWhenAnsweredElsewhere();
     void approvalShowsTheDiffAndAlwaysIsRevocable();
@@ -206,6 +209,37 @@ void tst_MainWindow::tapeInspectorShowsTheRunsEvents()
     // Clicking the tool bar on the timeline finds its event.
     tape->kindFilter()->setCurrentIndex(0);
     QTRY_VERIFY(model->rowCount() >= 12);
+}
+
+void tst_MainWindow::timelineBarFindsItsEventInTheTape()
+{
+    openWindow();
+    type(QStringLiteral("two tools [[tool clock {}]] [[tool clock {\"timezone\": \"UTC\"}]]"));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    RunTimelineWidget *timeline = m_window->runPanel()->timeline();
+    // provider call, two tool calls, provider call
+    QTRY_COMPARE(timeline->spans().size(), 4);
+    QCOMPARE(timeline->spans().at(1).kind, TimelineSpan::Kind::Tool);
+    timeline->setFocus();
+    QTest::keyClick(timeline, Qt::Key_Down);
+    QTest::keyClick(timeline, Qt::Key_Down);
+    QTest::keyClick(timeline, Qt::Key_Return);
+    TapeInspector *tape = m_window->runPanel()->tape();
+    const qint64 seq = timeline->spans().at(1).startSeq;
+    QTRY_COMPARE(tape->model()->seqAt(tape->table()->currentIndex().row()), seq);
+    QCOMPARE(tape->model()->data(tape->model()->index(tape->table()->currentIndex().row(), TapeModel::KindColumn)).toString(),
+             QStringLiteral("tool.call"));
+}
+
+void tst_MainWindow::copyMessageCopiesTheMarkdown()
+{
+    openWindow();
+    type(QStringLiteral("**bold** words"));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    TranscriptView *view = m_window->transcript();
+    QCOMPARE(view->messageText(1), QStringLiteral("Echo: **bold** words"));
+    const int position = view->document()->toPlainText().indexOf(QStringLiteral("Echo"));
+    QCOMPARE(view->rowAt(position), 1);
 }
 
 void tst_MainWindow::cliRunShowsUpWithoutRestart()

@@ -115,9 +115,9 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     m_splitter->addWidget(center);
     m_splitter->addWidget(m_runPanel);
     m_splitter->setStretchFactor(0, 0);
-    m_splitter->setStretchFactor(1, 3);
-    m_splitter->setStretchFactor(2, 2);
-    m_splitter->setSizes({240, 640, 520});
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setStretchFactor(2, 1);
+    m_splitter->setSizes({220, 600, 620});
     m_splitter->setCollapsible(1, false);
     setCentralWidget(m_splitter);
 

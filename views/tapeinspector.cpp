@@ -106,6 +106,7 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
     m_search->setPlaceholderText(tr("Search events"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search the tape"));
+    m_search->setMinimumWidth(120);
     auto *debounce = new QTimer(this);
     debounce->setSingleShot(true);
     debounce->setInterval(250);
@@ -135,10 +136,11 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    m_table->setColumnWidth(TapeModel::SeqColumn, 54);
-    m_table->setColumnWidth(TapeModel::TimeColumn, 96);
-    m_table->setColumnWidth(TapeModel::DeltaColumn, 74);
-    m_table->setColumnWidth(TapeModel::KindColumn, 130);
+    const QFontMetrics fm = m_table->fontMetrics();
+    m_table->setColumnWidth(TapeModel::SeqColumn, fm.horizontalAdvance(QStringLiteral("000000")) + 12);
+    m_table->setColumnWidth(TapeModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 12);
+    m_table->setColumnWidth(TapeModel::DeltaColumn, fm.horizontalAdvance(QStringLiteral("+000 ms")) + 12);
+    m_table->setColumnWidth(TapeModel::KindColumn, fm.horizontalAdvance(QStringLiteral("approval.decision")) + 12);
     m_table->setWordWrap(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {

@@ -4,6 +4,8 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QContextMenuEvent>
+#include <QMenu>
 #include <QDesktopServices>
 #include <QEvent>
 #include <QFontDatabase>
@@ -490,6 +492,53 @@ void TranscriptView::resizeEvent(QResizeEvent *event)
     const bool following = isFollowingEnd();
     QTextBrowser::resizeEvent(event);
     scrollToEndIfFollowing(following);
+}
+
+} // namespace Spool
+
+namespace Spool {
+
+int TranscriptView::rowAt(int position) const
+{
+    for (int row = 0; row < m_blocks.size(); ++row) {
+        const Block &b = m_blocks.at(row);
+        const QTextFrame *last = b.current();
+        if (position >= b.frame->firstPosition() && position <= last->lastPosition())
+            return row;
+    }
+    return -1;
+}
+
+QString TranscriptView::messageText(int row) const
+{
+    if (!m_model || row < 0 || row >= m_model->rowCount())
+        return QString();
+    const TranscriptEntry &e = m_model->entryAt(row);
+    if (e.kind != TranscriptEntry::Kind::ToolCall)
+        return e.text;
+    QString text = tr("Tool %1").arg(e.tool) + QLatin1Char('\n')
+            + QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Indented));
+    if (!e.output.isEmpty())
+        text += QLatin1Char('\n') + e.output;
+    return text;
+}
+
+void TranscriptView::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu *menu = createStandardContextMenu(event->pos());
+    const int row = rowAt(cursorForPosition(event->pos()).position());
+    menu->addSeparator();
+    QAction *copyMessage = menu->addAction(tr("Copy &Message"), this, [this, row] {
+        QApplication::clipboard()->setText(messageText(row));
+        emit copied(tr("message"));
+    });
+    copyMessage->setEnabled(row >= 0);
+    menu->addAction(tr("Copy the &Conversation"), this, [this] {
+        QApplication::clipboard()->setText(toPlainText());
+        emit copied(tr("conversation"));
+    });
+    menu->exec(event->globalPos());
+    delete menu;
 }
 
 } // namespace Spool

@@ -31,6 +31,10 @@ public:
 
     // Plain text of the document, for tests and "copy conversation".
     QString plainTranscript() const { return toPlainText(); }
+    // The row of the entry shown at a document position, or -1.
+    int rowAt(int position) const;
+    // The text of an entry as written (Markdown for replies), for "Copy message".
+    QString messageText(int row) const;
     bool isFollowingEnd() const;
 
 signals:
@@ -45,6 +49,7 @@ protected:
     QVariant loadResource(int type, const QUrl &name) override;
     void changeEvent(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
 
 private:
     struct Block
