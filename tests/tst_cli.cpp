@@ -1,3 +1,5 @@
+#include "spoolprocess.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -41,12 +43,7 @@ private slots:
     void toolsListAndRun();
 
 private:
-    struct Output
-    {
-        int code = -1;
-        QString out;
-        QString err;
-    };
+    using Output = Spool::Test::SpoolOutput;
     QProcessEnvironment environment(int delayMs = 0) const;
     Output spool(const QStringList &args, const QByteArray &stdinData = {}, int delayMs = 0);
     QProcess *startSpool(const QStringList &args, int delayMs);
@@ -78,37 +75,17 @@ void tst_Cli::cleanup()
 
 QProcessEnvironment tst_Cli::environment(int delayMs) const
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("SPOOL_DATA_DIR"), m_dir->filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("SPOOL_CONFIG_DIR"), m_dir->filePath(QStringLiteral("config")));
-    env.insert(QStringLiteral("SPOOL_DETERMINISTIC_DELAY_MS"), QString::number(delayMs));
-    env.remove(QStringLiteral("QT_LOGGING_RULES"));
-    return env;
+    return Spool::Test::spoolEnvironment(m_dir->path(), delayMs);
 }
 
 tst_Cli::Output tst_Cli::spool(const QStringList &args, const QByteArray &stdinData, int delayMs)
 {
-    QProcess p;
-    p.setProcessEnvironment(environment(delayMs));
-    p.start(QStringLiteral(SPOOL_BINARY), args);
-    if (!p.waitForStarted(5000))
-        return {};
-    if (!stdinData.isEmpty())
-        p.write(stdinData);
-    p.closeWriteChannel();
-    p.waitForFinished(30000);
-    return Output{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                  QString::fromUtf8(p.readAllStandardOutput()),
-                  QString::fromUtf8(p.readAllStandardError())};
+    return Spool::Test::runSpool(environment(delayMs), args, stdinData);
 }
 
 QProcess *tst_Cli::startSpool(const QStringList &args, int delayMs)
 {
-    auto *p = new QProcess;
-    p->setProcessEnvironment(environment(delayMs));
-    p->start(QStringLiteral(SPOOL_BINARY), args);
-    p->waitForStarted(5000);
-    p->closeWriteChannel();
+    QProcess *p = Spool::Test::startSpool(environment(delayMs), args);
     m_background.append(p);
     return p;
 }
@@ -317,7 +294,7 @@ void tst_Cli::approvalDecidedFromAnotherTerminal()
     const QString id = a.value(QStringLiteral("id")).toString();
     const Output decided = spool({QStringLiteral("approvals"), QStringLiteral("decide"), id.left(12), QStringLiteral("allow")});
     QCOMPARE(decided.code, 0);
-    QVERIFY(chat->waitForFinished(5000));
+    QVERIFY(Spool::Test::waitForExit(chat, 5000));
     QCOMPARE(chat->exitCode(), 0);
     const QString out = QString::fromUtf8(chat->readAllStandardOutput());
     QVERIFY2(out.contains(QStringLiteral("decided elsewhere")), qPrintable(out));
@@ -347,7 +324,7 @@ void tst_Cli::cancelFromAnotherTerminal()
     const Output cancel = spool({QStringLiteral("runs"), QStringLiteral("cancel"), id});
     QCOMPARE(cancel.code, 0);
     QVERIFY2(cancel.out.contains(QStringLiteral("cancelled")), qPrintable(cancel.out + cancel.err));
-    QVERIFY(chat->waitForFinished(3000));
+    QVERIFY(Spool::Test::waitForExit(chat, 3000));
     QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
     QCOMPARE(chat->exitCode(), 6);
     const QJsonObject run = json({QStringLiteral("runs"), QStringLiteral("show"), id}).toObject();
@@ -360,7 +337,7 @@ void tst_Cli::ctrlCCancels()
     const QString id = waitForActiveRun();
     QVERIFY(!id.isEmpty());
     ::kill(pid_t(chat->processId()), SIGINT);
-    QVERIFY(chat->waitForFinished(3000));
+    QVERIFY(Spool::Test::waitForExit(chat, 3000));
     QCOMPARE(chat->exitStatus(), QProcess::NormalExit);
     QCOMPARE(chat->exitCode(), 130);
     QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), id}).toObject().value(QStringLiteral("state")).toString(),
@@ -375,7 +352,7 @@ void tst_Cli::killNineIsRepairedOnNextStart()
     QVERIFY(!id.isEmpty());
     QTest::qWait(150); // let it write some tape
     ::kill(pid_t(chat->processId()), SIGKILL);
-    QVERIFY(chat->waitForFinished(3000));
+    QVERIFY(Spool::Test::waitForExit(chat, 3000));
 
     // The next start repairs: the run is failed/interrupted, the journal is healthy.
     const QJsonObject status = json({QStringLiteral("status"), QStringLiteral("--check")}).toObject();

@@ -1,4 +1,5 @@
 #include "fakeproviderserver.h"
+#include "spoolprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -31,11 +32,8 @@ private slots:
     void usageErrors();
 
 private:
-    struct Output
+    struct Output : Spool::Test::SpoolOutput
     {
-        int code = -1;
-        QString out;
-        QString err;
         QString all() const { return out + err; }
     };
     Output spool(const QStringList &args, const QByteArray &stdinData = {},
@@ -79,32 +77,13 @@ void tst_CliProviders::cleanup()
 tst_CliProviders::Output tst_CliProviders::spool(const QStringList &args, const QByteArray &stdinData,
                                                  const QHash<QString, QString> &extraEnv)
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("SPOOL_DATA_DIR"), m_dir->filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("SPOOL_CONFIG_DIR"), m_dir->filePath(QStringLiteral("config")));
+    QProcessEnvironment env = Spool::Test::spoolEnvironment(m_dir->path());
     env.insert(QStringLiteral("SPOOL_KEYSTORE"), QStringLiteral("file")); // never the user's keychain
-    env.insert(QStringLiteral("SPOOL_DETERMINISTIC_DELAY_MS"), QStringLiteral("0"));
     env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"));
-    env.remove(QStringLiteral("QT_LOGGING_RULES"));
     for (auto it = extraEnv.cbegin(); it != extraEnv.cend(); ++it)
         env.insert(it.key(), it.value());
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SPOOL_BINARY), args);
-    if (!p.waitForStarted(5000))
-        return {};
-    if (!stdinData.isEmpty())
-        p.write(stdinData);
-    p.closeWriteChannel();
-    // The fake server answers on this thread's event loop: wait with it running.
-    if (!QTest::qWaitFor([&p] { return p.state() == QProcess::NotRunning; }, 30000)) {
-        p.kill();
-        p.waitForFinished(2000);
-        return {};
-    }
-    return Output{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                  QString::fromUtf8(p.readAllStandardOutput()),
-                  QString::fromUtf8(p.readAllStandardError())};
+    // The fake server answers on this thread's event loop, which runSpool keeps running.
+    return Output{Spool::Test::runSpool(env, args, stdinData, 30000)};
 }
 
 bool tst_CliProviders::addRemote(const QString &api, const QString &key)

@@ -12,6 +12,8 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
+
+#include "spoolprocess.h"
 #include <QTest>
 
 class tst_PolicyCli : public QObject
@@ -33,12 +35,7 @@ private slots:
     void alwaysGrantsFromTheCommandLine();
 
 private:
-    struct Output
-    {
-        int code = -1;
-        QString out;
-        QString err;
-    };
+    using Output = Spool::Test::SpoolOutput;
     Output spool(const QStringList &args);
     QJsonValue json(const QStringList &args);
     QProcess *startSpool(const QStringList &args);
@@ -72,12 +69,7 @@ namespace {
 
 QProcessEnvironment environmentFor(const QTemporaryDir &dir)
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("SPOOL_DATA_DIR"), dir.filePath(QStringLiteral("data")));
-    env.insert(QStringLiteral("SPOOL_CONFIG_DIR"), dir.filePath(QStringLiteral("config")));
-    env.insert(QStringLiteral("SPOOL_DETERMINISTIC_DELAY_MS"), QStringLiteral("0"));
-    env.remove(QStringLiteral("QT_LOGGING_RULES"));
-    return env;
+    return Spool::Test::spoolEnvironment(dir.path());
 }
 
 const QByteArray kAllowLs = "@id(\"allow-ls\")\n"
@@ -91,16 +83,7 @@ const QByteArray kBroken = "// a typo\nforbid (principal, action, resource)\nwhe
 
 tst_PolicyCli::Output tst_PolicyCli::spool(const QStringList &args)
 {
-    QProcess p;
-    p.setProcessEnvironment(environmentFor(*m_dir));
-    p.start(QStringLiteral(SPOOL_BINARY), args);
-    if (!p.waitForStarted(5000))
-        return {};
-    p.closeWriteChannel();
-    p.waitForFinished(60000);
-    return Output{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                  QString::fromUtf8(p.readAllStandardOutput()),
-                  QString::fromUtf8(p.readAllStandardError())};
+    return Spool::Test::runSpool(environmentFor(*m_dir), args);
 }
 
 QJsonValue tst_PolicyCli::json(const QStringList &args)
@@ -114,11 +97,7 @@ QJsonValue tst_PolicyCli::json(const QStringList &args)
 
 QProcess *tst_PolicyCli::startSpool(const QStringList &args)
 {
-    auto *p = new QProcess;
-    p->setProcessEnvironment(environmentFor(*m_dir));
-    p->start(QStringLiteral(SPOOL_BINARY), args);
-    p->waitForStarted(5000);
-    p->closeWriteChannel();
+    QProcess *p = Spool::Test::startSpool(environmentFor(*m_dir), args);
     m_background.append(p);
     return p;
 }
@@ -378,7 +357,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
                                   QStringLiteral("allow"), QStringLiteral("--scope"), QStringLiteral("always")});
     QCOMPARE(decided.code, 0);
     QVERIFY2(decided.out.contains(QStringLiteral("(always, grant ")), qPrintable(decided.out + decided.err));
-    QVERIFY(chat->waitForFinished(10000));
+    QVERIFY(Spool::Test::waitForExit(chat, 10000));
     QCOMPARE(chat->exitCode(), 0);
     QVERIFY(QString::fromUtf8(chat->readAllStandardOutput()).contains(QStringLiteral("`echo` returned: granted")));
 
@@ -454,7 +433,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QVERIFY2(refused.err.contains(QStringLiteral("is a list")), qPrintable(refused.err));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray().size(), 1);
     QCOMPARE(spool({QStringLiteral("approvals"), QStringLiteral("decide"), editApproval, QStringLiteral("deny")}).code, 0);
-    QVERIFY(edits->waitForFinished(10000));
+    QVERIFY(Spool::Test::waitForExit(edits, 10000));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("grants"), QStringLiteral("--all")}).toArray().size(), 1);
 }
 

@@ -1,6 +1,7 @@
 #include "operationsdialog.h"
 
 #include "gateway/engineclient.h"
+#include "recordtable.h"
 #include "runlistmodel.h"
 
 #include <QDesktopServices>
@@ -39,12 +40,7 @@ OperationsDialog::OperationsDialog(EngineClient *engine, QWidget *parent)
     m_runs = new RunListModel(this);
     m_table = new QTableView(this);
     m_table->setModel(m_runs);
-    m_table->setAccessibleName(tr("Runs in progress"));
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->verticalHeader()->hide();
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    setUpRecordTable(m_table, tr("Runs in progress"));
     m_table->setColumnHidden(RunListModel::TokensColumn, true);
     m_cancel = new QPushButton(tr("&Cancel run"), this);
     m_cancel->setAccessibleName(tr("Cancel the selected run"));

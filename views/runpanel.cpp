@@ -1,6 +1,7 @@
 #include "runpanel.h"
 
 #include "gateway/engineclient.h"
+#include "recordtable.h"
 #include "runlistmodel.h"
 #include "runtimelinewidget.h"
 #include "tapeinspector.h"
@@ -20,20 +21,13 @@ RunPanel::RunPanel(EngineClient *engine, QWidget *parent) : QWidget(parent), m_e
     m_runs = new RunListModel(this);
     m_table = new QTableView(this);
     m_table->setModel(m_runs);
-    m_table->setAccessibleName(tr("Runs of this session"));
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    setUpRecordTable(m_table, tr("Runs of this session"));
     m_table->setColumnHidden(RunListModel::SessionColumn, true);
     m_table->setColumnWidth(RunListModel::OrdinalColumn, 48);
     m_table->setColumnWidth(RunListModel::StateColumn, 84);
     m_table->setColumnWidth(RunListModel::StartedColumn, 70);
     m_table->setColumnWidth(RunListModel::DurationColumn, 70);
     m_table->setColumnWidth(RunListModel::TokensColumn, 80);
-    m_table->setWordWrap(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (current.isValid())

@@ -1,6 +1,7 @@
 #include "tapeinspector.h"
 
 #include "gateway/engineclient.h"
+#include "recordtable.h"
 #include "tapemodel.h"
 
 #include <QApplication>
@@ -128,20 +129,13 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
 
     m_table = new QTableView(this);
     m_table->setModel(m_model);
-    m_table->setAccessibleName(tr("Tape events"));
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    setUpRecordTable(m_table, tr("Tape events"));
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     const QFontMetrics fm = m_table->fontMetrics();
     m_table->setColumnWidth(TapeModel::SeqColumn, fm.horizontalAdvance(QStringLiteral("000000")) + 12);
     m_table->setColumnWidth(TapeModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 12);
     m_table->setColumnWidth(TapeModel::DeltaColumn, fm.horizontalAdvance(QStringLiteral("+000 ms")) + 12);
     m_table->setColumnWidth(TapeModel::KindColumn, fm.horizontalAdvance(QStringLiteral("approval.decision")) + 12);
-    m_table->setWordWrap(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (current.isValid())

@@ -38,4 +38,17 @@ void ConcurrentToolJob::cancel()
     m_cancelled->store(true);
 }
 
+ToolJob *startInWorkspace(const ToolOptions &options, const ToolInvocation &invocation,
+                          WorkspaceWork work, QObject *parent)
+{
+    auto workspace = Workspace::forCall(invocation.workspace, invocation.sessionId,
+                                        options.workspaceRoot, options.resolver);
+    if (!workspace)
+        return new ImmediateToolJob(ToolResult::failure(workspace.errorMessage()), parent);
+    return new ConcurrentToolJob(
+            [ws = *workspace, arguments = invocation.arguments, limits = options.files,
+             work](const std::atomic_bool &cancel) { return work(ws, arguments, limits, &cancel); },
+            parent);
+}
+
 } // namespace Spool

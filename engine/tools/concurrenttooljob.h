@@ -1,6 +1,7 @@
 #pragma once
 
 #include "tools/tool.h"
+#include "tools/tooloptions.h"
 
 #include <atomic>
 #include <functional>
@@ -24,5 +25,12 @@ public:
 private:
     std::shared_ptr<std::atomic_bool> m_cancelled;
 };
+
+// How the file tools that only read start: the call's workspace (a failure ends the call at
+// once), then `work` off the engine thread, cancellable.
+using WorkspaceWork = ToolResult (*)(const Workspace &workspace, const QJsonObject &arguments,
+                                     const ToolOptions::Files &limits, const std::atomic_bool *cancel);
+ToolJob *startInWorkspace(const ToolOptions &options, const ToolInvocation &invocation,
+                          WorkspaceWork work, QObject *parent);
 
 } // namespace Spool

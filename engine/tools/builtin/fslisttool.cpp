@@ -54,17 +54,7 @@ ToolSpec FsListTool::spec() const
 
 ToolJob *FsListTool::start(const ToolInvocation &invocation, QObject *parent)
 {
-    auto workspace = Workspace::forCall(invocation.workspace, invocation.sessionId,
-                                        m_options.workspaceRoot, m_options.resolver);
-    if (!workspace)
-        return new ImmediateToolJob(ToolResult::failure(workspace.errorMessage()), parent);
-    const QJsonObject arguments = invocation.arguments;
-    const ToolOptions::Files limits = m_options.files;
-    return new ConcurrentToolJob(
-            [ws = *workspace, arguments, limits](const std::atomic_bool &cancel) {
-                return list(ws, arguments, limits, &cancel);
-            },
-            parent);
+    return startInWorkspace(m_options, invocation, &FsListTool::list, parent);
 }
 
 ToolResult FsListTool::list(const Workspace &workspace, const QJsonObject &arguments,

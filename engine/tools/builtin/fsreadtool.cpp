@@ -43,17 +43,7 @@ ToolSpec FsReadTool::spec() const
 
 ToolJob *FsReadTool::start(const ToolInvocation &invocation, QObject *parent)
 {
-    auto workspace = Workspace::forCall(invocation.workspace, invocation.sessionId,
-                                        m_options.workspaceRoot, m_options.resolver);
-    if (!workspace)
-        return new ImmediateToolJob(ToolResult::failure(workspace.errorMessage()), parent);
-    const QJsonObject arguments = invocation.arguments;
-    const ToolOptions::Files limits = m_options.files;
-    return new ConcurrentToolJob(
-            [ws = *workspace, arguments, limits](const std::atomic_bool &cancel) {
-                return read(ws, arguments, limits, &cancel);
-            },
-            parent);
+    return startInWorkspace(m_options, invocation, &FsReadTool::read, parent);
 }
 
 ToolResult FsReadTool::read(const Workspace &workspace, const QJsonObject &arguments,

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+class QProcess;
+
+namespace Spool::Test {
+
+// What a `spool` process printed and how it ended; code -1 when it did not end normally.
+struct SpoolOutput
+{
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+// The environment of a `spool` process working in `dir`'s data/ and config/ folders, with
+// the deterministic provider streaming without delay unless asked otherwise.
+QProcessEnvironment spoolEnvironment(const QString &dir, int deterministicDelayMs = 0);
+
+// Runs the real binary to its end. The calling thread's event loop keeps running meanwhile, so
+// servers living on it (the fake provider server) go on answering.
+SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args,
+                     const QByteArray &stdinData = {}, int timeoutMs = 60000);
+
+// Starts the binary and returns at once; stdin is closed. The caller owns the process.
+QProcess *startSpool(const QProcessEnvironment &env, const QStringList &args);
+
+// Waits (event loop running) until the process has ended, which may already be the case:
+// QProcess::waitForFinished() says false for a process that ended while the loop ran.
+bool waitForExit(QProcess *process, int timeoutMs);
+
+} // namespace Spool::Test
