@@ -54,14 +54,7 @@ void tst_PolicyCli::init()
 
 void tst_PolicyCli::cleanup()
 {
-    for (QProcess *p : std::as_const(m_background)) {
-        if (p->state() != QProcess::NotRunning) {
-            p->kill();
-            p->waitForFinished(2000);
-        }
-        delete p;
-    }
-    m_background.clear();
+    Spool::Test::stopAll(m_background);
     m_dir.reset();
 }
 

@@ -356,6 +356,14 @@ const QStringList &Workspace::protectedNames()
     return names;
 }
 
+bool Workspace::isVersionControlFolder(const QString &name)
+{
+    static const QStringList names{QStringLiteral(".git"), QStringLiteral(".hg"),
+                                   QStringLiteral(".svn"), QStringLiteral(".bzr"),
+                                   QStringLiteral(".jj"), QStringLiteral("_darcs")};
+    return names.contains(name);
+}
+
 bool Workspace::isProtected(const QString &relativePath)
 {
     const QStringList parts = relativePath.split(QLatin1Char('/'), Qt::SkipEmptyParts);

@@ -81,6 +81,9 @@ public:
     // shell automation that runs code when a folder is opened (.vscode, .idea, .envrc, .direnv).
     static const QStringList &protectedNames();
     static bool isProtected(const QString &relativePath);
+    // A version control folder (.git, .hg, .svn, .bzr, .jj, _darcs): listing and search skip
+    // their inside.
+    static bool isVersionControlFolder(const QString &name);
 
     // A regular file opened for reading; `size` receives its size.
     Result<UniqueFd> openForRead(const QString &path, qint64 *size = nullptr) const;

@@ -37,6 +37,18 @@ SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args, co
                        QString::fromUtf8(p.readAllStandardError())};
 }
 
+void stopAll(QList<QProcess *> &processes)
+{
+    for (QProcess *p : std::as_const(processes)) {
+        if (p->state() != QProcess::NotRunning) {
+            p->kill();
+            p->waitForFinished(2000);
+        }
+        delete p;
+    }
+    processes.clear();
+}
+
 bool waitForExit(QProcess *process, int timeoutMs)
 {
     return QTest::qWaitFor([process] { return process->state() == QProcess::NotRunning; }, timeoutMs);

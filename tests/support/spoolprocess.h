@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
@@ -28,6 +29,9 @@ SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args,
 
 // Starts the binary and returns at once; stdin is closed. The caller owns the process.
 QProcess *startSpool(const QProcessEnvironment &env, const QStringList &args);
+
+// Kills the processes still running and deletes them all (a test's cleanup).
+void stopAll(QList<QProcess *> &processes);
 
 // Waits (event loop running) until the process has ended, which may already be the case:
 // QProcess::waitForFinished() says false for a process that ended while the loop ran.

@@ -11,18 +11,6 @@
 
 namespace Spool {
 
-namespace {
-
-bool isVersionControlFolder(const QString &name)
-{
-    static const QStringList names{QStringLiteral(".git"), QStringLiteral(".hg"),
-                                   QStringLiteral(".svn"), QStringLiteral(".bzr"),
-                                   QStringLiteral(".jj"), QStringLiteral("_darcs")};
-    return names.contains(name);
-}
-
-} // namespace
-
 FsListTool::FsListTool(const ToolOptions &options) : m_options(options) {}
 
 ToolSpec FsListTool::spec() const
@@ -80,7 +68,7 @@ ToolResult FsListTool::list(const Workspace &workspace, const QJsonObject &argum
                 switch (e.type) {
                 case Workspace::EntryType::Directory:
                     lines << e.path + QLatin1Char('/');
-                    return isVersionControlFolder(e.name) ? Workspace::Visit::SkipChildren
+                    return Workspace::isVersionControlFolder(e.name) ? Workspace::Visit::SkipChildren
                                                           : Workspace::Visit::Continue;
                 case Workspace::EntryType::File:
                     lines << QStringLiteral("%1  (%2 bytes)").arg(e.path).arg(e.size);

@@ -14,14 +14,6 @@ namespace {
 
 constexpr int kMaxLineChars = 300;
 
-bool isVersionControlFolder(const QString &name)
-{
-    static const QStringList names{QStringLiteral(".git"), QStringLiteral(".hg"),
-                                   QStringLiteral(".svn"), QStringLiteral(".bzr"),
-                                   QStringLiteral(".jj"), QStringLiteral("_darcs")};
-    return names.contains(name);
-}
-
 } // namespace
 
 FsSearchTool::FsSearchTool(const ToolOptions &options) : m_options(options) {}
@@ -152,7 +144,7 @@ ToolResult FsSearchTool::search(const Workspace &workspace, const QJsonObject &a
             path, limits.listMaxDepth,
             [&](const Workspace::Entry &e) {
                 if (e.type == Workspace::EntryType::Directory)
-                    return isVersionControlFolder(e.name) ? Workspace::Visit::SkipChildren
+                    return Workspace::isVersionControlFolder(e.name) ? Workspace::Visit::SkipChildren
                                                           : Workspace::Visit::Continue;
                 if (e.type != Workspace::EntryType::File)
                     return Workspace::Visit::Continue;
