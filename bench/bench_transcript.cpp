@@ -1,3 +1,4 @@
+// Usage: bench_transcript [REPLY_BYTES] [ROUNDS] [EARLIER_TURNS].
 // Streaming a long reply into the transcript, token by token at 5,000 tokens/s, through the
 // real model and view on the offscreen platform (SPEC §10): the cost per token must not grow
 // with the reply (compare the first 1 KB with the last 1 KB of a 100 KB reply, ratio 1.5 or
@@ -94,7 +95,7 @@ struct Figures
 
 // Streams `totalBytes` at `rate` tokens/s into a fresh model and view; GUI CPU time is charged
 // to the part of the reply that was streaming when it was spent.
-Figures streamOnce(MeasuredApplication &app, int totalBytes, int rate, int window)
+Figures streamOnce(MeasuredApplication &app, int totalBytes, int rate, int window, int history)
 {
     TranscriptModel model(nullptr);
     TranscriptView view;
@@ -107,6 +108,26 @@ Figures streamOnce(MeasuredApplication &app, int totalBytes, int rate, int windo
     run.id = QStringLiteral("R");
     run.sessionId = QStringLiteral("S");
     model.applyRun(run);
+    // Earlier turns above the reply, as in a real session: the view is already full (and
+    // scrolls) from the reply's first token, so "at 1 KB" and "at 100 KB" differ by the
+    // reply's length only, not by an empty view versus a scrolling one.
+    for (int i = 0; i < history; ++i) {
+        RunInfo earlier;
+        earlier.id = QStringLiteral("E%1").arg(i);
+        earlier.sessionId = run.sessionId;
+        model.applyRun(earlier);
+        TapeEvent question;
+        question.runId = earlier.id;
+        question.seq = 1;
+        question.kind = TapeKind::Input;
+        question.payload = {{QStringLiteral("text"), QStringLiteral("Earlier question %1?").arg(i)}};
+        model.applyEvent(question);
+        TapeEvent answer = question;
+        answer.seq = 2;
+        answer.kind = TapeKind::ProviderResponse;
+        answer.payload = {{QStringLiteral("text"), replyText(600)}};
+        model.applyEvent(answer);
+    }
     TapeEvent input;
     input.runId = run.id;
     input.seq = 1;
@@ -175,7 +196,7 @@ Figures streamOnce(MeasuredApplication &app, int totalBytes, int rate, int windo
     const double seconds = clock.nsecsElapsed() / 1e9;
     f.tokensPerSecond = tokens.size() / seconds;
     f.cpuShare = (threadCpuNs() - cpuAtStart) / 1e9 / seconds;
-    f.chars = int(model.entryAt(1).text.size());
+    f.chars = int(model.entryAt(model.rowCount() - 1).text.size());
     Q_UNUSED(app);
     return f;
 }
@@ -188,6 +209,8 @@ int main(int argc, char **argv)
     MeasuredApplication app(argc, argv);
     const int totalBytes = argc > 1 ? std::atoi(argv[1]) : 100 * 1024;
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
+    // Earlier turns (question and answer) above the streamed reply; 0 streams into an empty view.
+    const int history = argc > 3 ? std::atoi(argv[3]) : 4;
     const int rate = 5000;
     const int window = 2048; // "at 1 KB": the first 2 KB; "at 100 KB": the last 2 KB
 
@@ -196,7 +219,7 @@ int main(int argc, char **argv)
     QList<double> lasts;
     Figures f;
     for (int i = 0; i < rounds; ++i) {
-        f = streamOnce(app, totalBytes, rate, window);
+        f = streamOnce(app, totalBytes, rate, window, history);
         firsts.append(f.firstCostUs);
         lasts.append(f.lastCostUs);
         ratios.append(f.firstCostUs > 0 ? f.lastCostUs / f.firstCostUs : 0);
@@ -209,6 +232,7 @@ int main(int argc, char **argv)
         {QStringLiteral("bench"), QStringLiteral("transcript_streaming")},
         {QStringLiteral("reply_bytes"), totalBytes},
         {QStringLiteral("rounds"), rounds},
+        {QStringLiteral("earlier_turns"), history},
         {QStringLiteral("tokens_per_second"), qRound(f.tokensPerSecond)},
         {QStringLiteral("cost_per_token_us_at_1k"), qRound(median(firsts) * 10) / 10.0},
         {QStringLiteral("cost_per_token_us_at_100k"), qRound(median(lasts) * 10) / 10.0},
