@@ -290,7 +290,10 @@ void tst_ProviderMatrix::requestShape()
     r.tools = {ToolDefinition{QStringLiteral("clock"), QStringLiteral("Current time"), {}},
                ToolDefinition{QStringLiteral("echo"), QStringLiteral("Echo text"),
                               QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}}};
-    r.parameters = QJsonObject{{QStringLiteral("temperature"), 0.2}};
+    // The stream settings and the model stay Spool's whatever the parameters say.
+    r.parameters = QJsonObject{{QStringLiteral("temperature"), 0.2},
+                               {QStringLiteral("stream"), false},
+                               {QStringLiteral("model"), QStringLiteral("model-y")}};
     const Outcome out = run(*provider, r, this);
     QVERIFY(out.response);
     QCOMPARE(server.requestCount(), 1);

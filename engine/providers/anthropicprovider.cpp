@@ -256,11 +256,9 @@ QJsonObject AnthropicProvider::chatBody(const ProviderRequest &request) const
         body.insert(QStringLiteral("tools"), tools);
         body.insert(QStringLiteral("tool_choice"), QJsonObject{{QStringLiteral("type"), QStringLiteral("auto")}});
     }
-    for (auto it = request.parameters.constBegin(); it != request.parameters.constEnd(); ++it) {
-        if (it.key() != QLatin1String("stream") && it.key() != QLatin1String("messages")
-            && it.key() != QLatin1String("model") && it.key() != QLatin1String("system"))
-            body.insert(it.key(), it.value());
-    }
+    insertParameters(body, request.parameters,
+                     {QLatin1String("stream"), QLatin1String("messages"), QLatin1String("model"),
+                      QLatin1String("system")});
     return body;
 }
 

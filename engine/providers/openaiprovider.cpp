@@ -194,11 +194,9 @@ QJsonObject OpenAiProvider::chatBody(const ProviderRequest &request) const
     }
     // Parameters the agent or session set (temperature, top_p, max_tokens, tool_choice,
     // parallel_tool_calls, ...) go through as given; the stream settings stay Spool's.
-    for (auto it = request.parameters.constBegin(); it != request.parameters.constEnd(); ++it) {
-        if (it.key() != QLatin1String("stream") && it.key() != QLatin1String("stream_options")
-            && it.key() != QLatin1String("messages") && it.key() != QLatin1String("model"))
-            body.insert(it.key(), it.value());
-    }
+    insertParameters(body, request.parameters,
+                     {QLatin1String("stream"), QLatin1String("stream_options"),
+                      QLatin1String("messages"), QLatin1String("model")});
     return body;
 }
 

@@ -8,6 +8,7 @@
 #include "providers/streamdecoder.h"
 
 #include <QElapsedTimer>
+#include <algorithm>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
@@ -165,6 +166,15 @@ QNetworkAccessManager *RemoteProvider::Shared::networkManager()
         network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
     }
     return network.get();
+}
+
+void RemoteProvider::insertParameters(QJsonObject &body, const QJsonObject &parameters,
+                                      std::initializer_list<QLatin1String> reserved)
+{
+    for (auto it = parameters.constBegin(); it != parameters.constEnd(); ++it) {
+        if (std::find(reserved.begin(), reserved.end(), it.key()) == reserved.end())
+            body.insert(it.key(), it.value());
+    }
 }
 
 QNetworkRequest RemoteProvider::makeRequest(const ProviderConfig &config, const QString &path,

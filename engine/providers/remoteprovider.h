@@ -8,6 +8,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 
@@ -77,6 +78,11 @@ protected:
     void requestJson(const QString &path, const QByteArray &verb, const QJsonObject &body,
                      QObject *context,
                      std::function<void(const QJsonObject &json, const std::optional<ProviderError> &error)> done);
+
+    // Copies the parameters the agent or session set (temperature, top_p, max_tokens, ...)
+    // into `body` as given, except `reserved`: the keys the provider itself owns.
+    static void insertParameters(QJsonObject &body, const QJsonObject &parameters,
+                                 std::initializer_list<QLatin1String> reserved);
 
     ProviderConfig m_config;
 
