@@ -12,6 +12,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
 #include <sys/stat.h>
 
 using namespace Spool;
@@ -25,6 +28,7 @@ private slots:
 
     void freshJournalHasLatestSchema();
     void migratesOlderJournal();
+    void concurrentFirstOpens();
     void refusesNewerSchemaUnchanged();
     void privateFileModes();
     void unusableFilesAreLeftUnchanged_data();
@@ -132,6 +136,39 @@ void tst_Journal::migratesOlderJournal()
     QVERIFY(found);
     QCOMPARE(found->size(), 1);
     QCOMPARE(found->constFirst().key, QStringLiteral("old"));
+}
+
+void tst_Journal::concurrentFirstOpens()
+{
+    // Several processes started at once on a new journal (a window and a few terminals) each
+    // run the migrations; every one must open it, and each migration is applied once.
+    constexpr int kOpeners = 4;
+    for (int round = 0; round < 25; ++round) {
+        const QString path = m_dir->filePath(QStringLiteral("fresh-%1.sqlite3").arg(round));
+        std::atomic<int> waiting{kOpeners};
+        QStringList errors[kOpeners];
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kOpeners; ++i) {
+            threads.emplace_back([&, i] {
+                JournalStore journal;
+                --waiting;
+                while (waiting.load() > 0) {
+                }
+                const Status s = journal.open(path, QStringLiteral("opener-%1-%2").arg(round).arg(i));
+                if (!s)
+                    errors[i].append(s.errorMessage());
+            });
+        }
+        for (std::thread &t : threads)
+            t.join();
+        for (const QStringList &e : errors)
+            QVERIFY2(e.isEmpty(), qPrintable(e.join(QLatin1Char('\n'))));
+        JournalStore journal;
+        QVERIFY(journal.open(path, QStringLiteral("check-%1").arg(round)));
+        auto count = journal.exec(QStringLiteral("SELECT COUNT(*) FROM schema_migrations"));
+        QVERIFY(count && count->next());
+        QCOMPARE(count->value(0).toInt(), int(journalMigrations().size()));
+    }
 }
 
 void tst_Journal::refusesNewerSchemaUnchanged()

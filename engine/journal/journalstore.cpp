@@ -240,7 +240,13 @@ Status JournalStore::migrate(int targetVersion)
     for (const Migration &m : journalMigrations()) {
         if (m.version <= current || m.version > targetVersion)
             continue;
+        bool applied = false;
         Status s = transaction([&]() -> Status {
+            // Another process opening the same new journal may have applied it since `current`
+            // was read; the transaction's write lock makes this second look the deciding one.
+            if (schemaVersion() >= m.version)
+                return {};
+            applied = true;
             for (const QString &sql : m.statements) {
                 QSqlQuery q(database());
                 if (!q.exec(sql)) {
@@ -256,7 +262,8 @@ Status JournalStore::migrate(int targetVersion)
         });
         if (!s)
             return s;
-        qCInfo(lcJournal) << "applied migration" << m.version << m.name;
+        if (applied)
+            qCInfo(lcJournal) << "applied migration" << m.version << m.name;
     }
     return {};
 }
