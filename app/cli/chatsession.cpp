@@ -58,22 +58,31 @@ ChatSession::~ChatSession()
 
 int ChatSession::exec(const RunRequest &request)
 {
-    auto run = m_app.ask([request](Gateway &g) { return g.startRun(request); });
-    if (!run)
-        return m_app.fail(run.error());
-    return follow(*run);
+    return exec([request](Gateway &g) { return g.startRun(request); });
 }
 
-int ChatSession::follow(const RunInfo &run)
+int ChatSession::exec(std::function<Result<RunInfo>(Gateway &)> start)
 {
-    m_run = run;
-    if (m_app.json())
-        m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("run")},
-                                    {QStringLiteral("run"), m_run.toJson()}});
+    // The answer comes through this session's own loop, in order with the run's signals. A
+    // nested wait (CliApp::ask) would go on to deliver the signals queued behind the answer
+    // before returning it, and they would be dropped as not yet ours: a fast run could end
+    // unseen and leave the command waiting forever.
+    m_app.engine().call(this, std::move(start), [this](Result<RunInfo> run) {
+        if (!run) {
+            m_exitCode = m_app.fail(run.error());
+            m_loop.quit();
+            return;
+        }
+        m_run = *run;
+        if (m_app.json())
+            m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("run")},
+                                        {QStringLiteral("run"), m_run.toJson()}});
+        if (m_run.isTerminal()) // it failed as it started (the journal refused its input)
+            onRun(m_run);
+    });
     m_loop.exec();
     return m_exitCode;
 }
-
 
 void ChatSession::onDelta(const QString &runId, const QString &text)
 {

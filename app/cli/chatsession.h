@@ -5,6 +5,8 @@
 #include <QEventLoop>
 #include <QObject>
 
+#include <functional>
+
 class QSocketNotifier;
 
 namespace Spool::Cli {
@@ -27,8 +29,8 @@ public:
 
     // Starts the run and returns its exit code once it ends.
     int exec(const RunRequest &request);
-    // Follows a run that was already started (e.g. by Gateway::runTool).
-    int follow(const RunInfo &run);
+    // The same for a run that start(Gateway &) starts on the engine thread (e.g. runTool).
+    int exec(std::function<Result<RunInfo>(Gateway &)> start);
     const RunInfo &run() const { return m_run; }
 
 private:

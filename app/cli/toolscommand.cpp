@@ -89,17 +89,14 @@ int runTools(CliApp &app, const QStringList &arguments)
         if (!set)
             return app.fail(set.error());
     }
-    auto run = app.ask([tool, callArguments, selector](Gateway &g) {
-        return g.runTool(tool, callArguments, selector, QStringLiteral("cli"));
-    });
-    if (!run)
-        return app.fail(run.error());
     const ApprovalAnswer answer = parser.isSet(approve) ? ApprovalAnswer::Approve
             : parser.isSet(deny)                        ? ApprovalAnswer::Deny
                                                         : ApprovalAnswer::Ask;
     ChatSession chat(app, answer, ::isatty(STDIN_FILENO));
     chat.setOutput(ChatSession::Output::ToolOutput);
-    return chat.follow(*run);
+    return chat.exec([tool, callArguments, selector](Gateway &g) {
+        return g.runTool(tool, callArguments, selector, QStringLiteral("cli"));
+    });
 }
 
 } // namespace Spool::Cli
