@@ -45,6 +45,13 @@ void writeFile(const QString &path, const QByteArray &data)
     f.write(data);
 }
 
+// A `sleep` command line no other process runs: ctest runs this suite twice at once (as root
+// and as nobody), and each run must count only its own sleepers.
+QList<QByteArray> ownSleeper(int seconds)
+{
+    return {"sleep", QByteArray::number(seconds) + '.' + QByteArray::number(QCoreApplication::applicationPid())};
+}
+
 // Pids of running processes whose command line is exactly `argv`.
 QList<int> processesRunning(const QList<QByteArray> &argv)
 {
@@ -420,13 +427,14 @@ void tst_Sandbox::timeoutLeavesNoProcess_data()
 void tst_Sandbox::timeoutLeavesNoProcess()
 {
     QFETCH(bool, sandboxed);
-    const QList<QByteArray> sleeper{"sleep", "999"};
+    const QList<QByteArray> sleeper = ownSleeper(999);
     const QList<int> before = processesRunning(sleeper);
     ShellExecTool tool{sandboxed ? ToolOptions{} : unsandboxedOptions()};
     QElapsedTimer clock;
     clock.start();
+    const QString sleep = QString::fromLatin1(sleeper.join(' '));
     const ToolResult r = run(tool, call({{QStringLiteral("command"),
-                                          QStringLiteral("sh -c 'sleep 999 & sleep 999 & wait'")},
+                                          QStringLiteral("sh -c '%1 & %1 & wait'").arg(sleep)},
                                          {QStringLiteral("timeout_ms"), 1000}}));
     const qint64 took = clock.elapsed();
     QVERIFY(!r.ok);
@@ -441,7 +449,7 @@ void tst_Sandbox::timeoutLeavesNoProcess()
         return now;
     };
     QTRY_VERIFY_WITH_TIMEOUT(leftovers().isEmpty(), 2000);
-    qInfo("timeout: result after %lld ms, no 'sleep 999' left", took);
+    qInfo("timeout: result after %lld ms, no sleeper left", took);
 }
 
 void tst_Sandbox::hugeOutputIsCappedInFlatMemory()
@@ -660,10 +668,11 @@ void tst_Sandbox::exitCodeCwdAndHostileArguments()
 
 void tst_Sandbox::cancelKillsTheCommand()
 {
-    const QList<QByteArray> sleeper{"sleep", "998"};
+    const QList<QByteArray> sleeper = ownSleeper(998);
     ShellExecTool tool{ToolOptions{}};
     QObject parent;
-    ToolJob *job = tool.start(call({{QStringLiteral("command"), QStringLiteral("sleep 998")}}), &parent);
+    ToolJob *job = tool.start(call({{QStringLiteral("command"), QString::fromLatin1(sleeper.join(' '))}}),
+                              &parent);
     QSignalSpy spy(job, &ToolJob::finished);
     QTRY_VERIFY_WITH_TIMEOUT(!processesRunning(sleeper).isEmpty(), 5000);
     job->cancel();
