@@ -1,125 +1,56 @@
-#include "apptheme.h"
 #include "cli/cliapp.h"
-#include "mainwindow.h"
-#include "screenshots.h"
-#include "singleinstance.h"
+#include "gateway/gateway.h"
 
-#include <QApplication>
-#include <QCommandLineParser>
-#include <QDateTime>
+#include <QCoreApplication>
 #include <QDir>
-#include <QEventLoop>
 #include <QFile>
-#include <QMessageBox>
-#include <QPushButton>
-#include <QSettings>
+#include <QFileInfo>
 
-#include <memory>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
 
 namespace {
 
-// Starts the engine before the window exists, so a journal that cannot be used is dealt with
-// first: the user is told, with the path, and may move it aside (renamed, never modified or
-// deleted) to start with a fresh one.
-std::unique_ptr<Spool::EngineClient> startEngine(const Spool::RuntimeConfig &config)
+// The window is a program of its own, next to this one in the build, in libexec once
+// installed: `spool` with no command becomes it (same process id, same arguments).
+int execWindow(char *argv[])
 {
-    while (true) {
-        auto engine = std::make_unique<Spool::EngineClient>(config);
-        std::optional<Spool::Error> failure;
-        QEventLoop loop;
-        QObject::connect(engine.get(), &Spool::EngineClient::ready, &loop, &QEventLoop::quit);
-        QObject::connect(engine.get(), &Spool::EngineClient::startFailed, &loop,
-                         [&](const Spool::Error &e) {
-                             failure = e;
-                             loop.quit();
-                         });
-        engine->start();
-        loop.exec();
-        if (!failure)
-            return engine;
-
-        QMessageBox box(QMessageBox::Critical, QApplication::translate("main", "Spool cannot open its journal"),
-                        failure->message, QMessageBox::NoButton);
-        QPushButton *moveAside = nullptr;
-        const bool fileProblem = failure->code == Spool::ErrorCode::JournalCorrupt
-                || failure->code == Spool::ErrorCode::JournalNotSqlite;
-        if (fileProblem)
-            moveAside = box.addButton(QApplication::translate("main", "Move it aside and start a new journal"),
-                                      QMessageBox::DestructiveRole);
-        box.addButton(QMessageBox::Close);
-        box.exec();
-        if (!moveAside || box.clickedButton() != moveAside)
-            return nullptr;
-        const QString suffix = QStringLiteral(".unusable-") + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        const QString path = config.journalPath();
-        for (const QString &part : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")}) {
-            if (QFile::exists(path + part))
-                QFile::rename(path + part, path + suffix + part);
-        }
-        engine.reset();
+    const QFileInfo self(QFile::symLinkTarget(QStringLiteral("/proc/self/exe")));
+    const QStringList candidates{
+        self.dir().filePath(QStringLiteral("spool-window")),
+        self.dir().filePath(QStringLiteral(SPOOL_WINDOW_FROM_BIN)),
+    };
+    for (const QString &path : candidates) {
+        if (!QFileInfo(path).isExecutable())
+            continue;
+        const QByteArray file = QFile::encodeName(path);
+        argv[0] = const_cast<char *>(file.constData());
+        ::execv(file.constData(), argv);
+        std::fprintf(stderr, "spool: cannot start the window (%s): %s\n", file.constData(),
+                     std::strerror(errno));
+        return Spool::Cli::ExitFailure;
     }
-}
-
-int runGui(QApplication &app)
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Spool: see and control everything your AI agent does."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QApplication::translate("main", "Journal folder."),
-                                     QStringLiteral("DIR"));
-    const QCommandLineOption configDir(QStringLiteral("config-dir"), QApplication::translate("main", "Settings folder."),
-                                       QStringLiteral("DIR"));
-    QCommandLineOption screenshots(QStringLiteral("screenshots"),
-                                         QApplication::translate("main", "Write screenshots of the main views to DIR, then quit."),
-                                         QStringLiteral("DIR"));
-    screenshots.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({dataDir, configDir, screenshots});
-    parser.process(app);
-
-    Spool::RuntimeConfig config = Spool::RuntimeConfig::load(parser.value(dataDir), parser.value(configDir));
-    config.frontEnd = QStringLiteral("gui");
-
-    Spool::SingleInstance instance(config.dataDir);
-    if (!parser.isSet(screenshots)) {
-        if (instance.notifyRunning())
-            return 0; // the running window came to the front
-        instance.listen();
-    }
-
-    QSettings settings(config.settingsPath(), QSettings::IniFormat);
-    Spool::AppTheme::apply(settings.value(QStringLiteral("gui/theme"), QStringLiteral("system")).toString());
-
-    std::unique_ptr<Spool::EngineClient> engine = startEngine(config);
-    if (!engine)
-        return Spool::Cli::ExitJournal;
-    Spool::MainWindow window(*engine);
-    QObject::connect(&instance, &Spool::SingleInstance::raiseRequested, &window, &Spool::MainWindow::bringToFront);
-    window.show();
-    if (parser.isSet(screenshots))
-        Spool::takeScreenshots(window, *engine, parser.value(screenshots));
-    return app.exec();
+    std::fprintf(stderr, "spool: the window is not installed (looked for %s); commands work "
+                         "without it: spool --help\n",
+                 qPrintable(candidates.join(QStringLiteral(" and "))));
+    return Spool::Cli::ExitFailure;
 }
 
 } // namespace
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication::setApplicationName(QStringLiteral("spool"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(SPOOL_VERSION));
-    QCoreApplication::setOrganizationDomain(QStringLiteral("spool.local"));
-
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
+    if (!Spool::Cli::CliApp::wantsCommandLine(arguments))
+        return execWindow(argv);
 
-    if (Spool::Cli::CliApp::wantsCommandLine(arguments)) {
-        QCoreApplication app(argc, argv);
-        return Spool::Cli::CliApp(arguments).exec();
-    }
-    QApplication app(argc, argv);
-    QApplication::setApplicationDisplayName(QStringLiteral("Spool"));
-    QApplication::setDesktopFileName(QStringLiteral("spool"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/spool.svg")));
-    return runGui(app);
+    QCoreApplication::setApplicationName(QStringLiteral("spool"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(SPOOL_VERSION));
+    QCoreApplication::setOrganizationDomain(QStringLiteral("spool.local"));
+    QCoreApplication app(argc, argv);
+    return Spool::Cli::CliApp(arguments, &Spool::Gateway::create).exec();
 }

@@ -4,7 +4,7 @@
 #include "approvaldialog.h"
 #include "approvallistmodel.h"
 #include "composer.h"
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "mainwindow.h"
 #include "runlistmodel.h"
 #include "runpanel.h"

@@ -11,7 +11,8 @@
 
 #include "fakeproviderserver.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
+#include "gateway/gateway.h"
 #include "transcriptmodel.h"
 #include "transcriptview.h"
 
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
         config.deviceId = QStringLiteral("bench-device");
         config.frontEnd = QStringLiteral("gui");
         config.journalFullSync = false; // the runs around the measured span, not fsync, set the pace
-        EngineClient engine(config);
+        EngineClient engine(config, &Gateway::create);
         bool ready = false;
         QObject::connect(&engine, &EngineClient::ready, &app, [&ready] { ready = true; });
         engine.start();
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
         std::optional<Status> added;
         engine.callAsync<Status>(
                 &app,
-                [provider](Gateway &g, std::function<void(Status)> reply) {
+                [provider](Engine &g, std::function<void(Status)> reply) {
                     g.addProvider(provider, QStringLiteral("sk-bench"),
                                   [reply](const Status &s) { reply(s); });
                     Agent agent;
@@ -162,8 +163,8 @@ int main(int argc, char **argv)
 
         // The engine's share: first byte to the Gateway's textDelta, on the engine thread.
         std::atomic<qint64> engineAt{-1};
-        engine.post([&engineAt, &clock](Gateway &g) {
-            QObject::connect(&g, &Gateway::textDelta, &g, [&engineAt, &clock] {
+        engine.post([&engineAt, &clock](Engine &g) {
+            QObject::connect(&g, &Engine::textDelta, &g, [&engineAt, &clock] {
                 qint64 expected = -1;
                 engineAt.compare_exchange_strong(expected, clock.nsecsElapsed());
             });
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 
         std::optional<Result<SessionResolution>> session;
         engine.call(&app,
-                    [](Gateway &g) {
+                    [](Engine &g) {
                         SessionSelector s;
                         s.key = QStringLiteral("bench");
                         return g.resolveSession(s, true, QStringLiteral("bench"));
@@ -214,7 +215,7 @@ int main(int argc, char **argv)
             request.session.id = sessionId;
             request.text = QStringLiteral("Hello %1").arg(i);
             request.source = QStringLiteral("bench");
-            engine.call(&app, [request](Gateway &g) { return g.startRun(request); },
+            engine.call(&app, [request](Engine &g) { return g.startRun(request); },
                         [&](Result<RunInfo> r) {
                             if (r)
                                 model.applyRun(*r);

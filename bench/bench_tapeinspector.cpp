@@ -1,7 +1,8 @@
 // Opening a 100,000-event run in the tape inspector (SPEC §10: under 200 ms, because it pages
 // with fetchMore) and the window's resident memory with that run open, scrolled to the end
 // (under 150 MB). Real engine thread and journal; offscreen platform. One JSON object per line.
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
+#include "gateway/gateway.h"
 #include "journal/journalstore.h"
 #include "mainwindow.h"
 #include "runpanel.h"
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
             return 1;
     }
 
-    EngineClient engine(config);
+    EngineClient engine(config, &Gateway::create);
     QSignalSpy ready(&engine, &EngineClient::ready);
     engine.start();
     if (!ready.wait(10000))

@@ -1,6 +1,6 @@
 #include "transcriptmodel.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 
 #include <QJsonArray>
 
@@ -96,7 +96,7 @@ void TranscriptModel::loadPage(int beforeOrdinal, bool prepend)
     const int generation = m_generation;
     m_engine->call(
             this,
-            [session, beforeOrdinal](Gateway &g) {
+            [session, beforeOrdinal](Engine &g) {
                 return g.transcript(session, beforeOrdinal, kRunsPerPage);
             },
             [this, generation, prepend](Result<SessionTranscript> t) {
@@ -171,7 +171,7 @@ void TranscriptModel::refreshFromJournal()
     const QString session = m_sessionId;
     const int generation = m_generation;
     m_engine->call(
-            this, [session](Gateway &g) { return g.transcript(session, INT_MAX, 5); },
+            this, [session](Engine &g) { return g.transcript(session, INT_MAX, 5); },
             [this, generation](Result<SessionTranscript> t) {
                 if (generation != m_generation || !t)
                     return;

@@ -4,6 +4,7 @@
 #include "core/datapaths.h"
 #include "journal/journalstore.h"
 #include "runs/instancetracker.h"
+#include "sessions/sessionstore.h"
 #include "runs/runstore.h"
 
 #include <QCoreApplication>

@@ -3,7 +3,7 @@
 #include "approvaldialog.h"
 #include "approvallistmodel.h"
 #include "composer.h"
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "mainwindow.h"
 #include "permissionspage.h"
 #include "runlistmodel.h"
@@ -84,7 +84,7 @@ void tst_MainWindow::openWindow(int delayMs)
     m_env->config.frontEnd = QStringLiteral("gui");
     m_env->config.pollMs = 50;
     m_env->config.deterministicChunkDelayMs = delayMs;
-    m_engine = std::make_unique<EngineClient>(m_env->config);
+    m_engine = std::make_unique<EngineClient>(m_env->config, &Gateway::create);
     QSignalSpy ready(m_engine.get(), &EngineClient::ready);
     m_engine->start();
     QVERIFY(ready.wait(5000));

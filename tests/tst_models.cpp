@@ -1,7 +1,7 @@
 #include "testsupport.h"
 
 #include "approvallistmodel.h"
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "core/datapaths.h"
 #include "journal/journalstore.h"
 #include "runlistmodel.h"
@@ -57,7 +57,7 @@ void tst_Models::cleanup()
 
 void tst_Models::startEngine()
 {
-    m_engine = std::make_unique<EngineClient>(m_env->config);
+    m_engine = std::make_unique<EngineClient>(m_env->config, &Gateway::create);
     QSignalSpy ready(m_engine.get(), &EngineClient::ready);
     m_engine->start();
     QVERIFY(ready.wait(5000));
@@ -70,7 +70,7 @@ RunInfo tst_Models::runAndWait(const QString &key, const QString &text)
     RunRequest request;
     request.session.key = key;
     request.text = text;
-    m_engine->call(this, [request](Gateway &g) { return g.startRun(request); },
+    m_engine->call(this, [request](Engine &g) { return g.startRun(request); },
                    [&](Result<RunInfo> r) {
                        if (r)
                            result = *r;
@@ -81,7 +81,7 @@ RunInfo tst_Models::runAndWait(const QString &key, const QString &text)
     const QString id = result.id;
     (void)QTest::qWaitFor([&] {
         bool answered = false;
-        m_engine->call(this, [id](Gateway &g) { return g.run(id); }, [&](Result<RunInfo> r) {
+        m_engine->call(this, [id](Engine &g) { return g.run(id); }, [&](Result<RunInfo> r) {
             if (r)
                 result = *r;
             answered = true;
@@ -237,7 +237,7 @@ void tst_Models::tapeModelPagesAndFollows()
     startEngine();
     // Start-up recovery closed the setup run (its owner never existed): one more event.
     qint64 length = 0;
-    m_engine->call(this, [runId](Gateway &g) { return g.tapeLength(runId); },
+    m_engine->call(this, [runId](Engine &g) { return g.tapeLength(runId); },
                    [&](Result<qint64> n) { length = n ? *n : -1; });
     QTRY_COMPARE(length, qint64(1001));
     TapeModel model(m_engine.get());

@@ -1,7 +1,7 @@
 #include "fakeproviderserver.h"
 #include "testsupport.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "mainwindow.h"
 #include "providerspage.h"
 #include "sessionbar.h"
@@ -90,7 +90,7 @@ void tst_ProvidersGui::init()
     m_env->config.frontEnd = QStringLiteral("gui");
     m_server = std::make_unique<FakeProviderServer>();
     QVERIFY(m_server->listen());
-    m_engine = std::make_unique<EngineClient>(m_env->config);
+    m_engine = std::make_unique<EngineClient>(m_env->config, &Gateway::create);
     QSignalSpy ready(m_engine.get(), &EngineClient::ready);
     m_engine->start();
     QVERIFY(ready.wait(10000));
@@ -114,7 +114,7 @@ bool tst_ProvidersGui::addProvider(const QString &name, const QString &key)
     std::optional<Status> added;
     m_engine->callAsync<Status>(
             this,
-            [c, key](Gateway &g, std::function<void(Status)> reply) {
+            [c, key](Engine &g, std::function<void(Status)> reply) {
                 g.addProvider(c, key, [reply](const Status &s) { reply(s); });
             },
             [&added](Status s) { added = s; });
@@ -128,7 +128,7 @@ bool tst_ProvidersGui::saveAgent(const QString &provider)
     a.provider = provider;
     a.model = QStringLiteral("test-model");
     a.systemPrompt = QStringLiteral("Be brief.");
-    const auto saved = ask<Status>([a](Gateway &g) { return g.saveAgent(a); });
+    const auto saved = ask<Status>([a](Engine &g) { return g.saveAgent(a); });
     return saved && *saved;
 }
 
@@ -180,7 +180,7 @@ void tst_ProvidersGui::providersPageAddsAndTests()
     const ProviderConfig saved = page->formConfig();
     QCOMPARE(saved.keyRef, QStringLiteral("provider/fake"));
     QCOMPARE(saved.defaultModel, QStringLiteral("gpt-4o"));
-    const auto listing = ask<ProviderListing>([](Gateway &g) { return g.providerListing(); });
+    const auto listing = ask<ProviderListing>([](Engine &g) { return g.providerListing(); });
     QVERIFY(listing && listing->find(QStringLiteral("fake")));
     QCOMPARE(listing->find(QStringLiteral("fake"))->keyStorage, QStringLiteral("file"));
 
@@ -223,7 +223,7 @@ void tst_ProvidersGui::sessionModelAndTokenUsage()
 {
     QVERIFY(addProvider(QStringLiteral("fake"), QStringLiteral("sk-session")));
     QVERIFY(saveAgent(QStringLiteral("fake")));
-    const auto resolved = ask<Result<SessionResolution>>([](Gateway &g) {
+    const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
         SessionSelector s;
         s.key = QStringLiteral("gui-remote");
         return g.resolveSession(s, true, QStringLiteral("remote-agent"));
@@ -258,7 +258,7 @@ void tst_ProvidersGui::sessionModelAndTokenUsage()
     QTest::keyClicks(edit, QStringLiteral("gpt-4o"));
     QTest::keyClick(edit, Qt::Key_Return);
     QTRY_COMPARE(bar->sessionModel(), QStringLiteral("gpt-4o"));
-    const auto session = ask<Result<SessionInfo>>([sessionId](Gateway &g) { return g.session(sessionId); });
+    const auto session = ask<Result<SessionInfo>>([sessionId](Engine &g) { return g.session(sessionId); });
     QVERIFY(session && *session);
     QCOMPARE((*session)->model, QStringLiteral("gpt-4o"));
     QTRY_VERIFY(!window.stopAction()->isEnabled());
@@ -279,7 +279,7 @@ void tst_ProvidersGui::providerErrorReadsWell()
 {
     QVERIFY(addProvider(QStringLiteral("fake"), QStringLiteral("sk-refused")));
     QVERIFY(saveAgent(QStringLiteral("fake")));
-    const auto resolved = ask<Result<SessionResolution>>([](Gateway &g) {
+    const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
         SessionSelector s;
         s.key = QStringLiteral("gui-error");
         return g.resolveSession(s, true, QStringLiteral("remote-agent"));

@@ -6,7 +6,9 @@
 
 #include "testsupport.h"
 
+#include "approvals/grantpermit.h"
 #include "approvals/policygrant.h"
+#include "policy/cedarpolicyengine.h"
 #include "core/redactor.h"
 #include "runs/runorchestrator.h"
 #include "tools/toolregistry.h"
@@ -444,7 +446,7 @@ void tst_ToolPolicy::grantsAreNarrow()
         spec.name = tool;
         spec.capabilities = {QStringLiteral("network")};
     }
-    auto grant = PolicyGrant::forCall(QStringLiteral("tester"), tool, known ? &spec : nullptr, granted, Redactor());
+    auto grant = GrantPermit::forCall(QStringLiteral("tester"), tool, known ? &spec : nullptr, granted, Redactor());
     QVERIFY2(grant, qPrintable(grant.errorMessage()));
 
     CedarPolicyEngine engine;
@@ -478,13 +480,13 @@ void tst_ToolPolicy::alwaysIsRefusedWhenItCannotBeExact()
 {
     QFETCH(QJsonObject, arguments);
     QFETCH(QString, why);
-    auto grant = PolicyGrant::forCall(QStringLiteral("tester"), QStringLiteral("mcp.thing"), nullptr, arguments, Redactor());
+    auto grant = GrantPermit::forCall(QStringLiteral("tester"), QStringLiteral("mcp.thing"), nullptr, arguments, Redactor());
     QVERIFY(!grant);
     QCOMPARE(grant.error().code, ErrorCode::InvalidArgument);
     QVERIFY2(grant.errorMessage().contains(why), qPrintable(grant.errorMessage()));
     QVERIFY(grant.errorMessage().contains(QLatin1String("once or for this session")));
     // What can be exact is granted.
-    QVERIFY(PolicyGrant::forCall(QStringLiteral("tester"), QStringLiteral("mcp.thing"), nullptr,
+    QVERIFY(GrantPermit::forCall(QStringLiteral("tester"), QStringLiteral("mcp.thing"), nullptr,
                                  QJsonObject{{"ratio", 0.25}, {"n", 42}, {"list", QJsonArray()}}, Redactor()));
 }
 

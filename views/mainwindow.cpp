@@ -4,7 +4,7 @@
 #include "approvallistmodel.h"
 #include "apptheme.h"
 #include "composer.h"
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "operationsdialog.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
@@ -336,7 +336,7 @@ void MainWindow::reloadSessions()
     SessionFilter filter;
     filter.search = m_rail->searchText();
     filter.archived = m_rail->showArchived() ? SessionFilter::Archived::Include : SessionFilter::Archived::Exclude;
-    m_engine.call(this, [filter](Gateway &g) { return g.sessions(filter); },
+    m_engine.call(this, [filter](Engine &g) { return g.sessions(filter); },
                   [this](Result<QList<SessionInfo>> list) {
                       if (!list)
                           return;
@@ -351,7 +351,7 @@ void MainWindow::reloadApprovals()
 {
     if (!m_ready)
         return;
-    m_engine.call(this, [](Gateway &g) { return g.approvals(); },
+    m_engine.call(this, [](Engine &g) { return g.approvals(); },
                   [this](Result<QList<PendingToolApproval>> list) {
                       if (!list)
                           return;
@@ -361,7 +361,7 @@ void MainWindow::reloadApprovals()
                       for (auto it = m_dialogs.begin(); it != m_dialogs.end(); ++it) {
                           if (*it && m_approvals->rowOf(it.key()) < 0) {
                               const QString id = it.key();
-                              m_engine.call(this, [id](Gateway &g) { return g.findApproval(id); },
+                              m_engine.call(this, [id](Engine &g) { return g.findApproval(id); },
                                             [this](Result<PendingToolApproval> a) {
                                                 if (a)
                                                     onApprovalResolved(*a);
@@ -392,7 +392,7 @@ void MainWindow::showSession(const QString &sessionId)
     if (!sessionId.isEmpty()) {
         // Is a run of this session in progress (in this process or another)?
         m_engine.call(this,
-                      [sessionId](Gateway &g) {
+                      [sessionId](Engine &g) {
                           RunFilter f;
                           f.sessionId = sessionId;
                           f.activeOnly = true;
@@ -438,7 +438,7 @@ void MainWindow::updateTitle()
         const SessionInfo s = m_sessions->data(m_sessions->index(row, 0), SessionListModel::SessionRole).value<SessionInfo>();
         const QString agentName = s.agent;
         const QString sessionModel = s.model;
-        m_engine.call(this, [agentName](Gateway &g) { return g.agent(agentName); },
+        m_engine.call(this, [agentName](Engine &g) { return g.agent(agentName); },
                       [this, sessionModel](Result<Agent> agent) {
                           if (!agent)
                               return;
@@ -467,7 +467,7 @@ void MainWindow::send(const QString &text)
     if (m_sessionId.isEmpty()) {
         // A new session: create it first and show it, so its transcript follows the run from
         // its first event.
-        m_engine.call(this, [](Gateway &g) { return g.resolveSession({}, true); },
+        m_engine.call(this, [](Engine &g) { return g.resolveSession({}, true); },
                       [this, text](Result<SessionResolution> r) {
                           if (!r) {
                               m_composer->setRunning(false);
@@ -491,7 +491,7 @@ void MainWindow::startRunIn(const QString &sessionId, const QString &text)
     request.createSession = false;
     request.text = text;
     request.source = QStringLiteral("gui");
-    m_engine.call(this, [request](Gateway &g) { return g.startRun(request); },
+    m_engine.call(this, [request](Engine &g) { return g.startRun(request); },
                   [this, text](Result<RunInfo> run) {
                       if (!run) {
                           m_composer->setRunning(false);
@@ -513,7 +513,7 @@ void MainWindow::stop()
         return;
     const QString runId = m_activeRunId;
     setStatus(tr("Stopping the run\u2026"));
-    m_engine.call(this, [runId](Gateway &g) { return g.cancelRun(runId, QStringLiteral("gui")); },
+    m_engine.call(this, [runId](Engine &g) { return g.cancelRun(runId, QStringLiteral("gui")); },
                   [this](Result<RunInfo> r) {
                       if (!r)
                           setStatus(r.errorMessage());
@@ -523,7 +523,7 @@ void MainWindow::stop()
 void MainWindow::retryRun(const QString &runId)
 {
     m_engine.call(this,
-                  [runId](Gateway &g) -> Result<QString> {
+                  [runId](Engine &g) -> Result<QString> {
                       auto events = g.tape(runId, 1, 4);
                       if (!events)
                           return events.error();
@@ -584,7 +584,7 @@ void MainWindow::onJournalChanged()
     if (!m_sessionId.isEmpty()) {
         const QString sessionId = m_sessionId;
         m_engine.call(this,
-                      [sessionId](Gateway &g) {
+                      [sessionId](Engine &g) {
                           RunFilter f;
                           f.sessionId = sessionId;
                           f.limit = 3;
@@ -636,7 +636,7 @@ void MainWindow::openApproval(const QString &approvalId)
         m_dialogs.insert(approval.id, dialog);
         connect(dialog, &ApprovalDialog::decided, this,
                 [this](const QString &id, bool allow, ApprovalScope scope) {
-                    m_engine.call(this, [id, allow, scope](Gateway &g) {
+                    m_engine.call(this, [id, allow, scope](Engine &g) {
                         return g.decideApproval(id, allow, scope, QStringLiteral("gui"));
                     }, [this, id](Result<PendingToolApproval> a) {
                         if (a)
@@ -657,7 +657,7 @@ void MainWindow::openApproval(const QString &approvalId)
         show(m_approvals->rowAt(row));
         return;
     }
-    m_engine.call(this, [approvalId](Gateway &g) { return g.findApproval(approvalId); },
+    m_engine.call(this, [approvalId](Engine &g) { return g.findApproval(approvalId); },
                   [show](Result<PendingToolApproval> a) {
                       if (a)
                           show(*a);
@@ -729,7 +729,7 @@ void MainWindow::renameSession(const QString &id)
     const QString title = QInputDialog::getText(this, tr("Rename session"), tr("Title:"), QLineEdit::Normal, current, &ok);
     if (!ok || title.trimmed().isEmpty())
         return;
-    m_engine.call(this, [id, title](Gateway &g) { return g.renameSession(id, title); },
+    m_engine.call(this, [id, title](Engine &g) { return g.renameSession(id, title); },
                   [this](Result<SessionInfo> s) {
                       if (!s)
                           QMessageBox::warning(this, tr("Cannot rename"), s.errorMessage());
@@ -741,7 +741,7 @@ void MainWindow::archiveSession(const QString &id, bool archive)
     if (id.isEmpty())
         return;
     m_engine.call(this,
-                  [id, archive](Gateway &g) { return archive ? g.archiveSession(id) : g.restoreSession(id); },
+                  [id, archive](Engine &g) { return archive ? g.archiveSession(id) : g.restoreSession(id); },
                   [this, id, archive](Result<SessionInfo> s) {
                       if (!s) {
                           QMessageBox::warning(this, archive ? tr("Cannot archive") : tr("Cannot restore"), s.errorMessage());
@@ -758,7 +758,7 @@ void MainWindow::resetSession(const QString &id)
 {
     if (id.isEmpty())
         return;
-    m_engine.call(this, [id](Gateway &g) { return g.resetSession(id); },
+    m_engine.call(this, [id](Engine &g) { return g.resetSession(id); },
                   [this](Result<SessionInfo> s) {
                       if (s)
                           setStatus(tr("Context reset: the next message starts without the earlier turns"));
@@ -781,7 +781,7 @@ void MainWindow::deleteSession(const QString &id)
     box.exec();
     if (box.clickedButton() != confirm)
         return;
-    m_engine.call(this, [id](Gateway &g) { return g.deleteSession(id); },
+    m_engine.call(this, [id](Engine &g) { return g.deleteSession(id); },
                   [this, id](Status s) {
                       if (!s) {
                           QMessageBox::warning(this, tr("Cannot delete"), s.errorMessage());

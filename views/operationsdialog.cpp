@@ -1,6 +1,6 @@
 #include "operationsdialog.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "recordtable.h"
 #include "runlistmodel.h"
 
@@ -109,13 +109,13 @@ void OperationsDialog::refresh(bool checkJournal)
         return;
     if (checkJournal)
         m_check->setEnabled(false);
-    m_engine->call(this, [checkJournal](Gateway &g) { return g.status(checkJournal); },
+    m_engine->call(this, [checkJournal](Engine &g) { return g.status(checkJournal); },
                    [this](GatewayStatus status) {
                        m_check->setEnabled(true);
                        showStatus(status);
                    });
     m_engine->call(this,
-                   [](Gateway &g) {
+                   [](Engine &g) {
                        RunFilter f;
                        f.activeOnly = true;
                        return g.runs(f);
@@ -172,7 +172,7 @@ void OperationsDialog::cancelSelected()
                           : (m_runs->rowCount() ? m_runs->rowAt(0).id : QString());
     if (runId.isEmpty() || !m_engine)
         return;
-    m_engine->call(this, [runId](Gateway &g) { return g.cancelRun(runId, QStringLiteral("gui")); },
+    m_engine->call(this, [runId](Engine &g) { return g.cancelRun(runId, QStringLiteral("gui")); },
                    [this](Result<RunInfo>) { refresh(false); });
 }
 

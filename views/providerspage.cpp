@@ -1,8 +1,6 @@
 #include "providerspage.h"
 
-#include "core/redactor.h"
-#include "gateway/engineclient.h"
-#include "providers/keystore.h"
+#include "client/engineclient.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -184,7 +182,7 @@ void ProvidersPage::reload(const QString &select)
 {
     if (!m_engine)
         return;
-    m_engine->call(this, [](Gateway &g) { return g.providerListing(); },
+    m_engine->call(this, [](Engine &g) { return g.providerListing(); },
                    [this, select](ProviderListing listing) {
                        m_listing = listing;
                        QSignalBlocker block(m_list);
@@ -249,7 +247,7 @@ void ProvidersPage::showEntry(const ProviderListing::Entry &entry)
     m_model->clear();
     m_model->setEditText(c.defaultModel);
     m_key->clear();
-    m_keyEnv->setText(KeyStore::isEnvironmentRef(c.keyRef) ? c.keyRef.mid(4) : QString());
+    m_keyEnv->setText(ProviderConfig::isEnvironmentRef(c.keyRef) ? c.keyRef.mid(4) : QString());
     QStringList headers;
     for (auto it = c.extraHeaders.cbegin(); it != c.extraHeaders.cend(); ++it)
         headers.append(it.key() + QStringLiteral(": ") + it.value());
@@ -295,7 +293,7 @@ ProviderConfig ProvidersPage::formConfig() const
     const QString env = m_keyEnv->text().trimmed();
     if (!env.isEmpty())
         c.keyRef = QStringLiteral("env:") + env;
-    else if (KeyStore::isEnvironmentRef(c.keyRef))
+    else if (ProviderConfig::isEnvironmentRef(c.keyRef))
         c.keyRef.clear();
     c.extraHeaders.clear();
     const QStringList lines = m_headers->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -321,17 +319,9 @@ std::optional<QString> ProvidersPage::formKey() const
 QString ProvidersPage::formError() const
 {
     const QStringList lines = m_headers->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    const Redactor redactor;
     for (const QString &line : lines) {
-        if (line.trimmed().isEmpty())
-            continue;
-        const auto m = headerLine().match(line);
-        if (!m.hasMatch())
+        if (!line.trimmed().isEmpty() && !headerLine().match(line).hasMatch())
             return tr("\u201c%1\u201d is not a header: write one per line as Name: value.").arg(line.trimmed());
-        if (redactor.isSecretKey(m.captured(1)))
-            return tr("Put the key in the API key field: the %1 header would be stored unencrypted "
-                      "in the settings file.")
-                    .arg(m.captured(1));
     }
     const QString env = m_keyEnv->text().trimmed();
     static const QRegularExpression envName(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
@@ -386,7 +376,7 @@ void ProvidersPage::save()
     showResult(tr("Saving\u2026"), true);
     m_engine->callAsync<Status>(
             this,
-            [config, key](Gateway &g, std::function<void(Status)> reply) {
+            [config, key](Engine &g, std::function<void(Status)> reply) {
                 g.addProvider(config, key, [reply](const Status &s) { reply(s); });
             },
             [this, name = config.name](Status status) {
@@ -416,7 +406,7 @@ void ProvidersPage::remove()
         return;
     m_engine->callAsync<Status>(
             this,
-            [name](Gateway &g, std::function<void(Status)> reply) {
+            [name](Engine &g, std::function<void(Status)> reply) {
                 g.removeProvider(name, [reply](const Status &s) { reply(s); });
             },
             [this, name](Status status) {
@@ -448,7 +438,7 @@ void ProvidersPage::test()
     showResult(tr("Testing %1\u2026").arg(config.endpoint(QString()).toDisplayString()), true);
     m_engine->callAsync<ConnectionTest>(
             this,
-            [config, key](Gateway &g, std::function<void(ConnectionTest)> reply) {
+            [config, key](Engine &g, std::function<void(ConnectionTest)> reply) {
                 g.testProvider(config, key, [reply](const ConnectionTest &t) { reply(t); });
             },
             [this, generation](ConnectionTest result) {

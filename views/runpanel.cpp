@@ -1,6 +1,6 @@
 #include "runpanel.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "recordtable.h"
 #include "runlistmodel.h"
 #include "runtimelinewidget.h"
@@ -77,7 +77,7 @@ void RunPanel::loadRuns(bool selectNewest)
     const QString session = m_sessionId;
     const int generation = m_generation;
     m_engine->call(this,
-                   [session](Gateway &g) {
+                   [session](Engine &g) {
                        RunFilter f;
                        f.sessionId = session;
                        f.limit = 500;
@@ -119,7 +119,7 @@ void RunPanel::showRun(const QString &runId)
     }
     const int row = m_runs->rowOf(runId);
     const bool live = row >= 0 && !m_runs->rowAt(row).isTerminal();
-    m_engine->call(this, [runId](Gateway &g) { return g.timeline(runId); },
+    m_engine->call(this, [runId](Engine &g) { return g.timeline(runId); },
                    [this, runId, live](Result<QList<TimelineSpan>> spans) {
                        if (runId == m_runId && spans)
                            m_timeline->setRun(runId, *spans, live);

@@ -1,6 +1,6 @@
 #include "sessionbar.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 
 #include <QComboBox>
 #include <QDesktopServices>
@@ -100,7 +100,7 @@ void SessionBar::load()
     };
     m_engine->call(
             this,
-            [sessionId](Gateway &g) {
+            [sessionId](Engine &g) {
                 Answer a;
                 a.session = g.session(sessionId);
                 if (a.session) {
@@ -129,7 +129,7 @@ void SessionBar::load()
                 }
                 m_engine->callAsync<Result<QStringList>>(
                         this,
-                        [provider](Gateway &g, std::function<void(Result<QStringList>)> reply) {
+                        [provider](Engine &g, std::function<void(Result<QStringList>)> reply) {
                             g.providerModels(provider,
                                              [reply](const Result<QStringList> &r) { reply(r); });
                         },
@@ -183,7 +183,7 @@ void SessionBar::setModel(const QString &model)
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId, model](Gateway &g) { return g.setSessionModel(sessionId, model); },
+    m_engine->call(this, [sessionId, model](Engine &g) { return g.setSessionModel(sessionId, model); },
                    [this, sessionId](Result<SessionInfo> s) {
                        if (!s) {
                            emit status(tr("Cannot change the model: %1").arg(s.errorMessage()));
@@ -212,7 +212,7 @@ void SessionBar::refreshUsage()
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId](Gateway &g) { return g.sessionUsage(sessionId); },
+    m_engine->call(this, [sessionId](Engine &g) { return g.sessionUsage(sessionId); },
                    [this, sessionId](Result<TokenUsage> usage) {
                        if (!usage || sessionId != m_sessionId)
                            return;
@@ -243,7 +243,7 @@ void SessionBar::setWorkspace(const QString &folder)
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId, folder](Gateway &g) { return g.setSessionWorkspace(sessionId, folder); },
+    m_engine->call(this, [sessionId, folder](Engine &g) { return g.setSessionWorkspace(sessionId, folder); },
                    [this, sessionId](Result<SessionInfo> s) {
                        if (sessionId != m_sessionId)
                            return;

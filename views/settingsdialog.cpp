@@ -3,9 +3,8 @@
 #include "apptheme.h"
 #include "permissionspage.h"
 #include "toolspage.h"
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "providerspage.h"
-#include "providers/providerregistry.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -148,8 +147,8 @@ void SettingsDialog::loadAgents(const QString &select)
     if (!m_engine)
         return;
     m_engine->call(this,
-                   [](Gateway &g) {
-                       return std::make_pair(g.agents(), g.providers().names());
+                   [](Engine &g) {
+                       return std::make_pair(g.agents(), g.providerListing().names());
                    },
                    [this, select](std::pair<Result<QList<Agent>>, QStringList> answer) {
                        m_agentProvider->clear();
@@ -190,7 +189,7 @@ void SettingsDialog::saveAgent()
     const int row = m_agentList->currentRow();
     if (row >= 0 && row < m_agents.size())
         a.toolAllowlist = m_agents.at(row).toolAllowlist;
-    m_engine->call(this, [a](Gateway &g) { return g.saveAgent(a); },
+    m_engine->call(this, [a](Engine &g) { return g.saveAgent(a); },
                    [this, name = a.name](Status s) {
                        if (!s) {
                            QMessageBox::warning(this, tr("Cannot save the agent"), s.errorMessage());
@@ -211,7 +210,7 @@ void SettingsDialog::fetchModels(const QString &provider)
     m_agentModelState->setText(tr("Asking %1 for its models\u2026").arg(provider));
     m_engine->callAsync<Result<QStringList>>(
             this,
-            [provider](Gateway &g, std::function<void(Result<QStringList>)> reply) {
+            [provider](Engine &g, std::function<void(Result<QStringList>)> reply) {
                 g.providerModels(provider, [reply](const Result<QStringList> &r) { reply(r); });
             },
             [this, generation, provider](Result<QStringList> models) {
@@ -244,7 +243,7 @@ void SettingsDialog::removeAgent()
                               tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name))
         != QMessageBox::Yes)
         return;
-    m_engine->call(this, [name](Gateway &g) { return g.removeAgent(name); },
+    m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
                    [this](Status s) {
                        if (!s)
                            QMessageBox::warning(this, tr("Cannot delete the agent"), s.errorMessage());
@@ -261,12 +260,17 @@ QWidget *SettingsDialog::createDeterministicPage()
     delay->setSuffix(tr(" ms"));
     delay->setAccessibleName(tr("Delay per streamed chunk"));
     delay->setValue(m_engine ? m_engine->config().deterministicChunkDelayMs : 12);
-    connect(delay, &QSpinBox::valueChanged, this, [this](int ms) {
+    auto *status = new QLabel(page);
+    status->setWordWrap(true);
+    status->hide();
+    connect(delay, &QSpinBox::valueChanged, this, [this, status](int ms) {
         if (!m_engine)
             return;
-        QSettings settings(m_engine->config().settingsPath(), QSettings::IniFormat);
-        settings.setValue(QStringLiteral("providers/deterministic/chunk_delay_ms"), ms);
-        m_engine->post([ms](Gateway &g) { g.setDeterministicChunkDelay(ms); });
+        m_engine->call(status, [ms](Engine &e) { return e.setDeterministicChunkDelay(ms); },
+                       [status](const Status &s) {
+                           status->setVisible(!s);
+                           status->setText(s ? QString() : s.errorMessage());
+                       });
     });
     auto *about = new QLabel(tr("The deterministic provider needs no network and no key. It echoes "
                                 "your message and understands directives such as "
@@ -278,6 +282,7 @@ QWidget *SettingsDialog::createDeterministicPage()
     auto *form = new QFormLayout(page);
     form->addRow(about);
     form->addRow(tr("&Delay per chunk:"), delay);
+    form->addRow(status);
     return page;
 }
 

@@ -1,6 +1,6 @@
 #include "tapeinspector.h"
 
-#include "gateway/engineclient.h"
+#include "client/engineclient.h"
 #include "recordtable.h"
 #include "tapemodel.h"
 
@@ -235,7 +235,7 @@ void TapeInspector::showTapeEvent(qint64 seq)
         return;
     m_shownSeq = seq;
     const QString runId = m_model->runId();
-    m_engine->call(this, [runId, seq](Gateway &g) { return g.tapeEvent(runId, seq); },
+    m_engine->call(this, [runId, seq](Engine &g) { return g.tapeEvent(runId, seq); },
                    [this, seq](Result<TapeEvent> e) {
                        if (!e || seq != m_shownSeq)
                            return;
@@ -270,7 +270,7 @@ void TapeInspector::exportJsonl(const QString &requestedPath)
             return;
     }
     emit status(tr("Exporting the tape of run %1\u2026").arg(runId));
-    m_engine->call(this, [runId, path](Gateway &g) { return g.exportTape(runId, path); },
+    m_engine->call(this, [runId, path](Engine &g) { return g.exportTape(runId, path); },
                    [this, path](Result<qint64> written) {
                        if (written)
                            emit status(tr("Exported %n event(s) to %1", nullptr, int(*written)).arg(path));

@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QCheckBox;
+class QLabel;
 class QSpinBox;
 
 namespace Spool {
@@ -11,7 +12,8 @@ namespace Spool {
 class EngineClient;
 
 // Settings → Tools & sandbox: what commands and fetches may reach, and how long an approval
-// waits. Saved in spool.conf; the engine applies them at once.
+// waits. The engine applies them at once and saves them in spool.conf; a failure to save is
+// shown on the page.
 class ToolsPage : public QWidget
 {
     Q_OBJECT
@@ -26,6 +28,7 @@ private:
     QCheckBox *m_network = nullptr;
     QCheckBox *m_private = nullptr;
     QSpinBox *m_timeout = nullptr;
+    QLabel *m_status = nullptr;
 };
 
 } // namespace Spool

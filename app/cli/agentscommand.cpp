@@ -1,6 +1,6 @@
 #include "cli/cliapp.h"
 
-#include "agents/agentregistry.h"
+#include "agents/agent.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -72,7 +72,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
         return rc;
 
     if (action == QLatin1String("list")) {
-        auto agents = app.ask([](Gateway &g) { return g.agents(); });
+        auto agents = app.engine().agents();
         if (!agents)
             return app.fail(agents.error());
         if (app.json()) {
@@ -88,12 +88,12 @@ int runAgents(CliApp &app, const QStringList &arguments)
     }
 
     if (action == QLatin1String("remove")) {
-        if (name == AgentRegistry::defaultAgentName())
+        if (name == Agent::defaultName())
             return app.fail(makeError(ErrorCode::Conflict,
                                       QStringLiteral("the default agent cannot be removed")));
-        if (auto found = app.ask([name](Gateway &g) { return g.agent(name); }); !found)
+        if (auto found = app.engine().agent(name); !found)
             return app.fail(found.error());
-        const Status removed = app.ask([name](Gateway &g) { return g.removeAgent(name); });
+        const Status removed = app.engine().removeAgent(name);
         if (!removed)
             return app.fail(removed.error());
         if (app.json())
@@ -104,7 +104,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
     }
 
     // set
-    auto existing = app.ask([name](Gateway &g) { return g.agent(name); });
+    auto existing = app.engine().agent(name);
     if (!existing && existing.error().code != ErrorCode::NotFound)
         return app.fail(existing.error());
     Agent a;
@@ -114,11 +114,11 @@ int runAgents(CliApp &app, const QStringList &arguments)
         if (!parser.isSet(provider))
             return app.usageError(QStringLiteral("a new agent needs --provider"), kUsage);
         a.name = name;
-        a.systemPrompt = AgentRegistry::builtInDefault().systemPrompt;
+        a.systemPrompt = Agent::builtInDefault().systemPrompt;
     }
     if (parser.isSet(provider)) {
         const QString p = parser.value(provider).trimmed();
-        const ProviderListing listing = app.ask([](Gateway &g) { return g.providerListing(); });
+        const ProviderListing listing = app.engine().providerListing();
         const ProviderListing::Entry *entry = listing.find(p);
         if (!entry)
             return app.fail(makeError(ErrorCode::NotFound,
@@ -141,7 +141,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
     if (parser.isSet(approval))
         a.approvalMode = approvalMode == QLatin1String("ask") ? Agent::ApprovalMode::Ask
                                                               : Agent::ApprovalMode::Policy;
-    const Status saved = app.ask([a](Gateway &g) { return g.saveAgent(a); });
+    const Status saved = app.engine().saveAgent(a);
     if (!saved)
         return app.fail(saved.error());
     if (app.json()) {

@@ -22,7 +22,7 @@ QString compact(const QJsonObject &o)
 
 int listGrants(CliApp &app, bool all)
 {
-    auto grants = app.ask([all](Gateway &g) { return g.listGrants(all); });
+    auto grants = app.engine().listGrants(all);
     if (!grants)
         return app.fail(grants.error());
     if (app.json()) {
@@ -113,7 +113,7 @@ int runApprovals(CliApp &app, const QStringList &arguments)
 
     if (action == QLatin1String("revoke")) {
         const QString which = args.at(1);
-        auto revoked = app.ask([which](Gateway &g) { return g.revokeGrant(which, QStringLiteral("cli")); });
+        auto revoked = app.engine().revokeGrant(which, QStringLiteral("cli"));
         if (!revoked)
             return app.fail(revoked.error());
         if (app.json())
@@ -129,7 +129,7 @@ int runApprovals(CliApp &app, const QStringList &arguments)
         ApprovalFilter filter;
         filter.pendingOnly = !parser.isSet(all);
         filter.limit = parser.isSet(all) ? 100 : -1;
-        auto list = app.ask([filter](Gateway &g) { return g.approvals(filter); });
+        auto list = app.engine().approvals(filter);
         if (!list)
             return app.fail(list.error());
         if (app.json()) {
@@ -155,7 +155,7 @@ int runApprovals(CliApp &app, const QStringList &arguments)
 
     const QString which = args.at(1);
     const ApprovalScope chosen = *parsedScope;
-    auto decided = app.ask([which, allow, chosen](Gateway &g) {
+    auto decided = app.withEngine([which, allow, chosen](Engine &g) {
         return g.decideApproval(which, allow, chosen, QStringLiteral("cli"));
     });
     if (!decided)

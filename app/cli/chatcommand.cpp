@@ -16,7 +16,7 @@ const QString kUsage = QStringLiteral(
 // Broken policies deny every tool call: say so before the run, not only in its tape.
 void warnAboutPolicyProblems(CliApp &app)
 {
-    const QList<PolicyProblem> problems = app.ask([](Gateway &g) { return g.policyProblems(); });
+    const QList<PolicyProblem> problems = app.engine().policyProblems();
     if (problems.isEmpty())
         return;
     QTextStream &err = app.err();
@@ -93,7 +93,7 @@ int runChat(CliApp &app, const QStringList &arguments)
         const QString folder = parser.value(workspace);
         const SessionSelector selector = request.session;
         const QString agentName = request.agent;
-        auto set = app.ask([selector, folder, agentName](Gateway &g) -> Result<SessionInfo> {
+        auto set = app.withEngine([selector, folder, agentName](Engine &g) -> Result<SessionInfo> {
             auto s = g.resolveSession(selector, true, agentName);
             if (!s)
                 return s.error();

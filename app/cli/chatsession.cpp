@@ -27,12 +27,16 @@ void onSigint(int)
 ChatSession::ChatSession(CliApp &app, ApprovalAnswer answer, bool interactive)
     : m_app(app), m_answer(answer), m_interactive(interactive)
 {
-    EngineClient &engine = app.engine();
-    connect(&engine, &EngineClient::textDelta, this, &ChatSession::onDelta);
-    connect(&engine, &EngineClient::tapeAppended, this, &ChatSession::onEvent);
-    connect(&engine, &EngineClient::approvalRequested, this, &ChatSession::onApproval);
-    connect(&engine, &EngineClient::approvalResolved, this, &ChatSession::onApprovalResolved);
-    connect(&engine, &EngineClient::runUpdated, this, &ChatSession::onRun);
+    // Queued, though the engine lives on this thread: what the engine announces while it
+    // starts the run arrives in this session's loop, after the run's id is known.
+    Engine &engine = app.engine();
+    connect(&engine, &Engine::textDelta, this, &ChatSession::onDelta, Qt::QueuedConnection);
+    connect(&engine, &Engine::tapeAppended, this, &ChatSession::onEvent, Qt::QueuedConnection);
+    connect(&engine, &Engine::approvalRequested, this, &ChatSession::onApproval,
+            Qt::QueuedConnection);
+    connect(&engine, &Engine::approvalResolved, this, &ChatSession::onApprovalResolved,
+            Qt::QueuedConnection);
+    connect(&engine, &Engine::runUpdated, this, &ChatSession::onRun, Qt::QueuedConnection);
 
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) == 0) {
         m_sigint = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, this);
@@ -58,29 +62,22 @@ ChatSession::~ChatSession()
 
 int ChatSession::exec(const RunRequest &request)
 {
-    return exec([request](Gateway &g) { return g.startRun(request); });
+    return exec([request](Engine &e) { return e.startRun(request); });
 }
 
-int ChatSession::exec(std::function<Result<RunInfo>(Gateway &)> start)
+int ChatSession::exec(const std::function<Result<RunInfo>(Engine &)> &start)
 {
-    // The answer comes through this session's own loop, in order with the run's signals. A
-    // nested wait (CliApp::ask) would go on to deliver the signals queued behind the answer
-    // before returning it, and they would be dropped as not yet ours: a fast run could end
-    // unseen and leave the command waiting forever.
-    m_app.engine().call(this, std::move(start), [this](Result<RunInfo> run) {
-        if (!run) {
-            m_exitCode = m_app.fail(run.error());
-            m_loop.quit();
-            return;
-        }
-        m_run = *run;
-        if (m_app.json())
-            m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("run")},
-                                        {QStringLiteral("run"), m_run.toJson()}});
-        if (m_run.isTerminal()) // it failed as it started (the journal refused its input)
-            onRun(m_run);
-    });
-    m_loop.exec();
+    auto run = start(m_app.engine());
+    if (!run)
+        return m_app.fail(run.error());
+    m_run = *run;
+    if (m_app.json())
+        m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("run")},
+                                    {QStringLiteral("run"), m_run.toJson()}});
+    if (m_run.isTerminal()) // it failed as it started (the journal refused its input)
+        onRun(m_run);
+    else
+        m_loop.exec(); // the command's one loop, until the run ends
     return m_exitCode;
 }
 
@@ -207,24 +204,17 @@ void ChatSession::decide(const QString &approvalId, bool allow, ApprovalScope sc
 {
     if (m_stdin)
         m_stdin->setEnabled(false);
-    m_app.engine().call(
-            this,
-            [approvalId, allow, scope](Gateway &g) {
-                return g.decideApproval(approvalId, allow, scope, QStringLiteral("cli"));
-            },
-            [this](Result<PendingToolApproval> r) {
-                if (!r) {
-                    note(QStringLiteral("  %1").arg(r.errorMessage()));
-                    // Still pending (e.g. no "always" for this call): ask again.
-                    if (m_interactive && !m_pendingApproval.isEmpty()
-                        && r.error().code == ErrorCode::InvalidArgument)
-                        prompt();
-                } else if (!r->grantId.isEmpty()) {
-                    note(QStringLiteral("  granted always (grant %1; `spool approvals revoke %1` "
-                                        "takes it back)")
-                                 .arg(r->grantId));
-                }
-            });
+    auto r = m_app.engine().decideApproval(approvalId, allow, scope, QStringLiteral("cli"));
+    if (!r) {
+        note(QStringLiteral("  %1").arg(r.errorMessage()));
+        // Still pending (e.g. no "always" for this call): ask again.
+        if (m_interactive && !m_pendingApproval.isEmpty()
+            && r.error().code == ErrorCode::InvalidArgument)
+            prompt();
+    } else if (!r->grantId.isEmpty()) {
+        note(QStringLiteral("  granted always (grant %1; `spool approvals revoke %1` takes it back)")
+                     .arg(r->grantId));
+    }
 }
 
 void ChatSession::onApprovalResolved(const PendingToolApproval &approval)
@@ -294,10 +284,7 @@ void ChatSession::onInterrupt()
     }
     m_interrupted = true;
     note(QStringLiteral("\n  cancelling (Ctrl-C again to quit at once)"));
-    const QString runId = m_run.id;
-    m_app.engine().call(
-            this, [runId](Gateway &g) { return g.cancelRun(runId, QStringLiteral("cli")); },
-            [](Result<RunInfo>) {});
+    (void)m_app.engine().cancelRun(m_run.id, QStringLiteral("cli")); // the run's end says how
 }
 
 } // namespace Spool::Cli

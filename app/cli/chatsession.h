@@ -29,8 +29,8 @@ public:
 
     // Starts the run and returns its exit code once it ends.
     int exec(const RunRequest &request);
-    // The same for a run that start(Gateway &) starts on the engine thread (e.g. runTool).
-    int exec(std::function<Result<RunInfo>(Gateway &)> start);
+    // The same for a run that start(Engine &) starts (e.g. runTool).
+    int exec(const std::function<Result<RunInfo>(Engine &)> &start);
     const RunInfo &run() const { return m_run; }
 
 private:

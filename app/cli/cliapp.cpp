@@ -60,13 +60,15 @@ int exitCodeFor(const Error &error)
     return ExitFailure;
 }
 
-CliApp::CliApp(const QStringList &arguments)
-    : m_arguments(arguments), m_out(stdout), m_err(stderr)
+CliApp::CliApp(const QStringList &arguments, EngineFactory factory)
+    : m_arguments(arguments), m_factory(std::move(factory)), m_out(stdout), m_err(stderr)
 {
 }
 
 CliApp::~CliApp()
 {
+    if (m_engine)
+        m_engine->shutdown();
     m_out.flush();
     m_err.flush();
 }
@@ -230,19 +232,9 @@ int CliApp::openEngine(const QString &frontEnd)
 {
     loadConfig();
     m_config.frontEnd = frontEnd;
-    m_engine = std::make_unique<EngineClient>(m_config);
-    std::optional<Error> failure;
-    QEventLoop loop;
-    QObject::connect(m_engine.get(), &EngineClient::ready, &loop, &QEventLoop::quit);
-    QObject::connect(m_engine.get(), &EngineClient::startFailed, &loop,
-                     [&](const Error &e) {
-                         failure = e;
-                         loop.quit();
-                     });
-    m_engine->start();
-    loop.exec();
-    if (failure)
-        return fail(*failure);
+    m_engine.reset(m_factory(m_config));
+    if (Status opened = m_engine->open(); !opened)
+        return fail(opened.error());
     return ExitOk;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "cli/exitcode.h"
-#include "gateway/engineclient.h"
+#include "client/engine.h"
 
 #include <QCommandLineParser>
 #include <QEventLoop>
@@ -13,13 +13,14 @@
 
 namespace Spool::Cli {
 
-// The `spool` command line: parses the global options and the command, starts the engine on
-// its thread, and gives commands a synchronous way to ask it things (the CLI's own event loop
-// spins while the engine works; no command touches engine objects directly).
+// The `spool` command line: parses the global options and the command, and opens the engine
+// (made by the factory, the Gateway in the application) on this thread, where there is no
+// window to keep responsive: commands call it directly and run one event loop at most, while a
+// run streams or a network answer is awaited. Commands see only the Engine interface.
 class CliApp
 {
 public:
-    CliApp(const QStringList &arguments);
+    CliApp(const QStringList &arguments, EngineFactory factory);
     ~CliApp();
 
     static bool isCommand(const QString &word);
@@ -31,36 +32,31 @@ public:
     // For commands ------------------------------------------------------------------------
     bool json() const { return m_json; }
     const RuntimeConfig &config() const { return m_config; }
-    EngineClient &engine() { return *m_engine; }
+    Engine &engine() { return *m_engine; }
     QTextStream &out() { return m_out; }
     QTextStream &err() { return m_err; }
 
-    // Runs work(Gateway &) on the engine thread and waits for its result.
+    // Runs work(Engine &) and returns its result: a plain call, the engine lives on this thread.
     template<typename Work>
-    auto ask(Work work) -> std::invoke_result_t<Work, Gateway &>
+    auto withEngine(Work work) -> std::invoke_result_t<Work, Engine &>
     {
-        using R = std::invoke_result_t<Work, Gateway &>;
-        std::optional<R> result;
-        QEventLoop loop;
-        m_engine->call(&loop, std::move(work), [&](R r) {
-            result.emplace(std::move(r));
-            loop.quit();
-        });
-        loop.exec();
-        return std::move(*result);
+        return work(*m_engine);
     }
 
-    // Runs work(Gateway &, reply) on the engine thread and waits until it calls reply(R).
+    // For engine work that answers later (a provider test, a model list): runs work(Engine &,
+    // reply) and then the command's event loop until the work calls reply(R). A command waits
+    // like this at most once, so no signal can arrive in a loop that does not expect it.
     template<typename R, typename Work>
-    R askAsync(Work work)
+    R await(Work work)
     {
         std::optional<R> result;
         QEventLoop loop;
-        m_engine->callAsync<R>(&loop, std::move(work), [&](R r) {
+        work(*m_engine, [&](R r) {
             result.emplace(std::move(r));
             loop.quit();
         });
-        loop.exec();
+        if (!result)
+            loop.exec();
         return std::move(*result);
     }
 
@@ -84,7 +80,8 @@ private:
 
     QStringList m_arguments;
     RuntimeConfig m_config;
-    std::unique_ptr<EngineClient> m_engine;
+    EngineFactory m_factory;
+    std::unique_ptr<Engine> m_engine;
     QTextStream m_out;
     QTextStream m_err;
     bool m_json = false;

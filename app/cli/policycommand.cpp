@@ -2,6 +2,7 @@
 
 #include "core/logging.h"
 #include "policy/cedar/integrationtest.h"
+#include "policy/cedarpolicyengine.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -118,7 +119,7 @@ int explain(CliApp &app, const QString &tool, const QString &argumentsText, cons
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
     const QJsonObject arguments = doc.object();
-    auto e = app.ask([tool, arguments, session](Gateway &g) {
+    auto e = app.withEngine([tool, arguments, session](Engine &g) {
         return g.explainToolCall(tool, arguments, session);
     });
     if (!e)
@@ -218,8 +219,8 @@ int list(CliApp &app)
 {
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
-    const QList<PolicyInfo> policies = app.ask([](Gateway &g) { return g.policies(); });
-    const QList<PolicyProblem> problems = app.ask([](Gateway &g) { return g.policyProblems(); });
+    const QList<PolicyInfo> policies = app.engine().policies();
+    const QList<PolicyProblem> problems = app.engine().policyProblems();
     if (app.json()) {
         QJsonArray list;
         for (const PolicyInfo &p : policies)

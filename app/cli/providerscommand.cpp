@@ -1,7 +1,5 @@
 #include "cli/cliapp.h"
 
-#include "core/redactor.h"
-#include "providers/keystore.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -118,7 +116,7 @@ std::optional<QString> readKeyFromStdin(CliApp &app, const QString &provider)
 
 int listProviders(CliApp &app)
 {
-    const ProviderListing listing = app.ask([](Gateway &g) { return g.providerListing(); });
+    const ProviderListing listing = app.engine().providerListing();
     for (const QString &w : listing.warnings)
         app.err() << QStringLiteral("spool: warning: %1\n").arg(w);
     warnAboutKeyFile(app, listing);
@@ -152,7 +150,7 @@ int listProviders(CliApp &app)
 
 int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &name)
 {
-    const ProviderListing listing = app.ask([](Gateway &g) { return g.providerListing(); });
+    const ProviderListing listing = app.engine().providerListing();
     const ProviderListing::Entry *existing = listing.find(name);
     if (existing && existing->builtIn)
         return app.fail(makeError(ErrorCode::Conflict,
@@ -179,12 +177,6 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
         const auto m = pair.match(header);
         if (!m.hasMatch())
             return app.usageError(QStringLiteral("--header needs NAME=VALUE, not \"%1\"").arg(header),
-                                  kUsage);
-        if (Redactor().isSecretKey(m.captured(1)))
-            return app.usageError(QStringLiteral("the header %1 carries a secret: it would be kept "
-                                                 "in spool.conf and your shell history. Pass the "
-                                                 "key with --key-stdin or --key-env instead")
-                                          .arg(m.captured(1)),
                                   kUsage);
         if (m.captured(2).isEmpty())
             config.extraHeaders.remove(m.captured(1));
@@ -237,13 +229,13 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
     if (Status valid = config.validate(); !valid)
         return app.fail(valid.error());
 
-    const Status added = app.askAsync<Status>([config, key](Gateway &g, auto reply) {
+    const Status added = app.await<Status>([config, key](Engine &g, auto reply) {
         g.addProvider(config, key, [reply](const Status &s) { reply(s); });
     });
     if (!added)
         return app.fail(added.error());
 
-    const ProviderListing after = app.ask([](Gateway &g) { return g.providerListing(); });
+    const ProviderListing after = app.engine().providerListing();
     const ProviderListing::Entry *entry = after.find(name);
     if (app.json()) {
         app.printJson(entry ? entry->toJson() : config.toJson());
@@ -262,13 +254,13 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
 
 int removeProvider(CliApp &app, const QString &name)
 {
-    const Status removed = app.askAsync<Status>([name](Gateway &g, auto reply) {
+    const Status removed = app.await<Status>([name](Engine &g, auto reply) {
         g.removeProvider(name, [reply](const Status &s) { reply(s); });
     });
     if (!removed)
         return app.fail(removed.error());
     QStringList users;
-    if (auto agents = app.ask([](Gateway &g) { return g.agents(); })) {
+    if (auto agents = app.engine().agents()) {
         for (const Agent &a : *agents) {
             if (a.provider == name)
                 users.append(a.name);
@@ -292,14 +284,14 @@ int removeProvider(CliApp &app, const QString &name)
 
 int testProvider(CliApp &app, const QString &name)
 {
-    const ProviderListing listing = app.ask([](Gateway &g) { return g.providerListing(); });
+    const ProviderListing listing = app.engine().providerListing();
     const ProviderListing::Entry *entry = listing.find(name);
     if (!entry)
         return app.fail(makeError(ErrorCode::NotFound,
                                   QStringLiteral("no provider named \"%1\" (spool providers list "
                                                  "shows them)")
                                           .arg(name)));
-    const ConnectionTest t = app.askAsync<ConnectionTest>([name](Gateway &g, auto reply) {
+    const ConnectionTest t = app.await<ConnectionTest>([name](Engine &g, auto reply) {
         g.testProvider(name, [reply](const ConnectionTest &r) { reply(r); });
     });
     const QString baseUrl = entry->config.toJson().value(QStringLiteral("base_url")).toString();
@@ -317,13 +309,13 @@ int testProvider(CliApp &app, const QString &name)
 
 int listModels(CliApp &app, const QString &name)
 {
-    const ProviderListing listing = app.ask([](Gateway &g) { return g.providerListing(); });
+    const ProviderListing listing = app.engine().providerListing();
     if (!listing.find(name))
         return app.fail(makeError(ErrorCode::NotFound,
                                   QStringLiteral("no provider named \"%1\" (spool providers list "
                                                  "shows them)")
                                           .arg(name)));
-    const auto models = app.askAsync<Result<QStringList>>([name](Gateway &g, auto reply) {
+    const auto models = app.await<Result<QStringList>>([name](Engine &g, auto reply) {
         g.providerModels(name, [reply](const Result<QStringList> &r) { reply(r); });
     });
     if (!models)

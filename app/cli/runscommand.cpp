@@ -87,7 +87,7 @@ int runRuns(CliApp &app, const QStringList &arguments)
         filter.activeOnly = parser.isSet(active);
         filter.limit = max;
         const QString sessionName = parser.value(session);
-        auto list = app.ask([filter, sessionName](Gateway &g) mutable -> Result<QList<RunInfo>> {
+        auto list = app.withEngine([filter, sessionName](Engine &g) mutable -> Result<QList<RunInfo>> {
             if (!sessionName.isEmpty()) {
                 auto s = g.session(sessionName);
                 if (!s)
@@ -114,7 +114,7 @@ int runRuns(CliApp &app, const QStringList &arguments)
 
     const QString which = args.at(1);
     if (action == QLatin1String("show")) {
-        auto r = app.ask([which](Gateway &g) { return g.run(which); });
+        auto r = app.engine().run(which);
         if (!r)
             return app.fail(r.error());
         if (app.json())
@@ -125,7 +125,7 @@ int runRuns(CliApp &app, const QStringList &arguments)
     }
 
     // cancel: this process asks; the owner (this one or another) stops the run.
-    auto r = app.ask([which](Gateway &g) { return g.cancelRun(which, QStringLiteral("cli")); });
+    auto r = app.engine().cancelRun(which, QStringLiteral("cli"));
     if (!r)
         return app.fail(r.error());
     RunInfo run = *r;
@@ -135,7 +135,7 @@ int runRuns(CliApp &app, const QStringList &arguments)
         const QString id = run.id;
         while (!run.isTerminal() && clock.elapsed() < 5000) {
             sleepInLoop(50);
-            if (auto again = app.ask([id](Gateway &g) { return g.run(id); }))
+            if (auto again = app.engine().run(id))
                 run = *again;
         }
     }
@@ -170,7 +170,7 @@ int runTape(CliApp &app, const QStringList &arguments)
         return rc;
 
     const QString which = parser.positionalArguments().constFirst();
-    auto run = app.ask([which](Gateway &g) { return g.run(which); });
+    auto run = app.engine().run(which);
     if (!run)
         return app.fail(run.error());
     const QString id = run->id;
@@ -181,7 +181,7 @@ int runTape(CliApp &app, const QStringList &arguments)
     qint64 next = 1;
     qint64 previousAt = 0;
     while (true) {
-        auto events = app.ask([id, next](Gateway &g) { return g.tape(id, next, 5000); });
+        auto events = app.engine().tape(id, next, 5000);
         if (!events)
             return app.fail(events.error());
         for (const TapeEvent &e : *events) {
@@ -206,7 +206,7 @@ int runTape(CliApp &app, const QStringList &arguments)
             continue;
         if (!parser.isSet(follow))
             break;
-        auto now = app.ask([id](Gateway &g) { return g.run(id); });
+        auto now = app.engine().run(id);
         if (!now || (now->isTerminal() && events->isEmpty()))
             break;
         sleepInLoop(150);

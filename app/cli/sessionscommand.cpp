@@ -44,11 +44,11 @@ int printSession(CliApp &app, const Result<SessionInfo> &s, const QString &verb)
 
 int showSession(CliApp &app, const QString &which)
 {
-    auto s = app.ask([which](Gateway &g) { return g.session(which); });
+    auto s = app.engine().session(which);
     if (!s)
         return app.fail(s.error());
     const QString id = s->id;
-    auto runs = app.ask([id](Gateway &g) {
+    auto runs = app.withEngine([id](Engine &g) {
         RunFilter f;
         f.sessionId = id;
         f.newestFirst = false;
@@ -93,12 +93,12 @@ int showSession(CliApp &app, const QString &which)
 int sessionModel(CliApp &app, const QString &which, const QStringList &args)
 {
     Result<SessionInfo> s = args.size() > 2
-            ? app.ask([which, model = args.at(2)](Gateway &g) { return g.setSessionModel(which, model); })
-            : app.ask([which](Gateway &g) { return g.session(which); });
+            ? app.withEngine([which, model = args.at(2)](Engine &g) { return g.setSessionModel(which, model); })
+            : app.engine().session(which);
     if (!s)
         return app.fail(s.error());
     const QString agentName = s->agent;
-    auto agent = app.ask([agentName](Gateway &g) { return g.agent(agentName); });
+    auto agent = app.engine().agent(agentName);
     const QString agentModel = agent ? agent->model : QString();
     const QString provider = agent ? agent->provider : QString();
     const QString effective = s->model.isEmpty() ? agentModel : s->model;
@@ -166,7 +166,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
                                                    : SessionFilter::Archived::Exclude;
         filter.search = parser.value(search);
         filter.limit = max;
-        auto list = app.ask([filter](Gateway &g) { return g.sessions(filter); });
+        auto list = app.engine().sessions(filter);
         if (!list)
             return app.fail(list.error());
         if (app.json()) {
@@ -186,14 +186,14 @@ int runSessions(CliApp &app, const QStringList &arguments)
         return showSession(app, which);
     if (action == QLatin1String("rename")) {
         const QString title = args.mid(2).join(QLatin1Char(' '));
-        return printSession(app, app.ask([which, title](Gateway &g) { return g.renameSession(which, title); }),
+        return printSession(app, app.engine().renameSession(which, title),
                             QStringLiteral("renamed"));
     }
     if (action == QLatin1String("archive"))
-        return printSession(app, app.ask([which](Gateway &g) { return g.archiveSession(which); }),
+        return printSession(app, app.engine().archiveSession(which),
                             QStringLiteral("archived"));
     if (action == QLatin1String("restore"))
-        return printSession(app, app.ask([which](Gateway &g) { return g.restoreSession(which); }),
+        return printSession(app, app.engine().restoreSession(which),
                             QStringLiteral("restored"));
     if (action == QLatin1String("model"))
         return sessionModel(app, which, args);
@@ -201,11 +201,11 @@ int runSessions(CliApp &app, const QStringList &arguments)
         // Shows the folder the session's tools work in, or sets it ("" restores the default).
         if (args.size() >= 3) {
             const QString folder = args.at(2);
-            auto set = app.ask([which, folder](Gateway &g) { return g.setSessionWorkspace(which, folder); });
+            auto set = app.engine().setSessionWorkspace(which, folder);
             if (!set)
                 return app.fail(set.error());
         }
-        auto shown = app.ask([which](Gateway &g) -> Result<std::pair<SessionInfo, QString>> {
+        auto shown = app.withEngine([which](Engine &g) -> Result<std::pair<SessionInfo, QString>> {
             auto s = g.session(which);
             if (!s)
                 return s.error();
@@ -224,11 +224,11 @@ int runSessions(CliApp &app, const QStringList &arguments)
         return ExitOk;
     }
     if (action == QLatin1String("reset"))
-        return printSession(app, app.ask([which](Gateway &g) { return g.resetSession(which); }),
+        return printSession(app, app.engine().resetSession(which),
                             QStringLiteral("reset"));
 
     // delete
-    auto target = app.ask([which](Gateway &g) { return g.session(which); });
+    auto target = app.engine().session(which);
     if (!target)
         return app.fail(target.error());
     if (!parser.isSet(yes)) {
@@ -245,7 +245,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
         }
     }
     const QString id = target->id;
-    Status s = app.ask([id](Gateway &g) { return g.deleteSession(id); });
+    Status s = app.engine().deleteSession(id);
     if (!s)
         return app.fail(s.error());
     if (app.json())

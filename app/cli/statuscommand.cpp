@@ -31,7 +31,7 @@ int runStatus(CliApp &app, const QStringList &arguments)
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
     const bool deep = parser.isSet(check);
-    const GatewayStatus st = app.ask([deep](Gateway &g) { return g.status(deep); });
+    const GatewayStatus st = app.engine().status(deep);
     if (app.json()) {
         app.printJson(st.toJson());
     } else {

@@ -56,7 +56,7 @@ int runTools(CliApp &app, const QStringList &arguments)
         return rc;
 
     if (action == QLatin1String("list")) {
-        const QList<ToolSpec> specs = app.ask([](Gateway &g) { return g.toolSpecs(); });
+        const QList<ToolSpec> specs = app.engine().toolSpecs();
         if (app.json()) {
             QJsonArray out;
             for (const ToolSpec &s : specs)
@@ -80,7 +80,7 @@ int runTools(CliApp &app, const QStringList &arguments)
     selector.key = parser.value(session);
     if (parser.isSet(workspace)) {
         const QString folder = parser.value(workspace);
-        auto set = app.ask([selector, folder](Gateway &g) -> Result<SessionInfo> {
+        auto set = app.withEngine([selector, folder](Engine &g) -> Result<SessionInfo> {
             auto s = g.resolveSession(selector, true);
             if (!s)
                 return s.error();
@@ -94,7 +94,7 @@ int runTools(CliApp &app, const QStringList &arguments)
                                                         : ApprovalAnswer::Ask;
     ChatSession chat(app, answer, ::isatty(STDIN_FILENO));
     chat.setOutput(ChatSession::Output::ToolOutput);
-    return chat.exec([tool, callArguments, selector](Gateway &g) {
+    return chat.exec([tool, callArguments, selector](Engine &g) {
         return g.runTool(tool, callArguments, selector, QStringLiteral("cli"));
     });
 }

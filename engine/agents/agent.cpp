@@ -26,4 +26,16 @@ QJsonObject Agent::toJson() const
     };
 }
 
+Agent Agent::builtInDefault()
+{
+    Agent a;
+    a.name = defaultName();
+    a.systemPrompt = QStringLiteral(
+            "You are a careful assistant working inside Spool. Use tools only when they help, "
+            "and say what you did.");
+    a.provider = QStringLiteral("deterministic");
+    a.model = QStringLiteral("echo-1");
+    return a;
+}
+
 } // namespace Spool

@@ -26,6 +26,10 @@ struct Agent
     QJsonObject toJson() const;
 
     static QString approvalModeName(ApprovalMode mode);
+
+    // The agent that always exists, as Spool first creates it.
+    static QString defaultName() { return QStringLiteral("default"); }
+    static Agent builtInDefault();
 };
 
 } // namespace Spool

@@ -32,24 +32,12 @@ const QString kColumns = QStringLiteral(
 
 } // namespace
 
-Agent AgentRegistry::builtInDefault()
-{
-    Agent a;
-    a.name = defaultAgentName();
-    a.systemPrompt = QStringLiteral(
-            "You are a careful assistant working inside Spool. Use tools only when they help, "
-            "and say what you did.");
-    a.provider = QStringLiteral("deterministic");
-    a.model = QStringLiteral("echo-1");
-    return a;
-}
-
 AgentRegistry::AgentRegistry(JournalStore &journal) : m_journal(journal) {}
 
 Status AgentRegistry::ensureDefault()
 {
     const qint64 t = QDateTime::currentMSecsSinceEpoch();
-    const Agent a = builtInDefault();
+    const Agent a = Agent::builtInDefault();
     return m_journal
             .exec(QStringLiteral("INSERT OR IGNORE INTO agents(name, system_prompt, provider, "
                                  "model, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -111,7 +99,7 @@ Status AgentRegistry::save(const Agent &agent)
 
 Status AgentRegistry::remove(const QString &name)
 {
-    if (name == defaultAgentName())
+    if (name == Agent::defaultName())
         return makeError(ErrorCode::InvalidArgument,
                          QStringLiteral("the default agent cannot be removed"));
     auto q = m_journal.exec(QStringLiteral("DELETE FROM agents WHERE name = ?"), {name});

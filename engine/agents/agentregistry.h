@@ -13,9 +13,6 @@ class JournalStore;
 class AgentRegistry
 {
 public:
-    static QString defaultAgentName() { return QStringLiteral("default"); }
-    static Agent builtInDefault();
-
     explicit AgentRegistry(JournalStore &journal);
 
     // Creates the default agent when the journal has none.

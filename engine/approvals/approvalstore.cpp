@@ -182,4 +182,16 @@ Result<std::optional<PendingToolApproval>> ApprovalStore::sessionGrant(const QSt
     return std::optional<PendingToolApproval>(rows->constFirst());
 }
 
+
+Result<QMap<QString, qint64>> ApprovalStore::countByStatus() const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT status, COUNT(*) FROM approvals GROUP BY status"));
+    if (!q)
+        return q.error();
+    QMap<QString, qint64> counts;
+    while (q->next())
+        counts.insert(q->value(0).toString(), q->value(1).toLongLong());
+    return counts;
+}
+
 } // namespace Spool

@@ -4,18 +4,11 @@
 #include "core/result.h"
 
 #include <QList>
+#include <QMap>
 
 namespace Spool {
 
 class JournalStore;
-
-struct ApprovalFilter
-{
-    bool pendingOnly = true;
-    QString runId;
-    QString sessionId;
-    int limit = -1;
-};
 
 // Approvals in the journal. decide() is a compare-and-set on `status = 'pending'`, so two
 // front ends answering at once cannot both win; markApplied() does the same for acting on it.
@@ -40,6 +33,8 @@ public:
     // An "allow for this session" given earlier for this tool, if any.
     Result<std::optional<PendingToolApproval>> sessionGrant(const QString &sessionId,
                                                             const QString &tool) const;
+    // Approvals of the whole journal by status name.
+    Result<QMap<QString, qint64>> countByStatus() const;
 
 private:
     Result<QList<PendingToolApproval>> select(const QString &where, const QVariantList &binds,

@@ -138,4 +138,13 @@ Result<QString> GrantStore::fingerprint() const
             .arg(q->value(3).toLongLong());
 }
 
+
+Result<qint64> GrantStore::activeCount() const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM policy_grants WHERE revoked_at IS NULL"));
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
 } // namespace Spool

@@ -30,6 +30,7 @@ public:
     Result<PolicyGrant> revoke(const QString &id, const QString &by);
     // Changes whenever any process adds or revokes a grant.
     Result<QString> fingerprint() const;
+    Result<qint64> activeCount() const;
 
 private:
     Result<QList<PolicyGrant>> select(const QString &where, const QVariantList &binds,

@@ -44,6 +44,14 @@ struct PendingToolApproval
     QJsonObject toJson() const;
 };
 
+struct ApprovalFilter
+{
+    bool pendingOnly = true;
+    QString runId;
+    QString sessionId;
+    int limit = -1;
+};
+
 } // namespace Spool
 
 Q_DECLARE_METATYPE(Spool::PendingToolApproval)

@@ -1,7 +1,5 @@
 #pragma once
 
-#include "core/result.h"
-
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
@@ -9,31 +7,12 @@
 
 namespace Spool {
 
-class Redactor;
-struct ToolSpec;
-
 // An "always" answer to an approval (SPEC §6), kept as a narrow Cedar permit that Spool
 // generates: this principal, this tool, exactly the arguments the user saw. Grants live in the
 // journal (`policy_grants`), are loaded into the policy engine next to the user's policies,
 // and can be listed and revoked. A grant is a permit without @ask: it answers the default
-// policies' "ask", and, like every permit, it never overrides a forbid.
-//
-// "Exactly the arguments the user saw" (the grant's constraints):
-// - every argument the user saw is there with the same value: strings to the character,
-//   numbers exactly, nested objects with the same fields and values;
-// - no argument the user did not see: for a tool whose schema lists all its arguments
-//   (`additionalProperties: false`), every other listed argument is absent; for any other
-//   tool (or one this process does not know) the whole arguments record must be equal;
-// - except limits that change how long or how much, not what the call does, and that the
-//   settings cap anyway: `timeout_ms` of shell.exec and http.fetch, `max_bytes` of http.fetch.
-// So for shell.exec a grant is the command string (with its cwd and network flag), for
-// fs.write the path with the whole new content, for http.fetch the URL and method, for echo
-// the text.
-//
-// A call that cannot be matched that exactly gets no grant (InvalidArgument; allow it once or
-// for the session instead): arguments holding a secret (Spool stores none, so it could not
-// match them), a non-empty array (Cedar sees arrays as sets, losing order and repetition),
-// a number Cedar cannot compare exactly (a fraction beyond four decimals, or beyond 64 bits).
+// policies' "ask", and, like every permit, it never overrides a forbid. GrantPermit writes
+// the permit.
 struct PolicyGrant
 {
     QString id; // ULID
@@ -53,15 +32,6 @@ struct PolicyGrant
     // Its policy's id in decisions and on the tape: "grant.<id>".
     QString policyId() const;
     QJsonObject toJson() const;
-
-    // The grant that allows `tool` with `arguments` for `principal` from now on. `spec` is the
-    // tool's, or nullptr when this process does not know the tool. The grant has a new id and
-    // its policy text; the caller fills in who created it, when and from which approval.
-    static Result<PolicyGrant> forCall(const QString &principal, const QString &tool,
-                                       const ToolSpec *spec, const QJsonObject &arguments,
-                                       const Redactor &redactor);
-    // The arguments a grant for `tool` leaves free.
-    static QStringList ignoredArguments(const QString &tool);
 };
 
 } // namespace Spool

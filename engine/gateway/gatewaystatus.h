@@ -1,7 +1,7 @@
 #pragma once
 
-#include "journal/journalstore.h"
-#include "policy/cedarpolicyengine.h"
+#include "journal/journalhealth.h"
+#include "policy/policydecision.h"
 
 #include <QJsonObject>
 #include <QMap>

@@ -4,12 +4,15 @@
 #include "journal/migrations.h"
 
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlRecord>
+#include <QThread>
 
 #include <cerrno>
 #include <cstring>
@@ -201,19 +204,29 @@ Status JournalStore::checkIntegrity()
 
 Status JournalStore::configure()
 {
-    // WAL lets the GUI read while a CLI run writes.
+    // busy_timeout first, so every later statement waits for a lock instead of failing. WAL lets
+    // the GUI read while a CLI run writes.
     const QStringList pragmas = {
+        QStringLiteral("PRAGMA busy_timeout = %1").arg(kBusyTimeoutMs),
         QStringLiteral("PRAGMA journal_mode = WAL"),
         m_durability == Durability::Full ? QStringLiteral("PRAGMA synchronous = FULL")
                                          : QStringLiteral("PRAGMA synchronous = NORMAL"),
         QStringLiteral("PRAGMA foreign_keys = ON"),
-        QStringLiteral("PRAGMA busy_timeout = %1").arg(kBusyTimeoutMs),
     };
     for (const QString &pragma : pragmas) {
         QSqlQuery q(database());
-        if (!q.exec(pragma))
-            return storageError(QStringLiteral("cannot configure the journal (%1)").arg(pragma),
-                                q.lastError());
+        // Switching a new file to WAL needs it to itself, and SQLite answers "locked" at once,
+        // without its busy handler, while another process opening the same new journal holds
+        // it: try again for as long as any other statement would wait.
+        QDeadlineTimer patience(kBusyTimeoutMs);
+        while (!q.exec(pragma)) {
+            const bool locked = q.lastError().nativeErrorCode() == QLatin1String("5")
+                    || q.lastError().nativeErrorCode() == QLatin1String("6");
+            if (!locked || patience.hasExpired())
+                return storageError(QStringLiteral("cannot configure the journal (%1)").arg(pragma),
+                                    q.lastError());
+            QThread::msleep(10);
+        }
     }
     return {};
 }
@@ -418,6 +431,86 @@ Result<QList<TapeEvent>> JournalStore::tape(const QString &runId, qint64 fromSeq
     }
     (*q)->finish();
     return events;
+}
+
+namespace {
+
+// "?,?,?" for `kinds`, whose values join `binds`.
+QString kindMarks(const QStringList &kinds, QVariantList &binds)
+{
+    QStringList marks;
+    for (const QString &k : kinds) {
+        marks.append(QStringLiteral("?"));
+        binds.append(k);
+    }
+    return marks.join(QLatin1Char(','));
+}
+
+} // namespace
+
+Result<QList<TapeEvent>> JournalStore::tapeFields(const QString &runId, const QStringList &kinds,
+                                                  const QStringList &fields) const
+{
+    // json_extract with several paths answers a JSON array of their values, typed as stored.
+    // (With one path it answers the bare value instead: an extra path that is never there
+    // keeps the array.)
+    QStringList paths;
+    for (const QString &f : fields)
+        paths.append(QStringLiteral("'$.%1'").arg(f));
+    if (paths.size() == 1)
+        paths.append(QStringLiteral("'$.\"\"'"));
+    QVariantList binds{runId};
+    const QString sql = QStringLiteral("SELECT seq, kind, created_at, json_extract(payload, %1) "
+                                       "FROM orchestrator_tape WHERE run_id = ? AND kind IN (%2) "
+                                       "ORDER BY seq")
+                                .arg(paths.join(QStringLiteral(", ")), kindMarks(kinds, binds));
+    auto q = exec(sql, binds);
+    if (!q)
+        return q.error();
+    QList<TapeEvent> events;
+    while (q->next()) {
+        TapeEvent e;
+        e.runId = runId;
+        e.seq = q->value(0).toLongLong();
+        e.kind = q->value(1).toString();
+        e.createdAt = q->value(2).toLongLong();
+        const QJsonArray array = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).array();
+        for (int i = 0; i < fields.size() && i < array.size(); ++i) {
+            if (!array.at(i).isNull())
+                e.payload.insert(fields.at(i), array.at(i));
+        }
+        events.append(std::move(e));
+    }
+    return events;
+}
+
+Result<qint64> JournalStore::tapeSeqFromEnd(const QString &runId, const QStringList &kinds,
+                                            int offset) const
+{
+    QVariantList binds{runId};
+    const QString marks = kindMarks(kinds, binds);
+    binds.append(offset);
+    auto q = exec(QStringLiteral("SELECT seq FROM orchestrator_tape WHERE run_id = ? AND kind IN "
+                                 "(%1) ORDER BY seq DESC LIMIT 1 OFFSET ?")
+                          .arg(marks),
+                  binds);
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
+Result<qint64> JournalStore::tapeCount(const QString &runId, qint64 beforeSeq,
+                                       const QStringList &kinds) const
+{
+    QVariantList binds{runId, beforeSeq};
+    const QString marks = kindMarks(kinds, binds);
+    auto q = exec(QStringLiteral("SELECT COUNT(*) FROM orchestrator_tape WHERE run_id = ? AND "
+                                 "seq < ? AND kind IN (%1)")
+                          .arg(marks),
+                  binds);
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
 }
 
 Result<qint64> JournalStore::tapeLength(const QString &runId) const

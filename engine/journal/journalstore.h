@@ -2,6 +2,7 @@
 
 #include "core/redactor.h"
 #include "core/result.h"
+#include "journal/journalhealth.h"
 #include "journal/tapeevent.h"
 
 #include <QList>
@@ -16,16 +17,6 @@
 class QSqlDatabase;
 
 namespace Spool {
-
-struct JournalHealth
-{
-    QString path;
-    qint64 fileBytes = 0;
-    qint64 walBytes = 0;
-    int schemaVersion = 0;
-    QString check; // "ok", or what the check found
-    qint64 tapeEvents = 0;
-};
 
 // The SQLite journal: one named QSQLITE connection, owned by the thread that opened it.
 //
@@ -82,6 +73,15 @@ public:
     Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
                                     const TapeFilter &filter = {}) const;
     Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const;
+    // The run's events of `kinds` in seq order, each payload holding only `fields` (read by
+    // SQLite, so a long run is not parsed whole).
+    Result<QList<TapeEvent>> tapeFields(const QString &runId, const QStringList &kinds,
+                                        const QStringList &fields) const;
+    // The seq of the event `offset` places before the newest of `kinds` (0: the newest), or 0
+    // when the run has no more than `offset` of them.
+    Result<qint64> tapeSeqFromEnd(const QString &runId, const QStringList &kinds, int offset) const;
+    // How many events of `kinds` come before `beforeSeq`.
+    Result<qint64> tapeCount(const QString &runId, qint64 beforeSeq, const QStringList &kinds) const;
 
     // PRAGMA data_version: changes whenever another connection (another process) commits.
     qint64 dataVersion() const;

@@ -87,62 +87,6 @@ PolicyProblem problemAt(const QString &file, int line, int column, const QString
 
 } // namespace
 
-QString PolicyProblem::toString() const
-{
-    return Diagnostic{file, line, column, message, false}.toString();
-}
-
-QJsonObject PolicyProblem::toJson() const
-{
-    return QJsonObject{
-        {QStringLiteral("file"), file},
-        {QStringLiteral("line"), line},
-        {QStringLiteral("column"), column},
-        {QStringLiteral("message"), message},
-    };
-}
-
-QJsonObject PolicyTrace::toJson() const
-{
-    static const char *const outcomes[] = {"satisfied", "not_satisfied", "error"};
-    QJsonObject o{
-        {QStringLiteral("policy"), policyId},
-        {QStringLiteral("file"), file},
-        {QStringLiteral("line"), line},
-        {QStringLiteral("effect"), effect},
-        {QStringLiteral("ask"), ask},
-        {QStringLiteral("outcome"), QLatin1String(outcomes[int(outcome)])},
-        {QStringLiteral("text"), text},
-    };
-    if (outcome == Outcome::Error)
-        o.insert(QStringLiteral("error"), error);
-    return o;
-}
-
-QJsonObject PolicyInfo::toJson() const
-{
-    return QJsonObject{
-        {QStringLiteral("policy"), policyId},
-        {QStringLiteral("file"), file},
-        {QStringLiteral("line"), line},
-        {QStringLiteral("effect"), effect},
-        {QStringLiteral("ask"), ask},
-        {QStringLiteral("text"), text},
-    };
-}
-
-QJsonObject PolicyExplanation::toJson() const
-{
-    QJsonArray list;
-    for (const PolicyTrace &t : policies)
-        list.append(t.toJson());
-    QJsonObject o = decision.toJson(QString());
-    o.remove(QStringLiteral("call_id"));
-    o.insert(QStringLiteral("policies"), list);
-    o.insert(QStringLiteral("request"), request.toJson());
-    return o;
-}
-
 // What Spool knows about a loaded policy beyond Cedar.
 struct CedarPolicyEngine::Loaded
 {

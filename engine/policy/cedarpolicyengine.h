@@ -16,67 +16,6 @@ namespace Cedar {
 struct Request;
 }
 
-// A problem in a policy file, with its place (1-based line and column; 0 when the problem is
-// the file as a whole, such as one that cannot be read).
-struct PolicyProblem
-{
-    QString file;
-    int line = 0;
-    int column = 0;
-    QString message;
-
-    // "file:line:column: message".
-    QString toString() const;
-    QJsonObject toJson() const;
-};
-
-// One policy's part in a decision, for `spool policy explain`.
-struct PolicyTrace
-{
-    enum class Outcome { Satisfied, NotSatisfied, Error };
-
-    QString policyId;
-    QString file;
-    int line = 0;
-    QString effect; // "permit" or "forbid"
-    bool ask = false;
-    Outcome outcome = Outcome::NotSatisfied;
-    QString error; // when outcome is Error
-    QString text;  // the policy as written
-
-    QJsonObject toJson() const;
-};
-
-// A loaded policy, for `spool policy list`.
-struct PolicyInfo
-{
-    QString policyId;
-    QString file;
-    int line = 0;
-    QString effect; // "permit" or "forbid"
-    bool ask = false;
-    QString text; // the policy as written
-
-    QJsonObject toJson() const;
-};
-
-// Policy text with the name it is reported under (a file name, or a pseudo-file such as a
-// generated grant's).
-struct PolicySource
-{
-    QString text;
-    QString fileName;
-};
-
-struct PolicyExplanation
-{
-    PolicyRequest request;
-    PolicyDecision decision;
-    QList<PolicyTrace> policies; // every loaded policy, in load order
-
-    QJsonObject toJson() const;
-};
-
 // Decides tool calls with Cedar policies (SPEC §6).
 //
 // A tool call becomes the Cedar request

@@ -267,4 +267,13 @@ RemoteProvider::DecoderFactory AnthropicProvider::decoderFactory() const
     return []() -> std::unique_ptr<StreamDecoder> { return std::make_unique<AnthropicDecoder>(); };
 }
 
+RemoteProvider::Authenticator AnthropicProvider::authenticator() const
+{
+    return [](QNetworkRequest &request, const QString &key) {
+        request.setRawHeader("anthropic-version", apiVersion());
+        if (!key.isEmpty())
+            request.setRawHeader("x-api-key", key.toUtf8());
+    };
+}
+
 } // namespace Spool

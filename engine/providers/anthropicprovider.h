@@ -23,6 +23,7 @@ protected:
     // One page of up to 1000 models is every model Anthropic offers.
     QString modelsPath() const override { return QStringLiteral("/v1/models?limit=1000"); }
     DecoderFactory decoderFactory() const override;
+    Authenticator authenticator() const override;
 };
 
 } // namespace Spool

@@ -2,6 +2,7 @@
 
 #include "core/datapaths.h"
 #include "core/logging.h"
+#include "providers/providerconfig.h"
 
 #include <QDir>
 #include <QFile>
@@ -109,7 +110,7 @@ void KeyStore::read(const QString &ref, QObject *context, ReadCallback done)
         later(context, [done] { done(QString()); });
         return;
     }
-    if (isEnvironmentRef(ref)) {
+    if (ProviderConfig::isEnvironmentRef(ref)) {
         const QString var = ref.mid(4);
         const QString value = qEnvironmentVariable(var.toLocal8Bit().constData());
         later(context, [done, var, value] {
@@ -158,7 +159,7 @@ void KeyStore::write(const QString &ref, const QString &secret, QObject *context
 {
     if (!context)
         context = this;
-    if (ref.isEmpty() || isEnvironmentRef(ref)) {
+    if (ref.isEmpty() || ProviderConfig::isEnvironmentRef(ref)) {
         later(context, [done, ref] {
             done(makeError(ErrorCode::InvalidArgument,
                            ref.isEmpty() ? QStringLiteral("The key needs a name to be stored under.")
@@ -198,7 +199,7 @@ void KeyStore::remove(const QString &ref, QObject *context, DoneCallback done)
 {
     if (!context)
         context = this;
-    if (ref.isEmpty() || isEnvironmentRef(ref)) {
+    if (ref.isEmpty() || ProviderConfig::isEnvironmentRef(ref)) {
         later(context, [done] { done({}); });
         return;
     }
@@ -230,7 +231,7 @@ void KeyStore::remove(const QString &ref, QObject *context, DoneCallback done)
 
 bool KeyStore::inFallbackFile(const QString &ref) const
 {
-    if (ref.isEmpty() || isEnvironmentRef(ref))
+    if (ref.isEmpty() || ProviderConfig::isEnvironmentRef(ref))
         return false;
     return bool(fileRead(ref));
 }

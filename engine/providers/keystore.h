@@ -39,7 +39,6 @@ public:
 
     static QString serviceName() { return QStringLiteral("Spool"); }
     static QString fallbackFileName() { return QStringLiteral("provider-keys.json"); }
-    static bool isEnvironmentRef(const QString &ref) { return ref.startsWith(QLatin1String("env:")); }
 
     // Reads a key; a missing entry is an error with ErrorCode::NotFound. An empty reference
     // reads as an empty key (a provider that needs none).

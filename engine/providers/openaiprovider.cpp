@@ -243,4 +243,12 @@ void OpenAiProvider::embed(const QStringList &texts, const QString &model, QObje
                 });
 }
 
+RemoteProvider::Authenticator OpenAiProvider::authenticator() const
+{
+    return [](QNetworkRequest &request, const QString &key) {
+        if (!key.isEmpty())
+            request.setRawHeader("Authorization", "Bearer " + key.toUtf8());
+    };
+}
+
 } // namespace Spool

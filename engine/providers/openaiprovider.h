@@ -21,6 +21,7 @@ protected:
     QString chatPath() const override { return QStringLiteral("/chat/completions"); }
     QString modelsPath() const override { return QStringLiteral("/models"); }
     DecoderFactory decoderFactory() const override;
+    Authenticator authenticator() const override;
 };
 
 } // namespace Spool

@@ -98,6 +98,13 @@ Status ProviderConfig::validate() const
             return makeError(ErrorCode::InvalidArgument,
                              QStringLiteral("The header \"%1\" is not a valid HTTP header.")
                                      .arg(it.key().left(80)));
+        if (Redactor().isSecretKey(it.key()))
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("The header %1 carries a secret: it would be stored "
+                                            "unencrypted in spool.conf. Give the API key as the "
+                                            "provider's key instead (kept in the keychain, or "
+                                            "read from an environment variable).")
+                                     .arg(it.key().left(80)));
     }
     return {};
 }

@@ -41,11 +41,17 @@ struct ProviderConfig
     static QString defaultBaseUrl(Kind kind);
     static QString defaultKeyRef(const QString &providerName);
     static bool isValidName(const QString &name);
+    // "env:NAME": the key is read from the environment variable NAME when it is needed.
+    static bool isEnvironmentRef(const QString &ref) { return ref.startsWith(QLatin1String("env:")); }
+    bool keyFromEnvironment() const { return isEnvironmentRef(keyRef); }
 
     QString kindName() const { return kindName(kind); }
     // The base URL with `path` appended ("/chat/completions", "/v1/messages", ...).
     QUrl endpoint(const QString &path) const;
     RetryPolicy retryPolicy() const;
+    // Refuses what cannot work or would leak: a bad name or URL, impossible limits, malformed
+    // headers, and extra headers that carry a secret (Authorization, *key*, *token*, ...): they
+    // would be stored unencrypted in spool.conf, where the key belongs in the keychain.
     Status validate() const;
 
     // For front ends and --json: never the key, and extra header values only when they are

@@ -92,7 +92,7 @@ void ProviderFactory::addProvider(ProviderConfig config, const std::optional<QSt
         QTimer::singleShot(0, context, [done, valid] { done(valid); });
         return;
     }
-    if (apiKey && !apiKey->isEmpty() && !KeyStore::isEnvironmentRef(config.keyRef))
+    if (apiKey && !apiKey->isEmpty() && !ProviderConfig::isEnvironmentRef(config.keyRef))
         m_keys->write(config.keyRef, *apiKey, context, finish);
     else
         QTimer::singleShot(0, context, [finish] { finish({}); });

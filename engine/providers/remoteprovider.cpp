@@ -1,7 +1,6 @@
 #include "providers/remoteprovider.h"
 
 #include "core/logging.h"
-#include "providers/anthropicprovider.h"
 #include "providers/httpexchange.h"
 #include "providers/keystore.h"
 #include "providers/providerfailure.h"
@@ -39,6 +38,7 @@ public:
     RemoteProviderCall(RemoteProvider &provider, const ProviderRequest &request, QObject *parent)
         : ProviderCall(parent), m_shared(provider.m_shared), m_config(provider.config()),
           m_path(provider.chatPath()), m_newDecoder(provider.decoderFactory()),
+          m_authenticate(provider.authenticator()),
           m_body(QJsonDocument(provider.chatBody(request)).toJson(QJsonDocument::Compact)),
           m_model(request.model.isEmpty() ? provider.defaultModel() : request.model)
     {
@@ -66,7 +66,7 @@ private:
         options.retry = m_config.retryPolicy();
         options.secret = key;
         m_exchange = new HttpExchange(m_shared->networkManager(),
-                                      RemoteProvider::makeRequest(m_config, m_path, key, true),
+                                      RemoteProvider::makeRequest(m_config, m_path, key, true, m_authenticate),
                                       "POST", m_body, options, this);
         connect(m_exchange, &HttpExchange::attemptStarted, this, [this] { m_decoder = m_newDecoder(); });
         connect(m_exchange, &HttpExchange::event, this, [this](const SseEvent &e) {
@@ -136,6 +136,7 @@ private:
     ProviderConfig m_config;
     QString m_path;
     RemoteProvider::DecoderFactory m_newDecoder;
+    RemoteProvider::Authenticator m_authenticate;
     QByteArray m_body;
     QString m_model;
     HttpExchange *m_exchange = nullptr;
@@ -178,7 +179,8 @@ void RemoteProvider::insertParameters(QJsonObject &body, const QJsonObject &para
 }
 
 QNetworkRequest RemoteProvider::makeRequest(const ProviderConfig &config, const QString &path,
-                                            const QString &key, bool streaming)
+                                            const QString &key, bool streaming,
+                                            Authenticator authenticate)
 {
     QNetworkRequest r(config.endpoint(path));
     r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -191,17 +193,7 @@ QNetworkRequest RemoteProvider::makeRequest(const ProviderConfig &config, const 
     r.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     for (auto it = config.extraHeaders.cbegin(); it != config.extraHeaders.cend(); ++it)
         r.setRawHeader(it.key().toLatin1(), it.value().toUtf8());
-    switch (config.kind) {
-    case ProviderConfig::Kind::OpenAi:
-        if (!key.isEmpty())
-            r.setRawHeader("Authorization", "Bearer " + key.toUtf8());
-        break;
-    case ProviderConfig::Kind::Anthropic:
-        r.setRawHeader("anthropic-version", AnthropicProvider::apiVersion());
-        if (!key.isEmpty())
-            r.setRawHeader("x-api-key", key.toUtf8());
-        break;
-    }
+    authenticate(r, key);
     return r;
 }
 
@@ -234,16 +226,17 @@ void RemoteProvider::requestJson(
     auto *holder = new QObject(context);
     const std::shared_ptr<Shared> shared = m_shared;
     const ProviderConfig config = m_config;
+    const Authenticator authenticate = authenticator();
     withKey(
             shared, config, holder,
-            [shared, config, path, verb, body, holder, done](const QString &key) {
+            [shared, config, path, verb, body, holder, done, authenticate](const QString &key) {
                 HttpExchange::Options options;
                 options.connectTimeoutMs = config.connectTimeoutMs;
                 options.stallTimeoutMs = config.stallTimeoutMs;
                 options.retry = config.retryPolicy();
                 options.secret = key;
                 auto *exchange = new HttpExchange(
-                        shared->networkManager(), makeRequest(config, path, key, false), verb,
+                        shared->networkManager(), makeRequest(config, path, key, false, authenticate), verb,
                         verb == "GET" ? QByteArray()
                                       : QJsonDocument(body).toJson(QJsonDocument::Compact),
                         options, holder);

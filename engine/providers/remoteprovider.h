@@ -63,13 +63,18 @@ public:
     // form that is not saved yet.
     void useKey(const QString &key) { m_shared->key = key; }
 
+    // Adds an API's authentication (and version) headers for `key` to a request.
+    using Authenticator = void (*)(QNetworkRequest &request, const QString &key);
+
     // The HTTP request for `path`: URL, JSON headers, the config's extra headers and the
     // API's authentication. Static so that calls in flight need nothing from the provider.
     static QNetworkRequest makeRequest(const ProviderConfig &config, const QString &path,
-                                       const QString &key, bool streaming);
+                                       const QString &key, bool streaming,
+                                       Authenticator authenticate);
 
 protected:
     using DecoderFactory = std::unique_ptr<StreamDecoder> (*)();
+    virtual Authenticator authenticator() const = 0;
     virtual QString chatPath() const = 0;
     virtual QString modelsPath() const = 0;
     virtual DecoderFactory decoderFactory() const = 0;

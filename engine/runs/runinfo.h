@@ -49,6 +49,15 @@ struct RunInfo
     QJsonObject toJson() const;
 };
 
+struct RunFilter
+{
+    QString sessionId;
+    bool activeOnly = false;
+    QString ownerInstance;
+    int limit = -1;
+    bool newestFirst = true;
+};
+
 } // namespace Spool
 
 Q_DECLARE_METATYPE(Spool::RunInfo)

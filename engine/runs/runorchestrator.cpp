@@ -1,7 +1,7 @@
 #include "runs/runorchestrator.h"
 
 #include "core/logging.h"
-#include "gateway/runtimeconfig.h"
+#include "core/runtimeconfig.h"
 #include "policy/policyengine.h"
 #include "providers/modelprovider.h"
 #include "providers/providerregistry.h"

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "providers/chatmessage.h"
-#include "sessions/sessionresolver.h"
+#include "sessions/sessioninfo.h"
 
 #include <QList>
 #include <QMetaType>

@@ -229,4 +229,45 @@ Status RunStore::heartbeat(const QString &ownerInstance, qint64 when)
             .error();
 }
 
+
+Result<QMap<QString, qint64>> RunStore::countByState() const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT state, COUNT(*) FROM runs GROUP BY state"));
+    if (!q)
+        return q.error();
+    QMap<QString, qint64> counts;
+    while (q->next())
+        counts.insert(q->value(0).toString(), q->value(1).toLongLong());
+    return counts;
+}
+
+Result<TokenUsage> RunStore::sessionUsage(const QString &sessionId) const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT COALESCE(SUM(prompt_tokens), 0), "
+                                           "COALESCE(SUM(completion_tokens), 0) FROM runs "
+                                           "WHERE session_id = ?"),
+                            {sessionId});
+    if (!q)
+        return q.error();
+    TokenUsage usage;
+    if (q->next()) {
+        usage.prompt = q->value(0).toLongLong();
+        usage.completion = q->value(1).toLongLong();
+    }
+    return usage;
+}
+
+Result<QStringList> RunStore::idsBefore(const QString &sessionId, int beforeOrdinal, int limit) const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
+                                           "ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
+                            {sessionId, beforeOrdinal, limit});
+    if (!q)
+        return q.error();
+    QStringList ids;
+    while (q->next())
+        ids.append(q->value(0).toString());
+    return ids;
+}
+
 } // namespace Spool

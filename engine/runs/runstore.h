@@ -2,9 +2,11 @@
 
 #include "core/result.h"
 #include "journal/tapeevent.h"
+#include "providers/providertypes.h"
 #include "runs/runinfo.h"
 
 #include <QList>
+#include <QMap>
 
 namespace Spool {
 
@@ -18,15 +20,6 @@ struct NewRun
     QString model;
     QString inputPreview;
     QString ownerInstance;
-};
-
-struct RunFilter
-{
-    QString sessionId;
-    bool activeOnly = false;
-    QString ownerInstance;
-    int limit = -1;
-    bool newestFirst = true;
 };
 
 // Run rows in the journal. Every state change goes through transition(), which checks the
@@ -53,6 +46,13 @@ public:
     Status requestCancel(const QString &id, const QString &by);
     Result<QList<RunInfo>> cancelRequests(const QString &ownerInstance) const;
     Status heartbeat(const QString &ownerInstance, qint64 when);
+
+    // Runs of the whole journal by state name.
+    Result<QMap<QString, qint64>> countByState() const;
+    // Tokens used by all the session's runs.
+    Result<TokenUsage> sessionUsage(const QString &sessionId) const;
+    // The ids of a session's runs with ordinal < beforeOrdinal, newest first, at most `limit`.
+    Result<QStringList> idsBefore(const QString &sessionId, int beforeOrdinal, int limit) const;
 
 private:
     JournalStore &m_journal;

@@ -32,6 +32,28 @@ struct SessionInfo
     QJsonObject toJson() const;
 };
 
+struct SessionFilter
+{
+    enum class Archived { Exclude, Include, Only };
+    Archived archived = Archived::Exclude;
+    QString search; // full text over inputs and replies, plus titles and keys
+    QString principal;
+    int limit = -1;
+};
+
+// Which session a caller means: by id, by key, or both (they must agree).
+struct SessionSelector
+{
+    QString id;
+    QString key;
+};
+
+struct SessionResolution
+{
+    SessionInfo session;
+    bool created = false;
+};
+
 } // namespace Spool
 
 Q_DECLARE_METATYPE(Spool::SessionInfo)

@@ -7,24 +7,11 @@ namespace Spool {
 
 class SessionStore;
 
-// Which session a caller means: by id, by key, or both (they must agree).
-struct SessionSelector
-{
-    QString id;
-    QString key;
-};
-
 // Who is asking. A session belongs to one principal on one device and is never shared.
 struct SessionBinding
 {
     QString principal;
     QString deviceId;
-};
-
-struct SessionResolution
-{
-    SessionInfo session;
-    bool created = false;
 };
 
 // SPEC §4 session resolution: look up by key or id; create when permitted and nothing is

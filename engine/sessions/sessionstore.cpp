@@ -321,4 +321,13 @@ Status SessionStore::touch(const QString &id, qint64 when)
             .error();
 }
 
+
+Result<qint64> SessionStore::countLive() const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM sessions WHERE archived_at IS NULL"));
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
 } // namespace Spool

@@ -9,15 +9,6 @@ namespace Spool {
 
 class JournalStore;
 
-struct SessionFilter
-{
-    enum class Archived { Exclude, Include, Only };
-    Archived archived = Archived::Exclude;
-    QString search; // full text over inputs and replies, plus titles and keys
-    QString principal;
-    int limit = -1;
-};
-
 // Persistence of sessions in the journal. Binding rules live in SessionResolver.
 class SessionStore
 {
@@ -48,6 +39,8 @@ public:
     Result<SessionInfo> setModel(const QString &id, const QString &model);
     Result<SessionInfo> setWorkspace(const QString &id, const QString &folder);
     Status touch(const QString &id, qint64 when);
+    // Sessions not archived.
+    Result<qint64> countLive() const;
 
 private:
     Result<QList<SessionInfo>> query(const QString &where, const QVariantList &binds,

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "gateway/gateway.h"
-#include "gateway/runtimeconfig.h"
+#include "core/runtimeconfig.h"
 
 #include <QTemporaryDir>
 

@@ -1,8 +1,14 @@
 #pragma once
 
+#include "core/result.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
+#include <QVariant>
+
+#include <initializer_list>
+#include <utility>
 
 namespace Spool {
 
@@ -50,7 +56,16 @@ struct RuntimeConfig
     QString settingsPath() const;
     QString journalPath() const;
 
+    // Writes these settings to `spool.conf`, as load() reads them. The status says when the
+    // file could not be written (a read-only folder, a full disk), so the user is told.
+    Status saveToolSettings() const;
+    Status saveApprovalTimeout() const;
+    Status saveDeterministicChunkDelay() const;
+
     static QString currentUserName();
+
+private:
+    Status save(std::initializer_list<std::pair<QString, QVariant>> values) const;
 };
 
 } // namespace Spool

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "gateway/gateway.h"
+#include "client/engine.h"
 
 #include <QObject>
 #include <QPointer>
@@ -11,33 +11,34 @@
 
 namespace Spool {
 
-// The front ends' handle on the engine: starts the Gateway on its own QThread and relays its
-// signals with queued connections. Work is sent to the engine thread with call(); the answer
-// comes back on the caller's thread, and is dropped if the context object is gone by then.
-// Nothing here blocks the caller's thread.
+// The window's handle on the engine: starts the Engine (the Gateway, made by the factory) on
+// its own QThread and relays its signals with queued connections. Work is sent to the engine
+// thread with call(); the answer comes back on the caller's thread, and is dropped if the
+// context object is gone by then. Nothing here blocks the caller's thread.
 class EngineClient : public QObject
 {
     Q_OBJECT
 public:
-    explicit EngineClient(const RuntimeConfig &config, QObject *parent = nullptr);
+    EngineClient(const RuntimeConfig &config, const EngineFactory &factory,
+                 QObject *parent = nullptr);
     ~EngineClient() override;
 
-    // Starts the engine thread and opens the gateway; ends with ready() or startFailed().
+    // Starts the engine thread and opens the engine; ends with ready() or startFailed().
     void start();
     bool isReady() const { return m_ready; }
     const RuntimeConfig &config() const { return m_config; }
 
-    // Runs work(Gateway &) on the engine thread and done(result) on this object's thread.
+    // Runs work(Engine &) on the engine thread and done(result) on this object's thread.
     template<typename Work, typename Done>
     void call(QObject *context, Work work, Done done)
     {
-        using R = std::invoke_result_t<Work, Gateway &>;
+        using R = std::invoke_result_t<Work, Engine &>;
         QPointer<QObject> guard(context);
-        Gateway *gateway = m_gateway;
+        Engine *engine = m_engine;
         QMetaObject::invokeMethod(
-                gateway,
-                [this, gateway, guard, work = std::move(work), done = std::move(done)]() mutable {
-                    R result = work(*gateway);
+                engine,
+                [this, engine, guard, work = std::move(work), done = std::move(done)]() mutable {
+                    R result = work(*engine);
                     QMetaObject::invokeMethod(
                             this,
                             [guard, done = std::move(done), result = std::move(result)]() mutable {
@@ -50,13 +51,13 @@ public:
     }
 
     // For engine work that answers later (a provider test, a model list): runs
-    // work(Gateway &, reply) on the engine thread, where the work calls reply(R) once when it
+    // work(Engine &, reply) on the engine thread, where the work calls reply(R) once when it
     // has the answer; done(R) then runs on this object's thread, unless `context` is gone.
     template<typename R, typename Work, typename Done>
     void callAsync(QObject *context, Work work, Done done)
     {
         QPointer<QObject> guard(context);
-        Gateway *gateway = m_gateway;
+        Engine *engine = m_engine;
         std::function<void(R)> reply = [this, guard, done = std::move(done)](R result) {
             QMetaObject::invokeMethod(
                     this,
@@ -67,20 +68,20 @@ public:
                     Qt::QueuedConnection);
         };
         QMetaObject::invokeMethod(
-                gateway,
-                [gateway, work = std::move(work), reply = std::move(reply)]() mutable {
-                    work(*gateway, reply);
+                engine,
+                [engine, work = std::move(work), reply = std::move(reply)]() mutable {
+                    work(*engine, reply);
                 },
                 Qt::QueuedConnection);
     }
 
-    // Runs work(Gateway &) on the engine thread; nothing comes back.
+    // Runs work(Engine &) on the engine thread; nothing comes back.
     template<typename Work>
     void post(Work work)
     {
-        Gateway *gateway = m_gateway;
+        Engine *engine = m_engine;
         QMetaObject::invokeMethod(
-                gateway, [gateway, work = std::move(work)]() mutable { work(*gateway); },
+                engine, [engine, work = std::move(work)]() mutable { work(*engine); },
                 Qt::QueuedConnection);
     }
 
@@ -101,7 +102,7 @@ signals:
 private:
     RuntimeConfig m_config;
     QThread m_thread;
-    Gateway *m_gateway = nullptr;
+    Engine *m_engine = nullptr;
     bool m_ready = false;
 };
 

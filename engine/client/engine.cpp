@@ -1,0 +1,7 @@
+#include "client/engine.h"
+
+namespace Spool {
+
+Engine::~Engine() = default;
+
+} // namespace Spool

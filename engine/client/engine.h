@@ -1,0 +1,178 @@
+#pragma once
+
+#include "agents/agent.h"
+#include "approvals/pendingtoolapproval.h"
+#include "approvals/policygrant.h"
+#include "core/result.h"
+#include "core/runtimeconfig.h"
+#include "gateway/gatewaystatus.h"
+#include "journal/tapeevent.h"
+#include "policy/policydecision.h"
+#include "providers/connectiontest.h"
+#include "providers/providerconfig.h"
+#include "providers/providerlisting.h"
+#include "runs/runinfo.h"
+#include "runs/runrequest.h"
+#include "runs/sessiontranscript.h"
+#include "runs/timelinespan.h"
+#include "sessions/sessioninfo.h"
+#include "tools/toolspec.h"
+
+#include <QJsonObject>
+#include <QObject>
+
+#include <functional>
+#include <optional>
+
+namespace Spool {
+
+// What the engine offers its front ends (the window, the command line, the local API), in
+// value types only: no journal, store or SQL type crosses this line. The Gateway implements
+// it. Every call runs on the thread the engine lives on; the window reaches it through
+// EngineClient, the command line calls it directly on its own thread.
+//
+// Calls that wait on the network answer through a callback, on the engine's thread.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    ~Engine() override;
+
+    // Opens the journal, registers this process, recovers interrupted runs, starts the timers.
+    virtual Status open() = 0;
+    // Ends the runs of this process as interrupted and marks the process stopped.
+    virtual void shutdown() = 0;
+    virtual bool isOpen() const = 0;
+    virtual QString instanceId() const = 0;
+    virtual const RuntimeConfig &config() const = 0;
+
+    // Sessions (SPEC §4)
+    virtual Result<SessionResolution> resolveSession(const SessionSelector &selector, bool create,
+                                                     const QString &agent = {}) = 0;
+    virtual Result<SessionInfo> session(const QString &idOrKey) const = 0;
+    virtual Result<QList<SessionInfo>> sessions(const SessionFilter &filter = {}) const = 0;
+    virtual Result<SessionInfo> renameSession(const QString &idOrKey, const QString &title) = 0;
+    virtual Result<SessionInfo> archiveSession(const QString &idOrKey) = 0;
+    virtual Result<SessionInfo> restoreSession(const QString &idOrKey) = 0;
+    virtual Status deleteSession(const QString &idOrKey) = 0;
+    virtual Result<SessionInfo> resetSession(const QString &idOrKey) = 0;
+    // The folder the session's file tools and commands work in; empty restores the default
+    // (<workspace root>/<session id>).
+    virtual Result<SessionInfo> setSessionWorkspace(const QString &idOrKey, const QString &folder) = 0;
+    virtual QString effectiveWorkspace(const SessionInfo &session) const = 0;
+    // The model the session's runs use instead of their agent's; empty goes back to the agent's.
+    virtual Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model) = 0;
+    // Tokens used by all the session's runs.
+    virtual Result<TokenUsage> sessionUsage(const QString &sessionId) const = 0;
+
+    // Agents
+    virtual Result<QList<Agent>> agents() const = 0;
+    virtual Result<Agent> agent(const QString &name) const = 0;
+    virtual Status saveAgent(const Agent &agent) = 0;
+    virtual Status removeAgent(const QString &name) = 0;
+
+    // Providers (SPEC §5): configured in spool.conf, keys in the keychain.
+    virtual ProviderListing providerListing() const = 0;
+    // Adds or replaces a provider. `apiKey`, when given, is stored under config.keyRef (by
+    // default "provider/<name>"); a stored key the new configuration no longer uses is removed.
+    virtual void addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
+                             std::function<void(const Status &)> done) = 0;
+    virtual void removeProvider(const QString &name, std::function<void(const Status &)> done) = 0;
+    // Whether a provider works, and if not why. The second form tests a configuration that is
+    // not saved yet, with a key typed into a form (or, without one, config.keyRef's key).
+    virtual void testProvider(const QString &name, std::function<void(const ConnectionTest &)> done) = 0;
+    virtual void testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
+                              std::function<void(const ConnectionTest &)> done) = 0;
+    // The models a provider offers, for the model pickers.
+    virtual void providerModels(const QString &name,
+                                std::function<void(const Result<QStringList> &)> done) = 0;
+
+    // Runs (SPEC §2)
+    // Persists the run as accepted and returns it; the run goes on asynchronously.
+    virtual Result<RunInfo> startRun(const RunRequest &request) = 0;
+    // Cancels a run of this process at once, or asks the owning process to (within a second).
+    virtual Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by) = 0;
+    virtual Result<RunInfo> run(const QString &idOrPrefix) const = 0;
+    virtual Result<QList<RunInfo>> runs(const RunFilter &filter = {}) const = 0;
+    virtual QStringList activeRunIds() const = 0;
+    // One tool call through the very path an agent's call takes (policy, approval, sandbox,
+    // tape), as a run of the session; `spool tools run` uses it.
+    virtual Result<RunInfo> runTool(const QString &tool, const QJsonObject &arguments,
+                                    const SessionSelector &session, const QString &source) = 0;
+
+    // Inspection (SPEC §3)
+    virtual Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1,
+                                          int limit = -1) const = 0;
+    virtual Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                            const TapeFilter &filter = {}) const = 0;
+    virtual Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const = 0;
+    virtual Result<qint64> tapeLength(const QString &runId) const = 0;
+    // Writes the run's tape as JSON Lines (one event per line) to `path`, atomically.
+    virtual Result<qint64> exportTape(const QString &runId, const QString &path) const = 0;
+    virtual Result<QList<TimelineSpan>> timeline(const QString &runId) const = 0;
+    // The runs of a session (oldest first) before `beforeOrdinal`, at most `maxRuns` of the
+    // newest, with the tape events a transcript shows: a run's input always, and at most
+    // `maxEventsPerRun` of its newest steps.
+    virtual Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
+                                                 int maxRuns, int maxEventsPerRun = 150) const = 0;
+
+    // Tools and their settings (SPEC §6). Settings are written to spool.conf and take effect
+    // at once; the status says when they could not be saved or applied.
+    virtual QList<ToolSpec> toolSpecs() const = 0;
+    virtual Status setToolSettings(bool allowUnsandboxed, bool allowCommandNetwork,
+                                   bool allowPrivateAddresses) = 0;
+    // For approvals asked from now on.
+    virtual Status setApprovalTimeout(qint64 ms) = 0;
+    // The deterministic provider's delay between chunks, for the next call.
+    virtual Status setDeterministicChunkDelay(int ms) = 0;
+
+    // Approvals
+    virtual Result<QList<PendingToolApproval>> approvals(const ApprovalFilter &filter = {}) const = 0;
+    virtual Result<PendingToolApproval> findApproval(const QString &idOrPrefix) const = 0;
+    // allow or deny, for this call or this session; applied exactly once. Allow "always"
+    // also stores a narrow grant (PolicyGrant) in the same transaction and loads it: the
+    // approval's grantId names it. Deny has no "always" (write a forbid policy instead).
+    virtual Result<PendingToolApproval> decideApproval(const QString &idOrPrefix, bool allow,
+                                                       ApprovalScope scope, const QString &by) = 0;
+
+    // Policy: the built-in defaults, the user's `*.cedar` files in policyFolder() and the
+    // active grants.
+    virtual QString policyFolder() const = 0;
+    // Problems of the loaded policies (file, line, column). Non-empty means every tool call is
+    // denied until they are fixed.
+    virtual QList<PolicyProblem> policyProblems() const = 0;
+    virtual QList<PolicyProblem> reloadPolicies() = 0;
+    virtual QList<PolicyInfo> policies() const = 0;
+    // What the policy would answer for this call, asked exactly as a run asks it, with every
+    // policy's part. Without a session: this process's principal, the default agent.
+    virtual Result<PolicyExplanation> explainToolCall(const QString &tool,
+                                                      const QJsonObject &arguments,
+                                                      const QString &sessionIdOrKey = {}) = 0;
+    // "Always" grants, newest first.
+    virtual Result<QList<PolicyGrant>> listGrants(bool includeRevoked = false) const = 0;
+    virtual Result<PolicyGrant> findGrant(const QString &idOrPrefix) const = 0;
+    // Revokes a grant (at once in this process; other processes notice within a poll).
+    virtual Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) = 0;
+
+    virtual GatewayStatus status(bool checkJournal = false) const = 0;
+
+signals:
+    void runUpdated(const Spool::RunInfo &run);
+    void tapeAppended(const Spool::TapeEvent &event);
+    void textDelta(const QString &runId, const QString &text);
+    void approvalRequested(const Spool::PendingToolApproval &approval);
+    void approvalResolved(const Spool::PendingToolApproval &approval);
+    void sessionsChanged();
+    // A provider was added, changed or removed.
+    void providersChanged();
+    // No keychain answers: API keys now go to a file readable only by the user (unencrypted).
+    void keyStorageFallback(const QString &reason);
+    // Another process (a CLI next to the GUI, say) committed to the journal.
+    void journalChanged();
+};
+
+// Creates the engine a front end runs on (the Gateway, in the application).
+using EngineFactory = std::function<Engine *(const RuntimeConfig &config)>;
+
+} // namespace Spool

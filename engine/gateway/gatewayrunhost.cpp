@@ -1,0 +1,129 @@
+#include "gateway/gatewayrunhost.h"
+
+#include "approvals/approvaldesk.h"
+#include "core/logging.h"
+#include "gateway/gateway.h"
+#include "journal/journalstore.h"
+#include "policy/policyservice.h"
+#include "providers/provideradmin.h"
+#include "runs/runorchestrator.h"
+#include "runs/runstatemachine.h"
+#include "runs/runstore.h"
+
+namespace Spool {
+
+const RuntimeConfig &GatewayRunHost::config() const
+{
+    return m_gateway.m_config;
+}
+
+ProviderRegistry &GatewayRunHost::providers()
+{
+    return m_gateway.m_providers->registry();
+}
+
+ToolRegistry &GatewayRunHost::tools()
+{
+    return *m_gateway.m_tools;
+}
+
+PolicyDecision GatewayRunHost::decidePolicy(const PolicyRequest &request)
+{
+    m_gateway.m_approvals->syncGrantsIfJournalMoved(); // grants made by other processes too
+    return m_gateway.m_policy->decide(request);
+}
+
+const ContextBuilder &GatewayRunHost::contextBuilder() const
+{
+    return *m_gateway.m_contextBuilder;
+}
+
+Result<TapeEvent> GatewayRunHost::record(const QString &runId, const QString &kind,
+                                         const QJsonObject &payload)
+{
+    auto e = m_gateway.m_journal->appendTape(runId, kind, payload);
+    if (!e) {
+        qCWarning(lcJournal) << e.errorMessage();
+        return e;
+    }
+    m_gateway.m_counters.tapeEvents++;
+    emit m_gateway.tapeAppended(*e);
+    return e;
+}
+
+Status GatewayRunHost::transition(const QString &runId, RunState to, const QString &reason,
+                                  const QString &detail, const QJsonObject &extra)
+{
+    auto e = m_gateway.m_runs->transition(runId, to, reason, detail, extra);
+    if (!e)
+        return e.error();
+    m_gateway.m_counters.tapeEvents++;
+    if (RunStateMachine::isTerminal(to))
+        m_gateway.m_counters.runsEnded[runStateName(to)]++;
+    emit m_gateway.tapeAppended(*e);
+    m_gateway.emitRun(runId);
+    return {};
+}
+
+void GatewayRunHost::streamText(const QString &runId, const QString &text)
+{
+    emit m_gateway.textDelta(runId, text);
+}
+
+void GatewayRunHost::addUsage(const QString &runId, const TokenUsage &usage)
+{
+    if (Status s = m_gateway.m_runs->addUsage(runId, usage.prompt, usage.completion); !s)
+        qCWarning(lcRuns) << "cannot record token usage:" << s.errorMessage();
+}
+
+Result<PendingToolApproval> GatewayRunHost::openApproval(const PendingToolApproval &draft)
+{
+    return m_gateway.m_approvals->open(draft);
+}
+
+Result<PendingToolApproval> GatewayRunHost::closeApproval(const QString &id, ApprovalStatus status,
+                                                          const QString &by, const QString &reason)
+{
+    return m_gateway.m_approvals->close(id, status, by, reason);
+}
+
+Result<PendingToolApproval> GatewayRunHost::approval(const QString &id) const
+{
+    return m_gateway.m_approvals->get(id);
+}
+
+Result<bool> GatewayRunHost::markApprovalApplied(const QString &id)
+{
+    return m_gateway.m_approvals->markApplied(id);
+}
+
+std::optional<PendingToolApproval> GatewayRunHost::sessionGrant(const QString &sessionId,
+                                                                const QString &tool) const
+{
+    return m_gateway.m_approvals->sessionGrant(sessionId, tool);
+}
+
+void GatewayRunHost::countProviderCall(bool failed)
+{
+    m_gateway.m_counters.providerCalls++;
+    if (failed)
+        m_gateway.m_counters.providerFailures++;
+}
+
+void GatewayRunHost::countToolCall()
+{
+    m_gateway.m_counters.toolCalls++;
+}
+
+void GatewayRunHost::countApproval(ApprovalStatus outcome)
+{
+    m_gateway.m_counters.approvals[approvalStatusName(outcome)]++;
+}
+
+void GatewayRunHost::runFinished(const QString &runId)
+{
+    if (RunOrchestrator *o = m_gateway.m_active.take(runId))
+        o->deleteLater();
+}
+
+} // namespace Spool

@@ -1,0 +1,113 @@
+#include "runs/runinspector.h"
+
+#include "journal/journalstore.h"
+#include "runs/runstore.h"
+#include "runs/runtimeline.h"
+
+#include <QJsonDocument>
+#include <QSaveFile>
+
+namespace Spool {
+
+RunInspector::RunInspector(const JournalStore &journal, const RunStore &runs)
+    : m_journal(journal), m_runs(runs)
+{
+}
+
+Result<QList<TimelineSpan>> RunInspector::timeline(const QString &runId) const
+{
+    // Only the fields the spans need.
+    static const QStringList fields{
+        QStringLiteral("call_id"),       QStringLiteral("tool"),     QStringLiteral("approval_id"),
+        QStringLiteral("usage"),         QStringLiteral("decision"), QStringLiteral("decided_by"),
+        QStringLiteral("ok"),            QStringLiteral("exit_code"), QStringLiteral("state"),
+        QStringLiteral("error_class"),   QStringLiteral("retry_delay_ms"),
+        QStringLiteral("provider"),      QStringLiteral("model"),
+    };
+    auto events = m_journal.tapeFields(runId, RunTimelineBuilder::relevantKinds(), fields);
+    if (!events)
+        return events.error();
+    RunTimelineBuilder builder;
+    for (const TapeEvent &e : std::as_const(*events))
+        builder.add(e);
+    return builder.spans();
+}
+
+Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int beforeOrdinal,
+                                                   int maxRuns, int maxEventsPerRun) const
+{
+    static const QStringList kinds{TapeKind::Input, TapeKind::ProviderResponse,
+                                   TapeKind::AssistantMessage, TapeKind::ToolCall,
+                                   TapeKind::PolicyDecision, TapeKind::ApprovalRequest,
+                                   TapeKind::ApprovalDecision, TapeKind::ToolOutput,
+                                   TapeKind::ProviderError, TapeKind::RunStatus};
+    static const QStringList steps = [] {
+        QStringList k = kinds;
+        k.removeAll(TapeKind::Input);
+        return k;
+    }();
+    SessionTranscript t;
+    auto ids = m_runs.idsBefore(sessionId, beforeOrdinal, maxRuns + 1);
+    if (!ids)
+        return ids.error();
+    if (ids->size() > maxRuns) {
+        t.hasEarlier = true;
+        ids->removeLast();
+    }
+    for (auto it = ids->crbegin(); it != ids->crend(); ++it) {
+        auto run = m_runs.get(*it);
+        if (!run)
+            return run.error();
+        t.runs.append(*run);
+        // The newest steps, found backwards: more than maxEventsPerRun of them keeps the input,
+        // then the newest ones.
+        auto cut = m_journal.tapeSeqFromEnd(*it, kinds, maxEventsPerRun);
+        if (!cut)
+            return cut.error();
+        qint64 fromSeq = 1;
+        if (*cut > 0) {
+            fromSeq = *cut + 1;
+            auto input = m_journal.tape(*it, 1, 4, {TapeKind::Input});
+            if (!input)
+                return input.error();
+            t.events.append(*input);
+            if (auto skipped = m_journal.tapeCount(*it, fromSeq, steps))
+                t.omitted.insert(*it, *skipped);
+        }
+        auto events = m_journal.tape(*it, fromSeq, -1, kinds);
+        if (!events)
+            return events.error();
+        t.events.append(*events);
+    }
+    return t;
+}
+
+Result<qint64> RunInspector::exportTape(const QString &runId, const QString &path) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    constexpr int kPage = 2000;
+    qint64 written = 0;
+    qint64 next = 1;
+    while (true) {
+        auto page = m_journal.tape(runId, next, kPage);
+        if (!page)
+            return page.error();
+        for (const TapeEvent &e : std::as_const(*page)) {
+            file.write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact));
+            file.write("\n");
+            next = e.seq + 1;
+            ++written;
+        }
+        if (page->size() < kPage)
+            break;
+    }
+    if (!file.commit())
+        return makeError(ErrorCode::Storage,
+                         QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return written;
+}
+
+} // namespace Spool
