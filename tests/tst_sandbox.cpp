@@ -127,6 +127,7 @@ private slots:
     void exitCodeCwdAndHostileArguments();
     void cancelKillsTheCommand();
     void approvalPreview();
+    void previewWaitsForTheProbeWithoutBlocking();
 
 private:
     ToolInvocation call(const QJsonObject &arguments) const
@@ -695,6 +696,40 @@ void tst_Sandbox::approvalPreview()
     const QJsonObject n = tool.approvalPreview(call({{QStringLiteral("command"), QStringLiteral("ls")},
                                                      {QStringLiteral("network"), true}}));
     QCOMPARE(n.value(QStringLiteral("kind")).toString(), QStringLiteral("error"));
+}
+
+// The approval preview says which sandbox a command would get, so it waits for the probe of
+// bubblewrap; that wait must not block the engine thread (a slow bwrap once stalled it for
+// seconds). A fake bwrap that takes 600 ms to answer: timers keep firing meanwhile.
+void tst_Sandbox::previewWaitsForTheProbeWithoutBlocking()
+{
+    const QString bwrap = m_dir->filePath(QStringLiteral("slow-bwrap"));
+    writeFile(bwrap, "#!/bin/sh\nsleep 0.6\nexit 0\n");
+    QVERIFY(QFile::setPermissions(bwrap, QFile::ReadOwner | QFile::ExeOwner));
+    ToolOptions o;
+    o.shell.bwrapPath = bwrap;
+    ShellExecTool tool{o};
+    QCOMPARE(tool.sandboxKind(), QStringLiteral("unknown"));
+
+    QObject context;
+    bool ready = false;
+    int ticks = 0;
+    QTimer ticker;
+    connect(&ticker, &QTimer::timeout, &context, [&ticks] { ++ticks; });
+    ticker.start(20);
+    tool.whenPreviewReady(&context, [&ready] { ready = true; });
+    QVERIFY(!ready); // it returned at once, the probe still running
+    QTRY_VERIFY_WITH_TIMEOUT(ready, 10000);
+    QVERIFY2(ticks >= 5, qPrintable(QString::number(ticks))); // the loop went on meanwhile
+    QCOMPARE(tool.approvalPreview(call({{QStringLiteral("command"), QStringLiteral("ls")}}))
+                     .value(QStringLiteral("sandbox"))
+                     .toString(),
+             QStringLiteral("bwrap"));
+
+    // Known now: a second wait answers at once.
+    bool again = false;
+    tool.whenPreviewReady(&context, [&again] { again = true; });
+    QVERIFY(again);
 }
 
 QTEST_GUILESS_MAIN(tst_Sandbox)

@@ -220,6 +220,23 @@ void RunOrchestrator::processNextCall()
         return;
     }
 
+    // The preview may need a moment (shell.exec learns once whether its sandbox works): the
+    // decision waits for it on the event loop, never blocking the engine thread.
+    tool->whenPreviewReady(this, [this] { decideCall(); });
+}
+
+void RunOrchestrator::decideCall()
+{
+    if (m_finished || m_stopping)
+        return;
+    // Looked up again: the settings may have replaced the tool meanwhile.
+    Tool *tool = m_host.tools().tool(m_current.name);
+    if (!tool) {
+        finishCall(ToolResult::failure(QStringLiteral("The tool \"%1\" went away before the call "
+                                                      "could run.")
+                                               .arg(m_current.name)));
+        return;
+    }
     const ToolSpec spec = tool->spec();
     PolicyDecision decision = withApprovalMode(
             m_host.decidePolicy(policyRequest(spec, m_current.arguments, m_session, m_agent)),

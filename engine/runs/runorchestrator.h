@@ -58,6 +58,8 @@ private:
     void onProviderFailed(const ProviderError &error);
 
     void processNextCall();
+    // Policy, then approval or execution, once the tool can preview the call.
+    void decideCall();
     ToolInvocation invocation() const;
     void askForApproval(const ToolSpec &spec, const QString &explanation);
     void onApprovalTimeout();
