@@ -51,6 +51,8 @@ private slots:
     void historyFromAnotherProvider();
     void earlierToolCallsAreResentAsTheyWereSent_data();
     void earlierToolCallsAreResentAsTheyWereSent();
+    void messageWithOnlyAnAttachment_data();
+    void messageWithOnlyAnAttachment();
 };
 
 namespace {
@@ -548,6 +550,31 @@ void tst_ProviderHistory::earlierToolCallsAreResentAsTheyWereSent()
     QCOMPARE(results.size(), 2);
     QCOMPARE(results.at(0).toObject().value(QStringLiteral("id")).toString(), QStringLiteral("call_p1"));
     QCOMPARE(results.at(1).toObject().value(QStringLiteral("id")).toString(), QStringLiteral("call_p2"));
+}
+
+void tst_ProviderHistory::messageWithOnlyAnAttachment_data()
+{
+    cancelledWhileStreaming_data();
+}
+
+void tst_ProviderHistory::messageWithOnlyAnAttachment()
+{
+    // A message of an attachment and no text (the attachment itself does not go to the model):
+    // no empty message goes out, in its own run or in the history of the next.
+    QFETCH(QString, api);
+    Setup s;
+    QVERIFY(s.open(api));
+    s.server.setResponder(model(api, QString(), [](const QStringList &) { return QList<ScriptedCall>{}; }));
+    RunRequest r;
+    r.session.key = kSession;
+    r.agent = QStringLiteral("remote-agent");
+    r.attachments = {Attachment{QStringLiteral("notes.txt"), QStringLiteral("text/plain"), 0, {}, QByteArray("buy milk")}};
+    r.source = QStringLiteral("test");
+    auto started = s.gateway->startRun(r);
+    QVERIFY2(started, qPrintable(started.errorMessage()));
+    QCOMPARE(runStateName(s.finish(*started).state), QStringLiteral("succeeded"));
+    VERIFY_NOTHING_REFUSED(s);
+    RUN_NEXT_AND_CHECK(s, QStringLiteral("(attached: notes.txt)"));
 }
 
 QTEST_GUILESS_MAIN(tst_ProviderHistory)
