@@ -159,7 +159,7 @@ QJsonObject messageJson(const ChatMessage &m)
 
 } // namespace
 
-QJsonObject OpenAiProvider::chatBody(const ProviderRequest &request) const
+QJsonObject OpenAiProvider::wireBody(const ProviderRequest &request) const
 {
     QJsonArray messages;
     if (!request.system.isEmpty())

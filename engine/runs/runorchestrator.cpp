@@ -99,7 +99,8 @@ void RunOrchestrator::nextTurn()
         if (m_agent.allowsTool(spec.name))
             request.tools.append(ToolDefinition{spec.name, spec.description, spec.parameters});
     }
-    QJsonObject snapshot = request.toJson();
+    // What is actually sent: remote providers rename tools for the wire (WireRequest).
+    QJsonObject snapshot = (*provider)->requestSnapshot(request);
     snapshot.insert(QStringLiteral("turn"), m_turns);
     if (!record(TapeKind::ProviderRequest, snapshot))
         return;
@@ -191,8 +192,17 @@ void RunOrchestrator::processNextCall()
         callPayload.insert(QStringLiteral("raw_arguments"), m_current.rawArguments);
         callPayload.insert(QStringLiteral("arguments_error"), m_current.argumentsError);
     }
+    if (!m_current.nameError.isEmpty())
+        callPayload.insert(QStringLiteral("name_error"), m_current.nameError);
     if (!record(TapeKind::ToolCall, callPayload))
         return;
+
+    // A name the request did not offer: the provider's message lists the names the model
+    // knows the tools by.
+    if (!m_current.nameError.isEmpty()) {
+        finishCall(ToolResult::failure(m_current.nameError));
+        return;
+    }
 
     // Malformed calls never reach policy: the model is told what was wrong and may retry.
     Tool *tool = m_host.tools().tool(m_current.name);
