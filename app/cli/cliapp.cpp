@@ -2,7 +2,9 @@
 
 #include <QCoreApplication>
 #include <QJsonDocument>
+#include <QEventLoop>
 #include <QJsonObject>
+#include <QTimer>
 
 #include <cstdio>
 
@@ -236,6 +238,27 @@ int CliApp::openEngine(const QString &frontEnd)
     if (Status opened = m_engine->open(); !opened)
         return fail(opened.error());
     return ExitOk;
+}
+
+bool CliApp::waitUntil(const std::function<bool()> &done, int timeoutMs)
+{
+    if (done())
+        return true;
+    QEventLoop loop;
+    bool met = false;
+    auto check = [&] {
+        if (!met && done()) {
+            met = true;
+            loop.quit();
+        }
+    };
+    QObject::connect(m_engine.get(), &Engine::journalChanged, &loop, check, Qt::QueuedConnection);
+    QObject::connect(m_engine.get(), &Engine::runUpdated, &loop, check, Qt::QueuedConnection);
+    QObject::connect(m_engine.get(), &Engine::tapeAppended, &loop, check, Qt::QueuedConnection);
+    if (timeoutMs >= 0)
+        QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return met;
 }
 
 int CliApp::fail(const Error &error)
