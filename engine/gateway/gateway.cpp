@@ -14,11 +14,12 @@
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
 #include "runs/instancetracker.h"
+#include "runs/policyexplainer.h"
 #include "runs/runinspector.h"
 #include "runs/runorchestrator.h"
 #include "runs/runrecovery.h"
 #include "runs/runstore.h"
-#include "sessions/sessionresolver.h"
+#include "sessions/sessiondesk.h"
 #include "sessions/sessionstore.h"
 #include "tools/builtin/clocktool.h"
 #include "tools/builtin/echotool.h"
@@ -28,7 +29,6 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
@@ -87,8 +87,9 @@ Status Gateway::open()
         return s;
 
     // Every area is created on this thread: the engine's.
-    m_sessions = std::make_unique<SessionStore>(*m_journal);
-    m_resolver = std::make_unique<SessionResolver>(*m_sessions);
+    m_sessions = std::make_unique<SessionDesk>(
+            *m_journal, SessionBinding{m_config.principal, m_config.deviceId});
+    connect(m_sessions.get(), &SessionDesk::changed, this, &Engine::sessionsChanged);
     m_agents = std::make_unique<AgentRegistry>(*m_journal);
     m_runs = std::make_unique<RunStore>(*m_journal);
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
@@ -101,7 +102,7 @@ Status Gateway::open()
             &Engine::keyStorageFallback);
     m_tools = std::make_unique<ToolRegistry>();
     m_policy = std::make_unique<PolicyService>(m_config.configDir);
-    m_approvals = std::make_unique<ApprovalDesk>(*m_journal, *m_policy, *m_sessions, *m_tools);
+    m_approvals = std::make_unique<ApprovalDesk>(*m_journal, *m_policy, m_sessions->store(), *m_tools);
     connect(m_approvals.get(), &ApprovalDesk::approvalRequested, this, &Engine::approvalRequested);
     connect(m_approvals.get(), &ApprovalDesk::approvalResolved, this, &Engine::approvalResolved);
     m_recovery = std::make_unique<RunRecovery>(*m_journal, *m_runs, m_approvals->store(),
@@ -152,20 +153,7 @@ void Gateway::shutdown()
     m_journal->close();
 }
 
-SessionBinding Gateway::binding() const
-{
-    return SessionBinding{m_config.principal, m_config.deviceId};
-}
-
 // --- sessions -------------------------------------------------------------------------------
-
-template<typename R>
-R Gateway::sessionsChangedIf(R result)
-{
-    if (result)
-        emit sessionsChanged();
-    return result;
-}
 
 Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selector, bool create,
                                                   const QString &agent)
@@ -173,57 +161,37 @@ Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selecto
     const QString agentName = agent.isEmpty() ? Agent::defaultName() : agent;
     if (auto a = m_agents->get(agentName); !a)
         return a.error();
-    auto r = m_resolver->resolve(selector, binding(), create, agentName);
-    if (r && r->created)
-        emit sessionsChanged();
-    return r;
-}
-
-Result<SessionInfo> Gateway::findSession(const QString &idOrKey) const
-{
-    auto s = m_sessions->find(idOrKey);
-    if (s && s->principal != m_config.principal) {
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("session %1 belongs to principal \"%2\"")
-                                 .arg(s->id, s->principal));
-    }
-    return s;
+    return m_sessions->resolve(selector, create, agentName);
 }
 
 Result<SessionInfo> Gateway::session(const QString &idOrKey) const
 {
-    return findSession(idOrKey);
+    return m_sessions->find(idOrKey);
 }
 
 Result<QList<SessionInfo>> Gateway::sessions(const SessionFilter &filter) const
 {
-    SessionFilter f = filter;
-    f.principal = m_config.principal;
-    return m_sessions->list(f);
+    return m_sessions->list(filter);
 }
 
 Result<SessionInfo> Gateway::renameSession(const QString &idOrKey, const QString &title)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->rename(s->id, title)) : s;
+    return m_sessions->rename(idOrKey, title);
 }
 
 Result<SessionInfo> Gateway::archiveSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->archive(s->id)) : s;
+    return m_sessions->archive(idOrKey);
 }
 
 Result<SessionInfo> Gateway::restoreSession(const QString &idOrKey)
 {
-    // Archived sessions have released their key: found by id, or a unique id prefix.
-    auto s = m_sessions->find(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->restore(s->id)) : s;
+    return m_sessions->restore(idOrKey);
 }
 
 Status Gateway::deleteSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
+    auto s = m_sessions->find(idOrKey);
     if (!s)
         return s.error();
     auto active = m_runs->list(RunFilter{s->id, true, {}, 1, true});
@@ -233,38 +201,22 @@ Status Gateway::deleteSession(const QString &idOrKey)
                                  .arg(s->id, m_active.contains(active->constFirst().id)
                                                      ? QString()
                                                      : QStringLiteral(" in another process")));
-    return sessionsChangedIf(m_sessions->remove(s->id));
+    return m_sessions->remove(s->id);
 }
 
 Result<SessionInfo> Gateway::resetSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->reset(s->id)) : s;
+    return m_sessions->reset(idOrKey);
 }
 
 Result<SessionInfo> Gateway::setSessionModel(const QString &idOrKey, const QString &model)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->setModel(s->id, model.trimmed())) : s;
+    return m_sessions->setModel(idOrKey, model);
 }
 
 Result<SessionInfo> Gateway::setSessionWorkspace(const QString &idOrKey, const QString &folder)
 {
-    auto s = findSession(idOrKey);
-    if (!s)
-        return s;
-    QString path;
-    if (!folder.trimmed().isEmpty()) {
-        const QFileInfo info(folder);
-        if (!info.isAbsolute())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("the workspace must be an absolute path: %1").arg(folder));
-        if (!info.isDir())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("the workspace %1 is not an existing folder").arg(folder));
-        path = info.canonicalFilePath();
-    }
-    return sessionsChangedIf(m_sessions->setWorkspace(s->id, path));
+    return m_sessions->setWorkspace(idOrKey, folder);
 }
 
 QString Gateway::effectiveWorkspace(const SessionInfo &session) const
@@ -355,9 +307,9 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         if (auto a = m_agents->get(request.agent); !a)
             return a.error();
     }
-    auto resolution = m_resolver->resolve(
-            request.session, binding(), request.createSession,
-            request.agent.isEmpty() ? Agent::defaultName() : request.agent);
+    auto resolution = m_sessions->resolve(request.session, request.createSession,
+                                          request.agent.isEmpty() ? Agent::defaultName()
+                                                                  : request.agent);
     if (!resolution)
         return resolution.error();
     const SessionInfo session = resolution->session;
@@ -409,15 +361,12 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
                      "cannot fail run:");
         return m_runs->get(run->id);
     }
-    warnIfFailed(m_sessions->setAutoTitle(session.id, SessionStore::titleFromText(request.text)),
-                 "cannot set the session title:");
-    warnIfFailed(m_sessions->touch(session.id, run->createdAt), "cannot update the session:");
+    m_sessions->noteInput(session.id, request.text, run->createdAt);
 
     auto *orchestrator = new RunOrchestrator(*m_host, *run, session, *agent, input, this);
     m_active.insert(run->id, orchestrator);
     // Return the accepted run first; the loop starts on the next pass of the event loop.
     QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);
-    emit sessionsChanged();
     return run;
 }
 
@@ -615,51 +564,23 @@ QList<PolicyInfo> Gateway::policies() const
     return m_policy ? m_policy->policies() : QList<PolicyInfo>{};
 }
 
-Result<PolicyExplanation> Gateway::explainToolCall(const QString &toolName,
+Result<PolicyExplanation> Gateway::explainToolCall(const QString &tool,
                                                    const QJsonObject &arguments,
                                                    const QString &sessionIdOrKey)
 {
-    const Tool *tool = m_tools->tool(toolName);
-    if (!tool) {
-        QStringList names;
-        for (const ToolSpec &spec : m_tools->specs())
-            names.append(spec.name);
-        return makeError(ErrorCode::NotFound, QStringLiteral("no tool named \"%1\" (tools: %2)")
-                                                      .arg(toolName, names.join(QStringLiteral(", "))));
-    }
-    SessionInfo session;
+    SessionInfo session; // without one: this process's principal, the default agent
     session.principal = m_config.principal;
-    QString agentName = Agent::defaultName();
+    session.agent = Agent::defaultName();
     if (!sessionIdOrKey.isEmpty()) {
-        auto found = findSession(sessionIdOrKey);
+        auto found = m_sessions->find(sessionIdOrKey);
         if (!found)
             return found.error();
         session = *found;
-        agentName = session.agent;
     }
-    auto agent = m_agents->get(agentName);
+    auto agent = m_agents->get(session.agent);
     if (!agent)
         return agent.error();
-    if (!agent->allowsTool(toolName))
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("the agent %1 may not call %2: such a call never reaches policy")
-                                 .arg(agent->name, toolName));
-    if (Status valid = m_tools->validateArguments(toolName, arguments); !valid)
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("the call never reaches policy: %1").arg(valid.errorMessage()));
-
-    const PolicyRequest request = RunOrchestrator::policyRequest(tool->spec(), arguments, session, *agent);
-    m_approvals->syncGrantsIfJournalMoved(); // the same grants as a run would see
-    PolicyExplanation e = m_policy->explain(request);
-    e.decision = RunOrchestrator::withApprovalMode(e.decision, *agent);
-    if (e.decision.effect == PolicyEffect::Ask && !session.id.isEmpty()) {
-        if (const auto grant = m_approvals->sessionGrant(session.id, toolName)) {
-            e.decision.explanation += QStringLiteral(" In this session an earlier \"allow for this "
-                                                     "session\" (approval %1) answers without asking.")
-                                              .arg(grant->id);
-        }
-    }
-    return e;
+    return PolicyExplainer(*m_tools, *m_policy, *m_approvals).explain(tool, arguments, session, *agent);
 }
 
 Result<QList<PolicyGrant>> Gateway::listGrants(bool includeRevoked) const
@@ -693,7 +614,7 @@ GatewayStatus Gateway::status(bool checkJournal) const
         st.runsByState = *byState;
     if (auto byStatus = m_approvals->countByStatus())
         st.approvalsByStatus = *byStatus;
-    if (auto live = m_sessions->countLive())
+    if (auto live = m_sessions->store().countLive())
         st.sessions = *live;
     if (auto h = m_journal->health(checkJournal))
         st.journal = *h;

@@ -24,10 +24,8 @@ class RunInspector;
 class RunOrchestrator;
 class RunRecovery;
 class RunStore;
-class SessionResolver;
-class SessionStore;
+class SessionDesk;
 class ToolRegistry;
-struct SessionBinding;
 struct ToolOptions;
 
 // The engine's facade (SPEC §1), one per process, on the engine thread: it composes the areas
@@ -129,13 +127,7 @@ public:
 private:
     friend class GatewayRunHost;
 
-    SessionBinding binding() const;
     ToolOptions toolOptions() const;
-    // A session of this principal, by id or key.
-    Result<SessionInfo> findSession(const QString &idOrKey) const;
-    // Announces a session change when `result` succeeded.
-    template<typename R>
-    R sessionsChangedIf(R result);
     void heartbeat(qint64 now);
     // Another process committed: grants, cancel requests and decisions made elsewhere.
     void onJournalChangedElsewhere();
@@ -144,8 +136,7 @@ private:
 
     RuntimeConfig m_config;
     std::unique_ptr<JournalStore> m_journal;
-    std::unique_ptr<SessionStore> m_sessions;
-    std::unique_ptr<SessionResolver> m_resolver;
+    std::unique_ptr<SessionDesk> m_sessions;
     std::unique_ptr<AgentRegistry> m_agents;
     std::unique_ptr<RunStore> m_runs;
     std::unique_ptr<InstanceTracker> m_instances;
