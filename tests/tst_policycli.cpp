@@ -138,17 +138,16 @@ void tst_PolicyCli::policyTestPassesCedarSuites_data()
 void tst_PolicyCli::policyTestPassesCedarSuites()
 {
     QFETCH(QString, suite);
-    const QString shared = QStringLiteral(SPOOL_SHARED_DIR "/cedar-conformance");
-    if (!QFileInfo::exists(shared))
-        QSKIP("no ../shared/cedar-conformance here");
-    QString root = shared;
+    const QString suiteDir = QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/cedar-conformance");
+    QVERIFY2(QFileInfo::exists(suiteDir), qPrintable(QStringLiteral("the Cedar suite is missing: %1").arg(suiteDir)));
+    QString root = suiteDir;
     if (suite == QLatin1String("corpus")) {
-        // A slice of part A, extracted for the test only (never copied into the repository).
+        // A slice of part A, extracted for the test only.
         root = m_dir->filePath(QStringLiteral("suite"));
         QVERIFY(QDir().mkpath(root));
         QProcess tar;
         tar.setWorkingDirectory(root);
-        tar.start(QStringLiteral("tar"), {QStringLiteral("xzf"), shared + QStringLiteral("/corpus-tests-part-a.tar.gz"),
+        tar.start(QStringLiteral("tar"), {QStringLiteral("xzf"), suiteDir + QStringLiteral("/corpus-tests-part-a.tar.gz"),
                                           QStringLiteral("--wildcards"), QStringLiteral("corpus-tests/00*")});
         QVERIFY(tar.waitForFinished(60000) && tar.exitCode() == 0);
     }
