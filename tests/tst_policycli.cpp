@@ -339,7 +339,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QJsonArray pending;
     QElapsedTimer clock;
     clock.start();
-    while (pending.isEmpty() && clock.elapsed() < 10000) {
+    while (pending.isEmpty() && clock.elapsed() < Spool::Test::kProcessTimeoutMs) {
         QTest::qWait(50);
         pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray();
     }
@@ -349,7 +349,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
                                   QStringLiteral("allow"), QStringLiteral("--scope"), QStringLiteral("always")});
     QCOMPARE(decided.code, 0);
     QVERIFY2(decided.out.contains(QStringLiteral("(always, grant ")), qPrintable(decided.out + decided.err));
-    QVERIFY(Spool::Test::waitForExit(chat, 10000));
+    QVERIFY(Spool::Test::waitForExit(chat));
     QCOMPARE(chat->exitCode(), 0);
     QVERIFY(QString::fromUtf8(chat->readAllStandardOutput()).contains(QStringLiteral("`echo` returned: granted")));
 
@@ -413,7 +413,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
                                                  "[{\"old_text\": \"a\", \"new_text\": \"b\"}]}]]")});
     pending = {};
     clock.restart();
-    while (pending.isEmpty() && clock.elapsed() < 10000) {
+    while (pending.isEmpty() && clock.elapsed() < Spool::Test::kProcessTimeoutMs) {
         QTest::qWait(50);
         pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray();
     }
@@ -425,7 +425,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QVERIFY2(refused.err.contains(QStringLiteral("is a list")), qPrintable(refused.err));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray().size(), 1);
     QCOMPARE(spool({QStringLiteral("approvals"), QStringLiteral("decide"), editApproval, QStringLiteral("deny")}).code, 0);
-    QVERIFY(Spool::Test::waitForExit(edits, 10000));
+    QVERIFY(Spool::Test::waitForExit(edits));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("grants"), QStringLiteral("--all")}).toArray().size(), 1);
 }
 
