@@ -8,6 +8,9 @@
 #include "gateway/gatewayrunhost.h"
 #include "journal/journalstore.h"
 #include "journal/journalwatcher.h"
+#include "memory/memoryretaintool.h"
+#include "memory/memorysearchtool.h"
+#include "memory/memoryservice.h"
 #include "policy/policyservice.h"
 #include "providers/deterministicprovider.h"
 #include "providers/provideradmin.h"
@@ -124,8 +127,29 @@ Status Gateway::open()
     }
     if (Status s = registerBuiltinTools(*m_tools, toolOptions()); !s)
         qCWarning(lcTools) << s.errorMessage();
+    m_memory = std::make_unique<MemoryService>(*m_journal, m_providers->registry());
+    connect(m_memory.get(), &MemoryService::itemsChanged, this, &Engine::memoryChanged);
+    connect(m_memory.get(), &MemoryService::statusChanged, this, &Engine::memoryStatusChanged);
+    m_memory->setSettings(m_config.memory);
+    for (auto &tool : std::initializer_list<Tool *>{new MemorySearchTool(*m_memory),
+                                                     new MemoryRetainTool(*m_memory)}) {
+        if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
+            qCWarning(lcTools) << s.errorMessage();
+    }
     m_policy->loadUserPolicies();
     m_approvals->syncGrants(true);
+
+    // The window keeps the configured folders in step: a re-import reads only what changed.
+    if (m_config.frontEnd == QLatin1String("gui") && !m_config.memory.folders.isEmpty()) {
+        QTimer::singleShot(0, this, [this] {
+            if (!m_memory)
+                return;
+            m_memory->import(m_config.memory.folders, this, {}, [](const MemoryImportReport &r) {
+                for (const MemoryImportReport::FileError &e : r.errors)
+                    qCInfo(lcMemory).noquote() << "not imported:" << e.path << e.message;
+            });
+        });
+    }
 
     m_watcher = std::make_unique<JournalWatcher>(*m_journal);
     connect(m_watcher.get(), &JournalWatcher::heartbeat, this, &Gateway::heartbeat);
@@ -147,6 +171,7 @@ void Gateway::shutdown()
         o->interrupt(QStringLiteral("Spool was closed while the run was going."));
     qDeleteAll(m_active);
     m_active.clear();
+    m_memory.reset(); // before the journal it reads
     m_watcher->stop();
     warnIfFailed(m_instances->markStopped(), "cannot mark this instance stopped:");
     m_open = false;
@@ -596,6 +621,108 @@ Result<PolicyGrant> Gateway::findGrant(const QString &idOrPrefix) const
 Result<PolicyGrant> Gateway::revokeGrant(const QString &idOrPrefix, const QString &by)
 {
     return m_approvals->revokeGrant(idOrPrefix, by);
+}
+
+// --- memory ---------------------------------------------------------------------------------
+
+MemorySettings Gateway::memorySettings() const
+{
+    return m_config.memory;
+}
+
+Status Gateway::setMemorySettings(const MemorySettings &settings)
+{
+    MemorySettings s = settings;
+    s.topK = qBound(1, s.topK, 100);
+    s.tokenBudget = qBound(0, s.tokenBudget, 1000000);
+    s.minScore = qBound(0.0, s.minScore, 1.0);
+    if (!s.embeddingProvider.isEmpty()) {
+        m_providers->sync();
+        auto provider = m_providers->registry().get(s.embeddingProvider);
+        if (!provider)
+            return makeError(ErrorCode::NotFound,
+                             QStringLiteral("there is no provider named %1 (spool providers list)")
+                                     .arg(s.embeddingProvider));
+        if (s.embeddingModel.isEmpty())
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("an embedding provider needs an embedding model "
+                                            "(for example text-embedding-3-small, nomic-embed-text)"));
+    }
+    m_config.memory = s;
+    // Applied even when the file cannot be written: the user chose it for this session.
+    if (m_memory)
+        m_memory->setSettings(s);
+    return m_config.saveMemorySettings();
+}
+
+MemoryStatus Gateway::memoryStatus() const
+{
+    return m_memory ? m_memory->status() : MemoryStatus{};
+}
+
+Result<MemoryItem> Gateway::addMemory(const MemoryItem &item)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->add(item);
+}
+
+Result<MemoryItem> Gateway::updateMemory(const MemoryItem &item)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->update(item);
+}
+
+Status Gateway::forgetMemory(qint64 id)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->remove(id);
+}
+
+Result<MemoryItem> Gateway::memory(qint64 id) const
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->get(id);
+}
+
+Result<QList<MemoryItem>> Gateway::memories(const MemoryFilter &filter) const
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->list(filter);
+}
+
+void Gateway::searchMemory(const MemoryQuery &query,
+                           std::function<void(const Result<MemorySearchResult> &)> done)
+{
+    if (!m_memory) {
+        QTimer::singleShot(0, this, [done] {
+            done(makeError(ErrorCode::Internal, QStringLiteral("the engine is not open")));
+        });
+        return;
+    }
+    m_memory->search(query, this, std::move(done));
+}
+
+void Gateway::importMemory(const QStringList &paths,
+                           std::function<void(const MemoryImportProgress &)> progress,
+                           std::function<void(const MemoryImportReport &)> done)
+{
+    if (!m_memory) {
+        QTimer::singleShot(0, this, [done] { done(MemoryImportReport{}); });
+        return;
+    }
+    m_memory->import(paths, this, std::move(progress), std::move(done));
+}
+
+Status Gateway::reindexMemory()
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->reindex();
 }
 
 // --- status and timers ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ class GatewayRunHost;
 class InstanceTracker;
 class JournalStore;
 class JournalWatcher;
+class MemoryService;
 class PolicyService;
 class ProviderRegistry;
 class ProviderAdmin;
@@ -117,12 +118,28 @@ public:
     Result<PolicyGrant> findGrant(const QString &idOrPrefix) const override;
     Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) override;
 
+    MemorySettings memorySettings() const override;
+    Status setMemorySettings(const MemorySettings &settings) override;
+    MemoryStatus memoryStatus() const override;
+    Result<MemoryItem> addMemory(const MemoryItem &item) override;
+    Result<MemoryItem> updateMemory(const MemoryItem &item) override;
+    Status forgetMemory(qint64 id) override;
+    Result<MemoryItem> memory(qint64 id) const override;
+    Result<QList<MemoryItem>> memories(const MemoryFilter &filter = {}) const override;
+    void searchMemory(const MemoryQuery &query,
+                      std::function<void(const Result<MemorySearchResult> &)> done) override;
+    void importMemory(const QStringList &paths,
+                      std::function<void(const MemoryImportProgress &)> progress,
+                      std::function<void(const MemoryImportReport &)> done) override;
+    Status reindexMemory() override;
+
     GatewayStatus status(bool checkJournal = false) const override;
 
     // For tests and benchmarks that look under the facade.
     JournalStore &journal() { return *m_journal; }
     ToolRegistry &tools() { return *m_tools; }
     ProviderRegistry &providers();
+    MemoryService &memoryService() { return *m_memory; }
 
 private:
     friend class GatewayRunHost;
@@ -147,6 +164,7 @@ private:
     std::unique_ptr<ToolRegistry> m_tools;
     std::unique_ptr<PolicyService> m_policy;
     std::unique_ptr<ApprovalDesk> m_approvals;
+    std::unique_ptr<MemoryService> m_memory;
     std::unique_ptr<JournalWatcher> m_watcher;
     std::unique_ptr<GatewayRunHost> m_host;
     QHash<QString, RunOrchestrator *> m_active;
