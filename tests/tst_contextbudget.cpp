@@ -108,7 +108,7 @@ void tst_ContextBudget::trimRun()
     QCOMPARE(report.textCut, textCut);
     // The kept turns are the newest ones.
     if (keptTurns > 0)
-        QCOMPARE(out.at(out.size() - 3).toolCallId, QStringLiteral("call_%1").arg(turns - 1));
+        QCOMPARE(out.at(out.size() - 2).toolCallId, QStringLiteral("call_%1").arg(turns - 1));
 }
 
 void tst_ContextBudget::historyBudget_data()

@@ -23,9 +23,12 @@ public:
 
     const T &value() const & { return std::get<T>(m_data); }
     T &value() & { return std::get<T>(m_data); }
-    T &&value() && { return std::get<T>(std::move(m_data)); }
+    // A temporary Result gives its value away by value, so `for (x : *call())` and
+    // `const auto &v = *call();` hold the value itself, not a reference into a dead Result.
+    T value() && { return std::get<T>(std::move(m_data)); }
     const T &operator*() const & { return value(); }
     T &operator*() & { return value(); }
+    T operator*() && { return std::move(*this).value(); }
     const T *operator->() const { return &std::get<T>(m_data); }
     T *operator->() { return &std::get<T>(m_data); }
 
