@@ -64,9 +64,12 @@ void RunOrchestrator::start()
     }
     QJsonObject payload = context->toJson();
     payload.insert(QStringLiteral("memory_hits"), QJsonArray());
+    if (!m_priorTurns.isEmpty())
+        payload.insert(QStringLiteral("prior_turns"), int(m_priorTurns.size()));
     if (!record(TapeKind::Context, payload))
         return;
     m_messages = context->messages;
+    m_messages.append(m_priorTurns);
     m_messages.append(m_input);
     nextTurn();
 }
