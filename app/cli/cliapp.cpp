@@ -17,6 +17,7 @@ const QStringList &commands()
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
+        QStringLiteral("serve"),
     };
     return list;
 }
@@ -114,6 +115,7 @@ void CliApp::printHelp()
             "  providers  list, add, remove or test model providers; list their models\n"
             "  agents     list agents, or set an agent's provider, model and prompt\n"
             "  tools      list the tools; run one through policy, approval and the sandbox\n"
+            "  serve      serve the local HTTP API (OpenAI-compatible and Spool's own) on loopback\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -189,6 +191,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runPolicy(*this, arguments);
     if (command == QLatin1String("tools"))
         return runTools(*this, arguments);
+    if (command == QLatin1String("serve"))
+        return runServe(*this, arguments);
     return ExitUsage;
 }
 
