@@ -39,6 +39,13 @@ ApiServer::~ApiServer()
 
 Status ApiServer::start(const ApiSettings &settings)
 {
+    Status s = listen(settings);
+    m_lastError = s ? QString() : s.errorMessage();
+    return s;
+}
+
+Status ApiServer::listen(const ApiSettings &settings)
+{
     if (isListening())
         return makeError(ErrorCode::Conflict,
                          QStringLiteral("The local API is already serving at %1.").arg(url().toString()));

@@ -4,6 +4,7 @@
 #include "core/result.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -44,6 +45,8 @@ public:
     // Stops listening; runs still streaming to clients are cancelled ("server stopped").
     void stop();
     bool isListening() const;
+    // Why the last start() failed (empty after a start that worked), for the settings page.
+    QString lastError() const { return m_lastError; }
 
     QUrl url() const; // http://127.0.0.1:<port>/
     quint16 port() const;
@@ -68,6 +71,7 @@ signals:
     void stopped();
 
 private:
+    Status listen(const ApiSettings &settings);
     QJsonObject serverInfo() const;
 
     EngineClient &m_client;
@@ -82,6 +86,7 @@ private:
     std::unique_ptr<ApiHttpServer> m_http; // last: its connections use everything above
     ApiSettings m_settings;
     qint64 m_startedAt = 0;
+    QString m_lastError;
 };
 
 } // namespace Spool
