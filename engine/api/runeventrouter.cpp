@@ -18,20 +18,27 @@ RunListener::~RunListener() = default;
 
 RunEventRouter::RunEventRouter(EngineClient &client, QObject *parent) : QObject(parent)
 {
+    // The window's own runs pass here too: skipped at the cost of a lookup unless someone
+    // follows the run or a start is on its way.
     connect(&client, &EngineClient::runUpdated, this, [this](const RunInfo &run) {
-        deliver(run.id, [run](RunListener *l) { l->runUpdated(run); });
+        if (wanted(run.id))
+            deliver(run.id, [run](RunListener *l) { l->runUpdated(run); });
     });
     connect(&client, &EngineClient::tapeAppended, this, [this](const TapeEvent &event) {
-        deliver(event.runId, [event](RunListener *l) { l->tapeAppended(event); });
+        if (wanted(event.runId))
+            deliver(event.runId, [event](RunListener *l) { l->tapeAppended(event); });
     });
     connect(&client, &EngineClient::textDelta, this, [this](const QString &runId, const QString &text) {
-        deliver(runId, [text](RunListener *l) { l->textDelta(text); });
+        if (wanted(runId))
+            deliver(runId, [text](RunListener *l) { l->textDelta(text); });
     });
     connect(&client, &EngineClient::approvalRequested, this, [this](const PendingToolApproval &a) {
-        deliver(a.runId, [a](RunListener *l) { l->approvalRequested(a); });
+        if (wanted(a.runId))
+            deliver(a.runId, [a](RunListener *l) { l->approvalRequested(a); });
     });
     connect(&client, &EngineClient::approvalResolved, this, [this](const PendingToolApproval &a) {
-        deliver(a.runId, [a](RunListener *l) { l->approvalResolved(a); });
+        if (wanted(a.runId))
+            deliver(a.runId, [a](RunListener *l) { l->approvalResolved(a); });
     });
 }
 

@@ -41,6 +41,7 @@ public:
 
 private:
     using Delivery = std::function<void(RunListener *)>;
+    bool wanted(const QString &runId) const { return m_startsPending > 0 || m_listeners.contains(runId); }
     void deliver(const QString &runId, const Delivery &delivery);
 
     QMultiHash<QString, RunListener *> m_listeners;
