@@ -129,6 +129,9 @@ bool ApiHttpServer::admit(QTcpSocket *socket)
         socket->abort();
         return false;
     }
+    // Streams are many small writes: without this, each waits for the client's delayed
+    // acknowledgement of the one before (Nagle), some 40 ms per token on loopback.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     const bool overflow = m_connections >= m_settings.maxConnections;
     auto *connection = new ApiConnection(socket, this, m_settings, overflow);
     ++m_connections;
