@@ -167,15 +167,26 @@ void tst_ApiCurl::rules_data()
                                             QStringLiteral("http://[::1]:PORT/v1/models")}
                              << 200 << QString() << QString();
     }
+    QTest::newRow("HEAD, DNS rebinding: refused, logged, no body")
+            << QStringList{QStringLiteral("-I"), QStringLiteral("-H"), auth, QStringLiteral("-H"),
+                           QStringLiteral("Host: attacker.example:PORT"), models}
+            << 403 << "403 Host \"attacker.example:PORT\"" << QString();
+    QTest::newRow("HEAD, no token") << QStringList{QStringLiteral("-I"), models} << 401 << "401 no bearer token" << QString();
+    QTest::newRow("HEAD, token") << QStringList{QStringLiteral("-I"), QStringLiteral("-H"), auth, models} << 405 << QString() << QString();
     QTest::newRow("origin not allowed") << QStringList{QStringLiteral("-H"), auth, QStringLiteral("-H"),
                                                        QStringLiteral("Origin: https://attacker.example"), models}
                                         << 403 << "403 browser origin \"https://attacker.example\"" << QString();
     QTest::newRow("origin allowed") << QStringList{QStringLiteral("-H"), auth, QStringLiteral("-H"),
                                                    QStringLiteral("Origin: http://localhost:5173"), models}
                                     << 200 << QString() << "http://localhost:5173";
+    QTest::newRow("origin allowed, no token: it may read the 401")
+            << QStringList{QStringLiteral("-H"), QStringLiteral("Origin: http://localhost:5173"), models}
+            << 401 << "401 no bearer token" << "http://localhost:5173";
     QTest::newRow("preflight, allowed") << QStringList{QStringLiteral("-X"), QStringLiteral("OPTIONS"), QStringLiteral("-H"),
                                                        QStringLiteral("Origin: http://localhost:5173"), QStringLiteral("-H"),
-                                                       QStringLiteral("Access-Control-Request-Method: POST"), chat}
+                                                       QStringLiteral("Access-Control-Request-Method: POST"), QStringLiteral("-H"),
+                                                       QStringLiteral("Access-Control-Request-Headers: authorization, content-type, x-stainless-os"),
+                                                       chat}
                                         << 204 << QString() << "http://localhost:5173";
     QTest::newRow("preflight, not allowed") << QStringList{QStringLiteral("-X"), QStringLiteral("OPTIONS"), QStringLiteral("-H"),
                                                            QStringLiteral("Origin: https://attacker.example"), QStringLiteral("-H"),
@@ -223,7 +234,11 @@ void tst_ApiCurl::rules()
         QVERIFY(!c.headers.contains("access-control-allow-origin"));
     else
         QVERIFY(c.headers.contains(QByteArray("access-control-allow-origin: " + allowOrigin.toLatin1())));
-    if (status >= 400) {
+    if (status == 204)
+        QVERIFY(c.headers.contains("access-control-allow-headers: authorization, content-type, x-stainless-os"));
+    if (args.contains(QStringLiteral("-I"))) {
+        QVERIFY(!c.body.contains('{')); // curl -I writes the head alone; no JSON arrived
+    } else if (status >= 400) {
         const QJsonObject error = QJsonDocument::fromJson(c.body).object().value(QStringLiteral("error")).toObject();
         QVERIFY2(!error.value(QStringLiteral("message")).toString().isEmpty(), c.body.constData());
         QVERIFY(!error.value(QStringLiteral("code")).toString().isEmpty());

@@ -652,6 +652,22 @@ void tst_ApiServer::sessionsRunsApprovalsAndCancel()
     QCOMPARE(exchange("GET", "/api/v1/runs?active=1").json().value(QStringLiteral("runs")).toArray().size(), 0);
     QCOMPARE(exchange("GET", "/api/v1/sessions/nothing-here").status, 404);
     QCOMPARE(exchange("GET", "/api/v1/nothing").status, 404);
+    // HEAD gets no body, and the connection stays usable.
+    HttpTestClient head(m_port);
+    head.setToken(m_token);
+    const HttpReply headReply = head.exchange(head.request("HEAD", "/v1/models"));
+    QCOMPARE(headReply.status, 405);
+    QVERIFY(headReply.body.isEmpty());
+    QCOMPARE(head.exchange(head.request("GET", "/v1/models")).status, 200);
+    // A refused HEAD passes the same rules first, and its refusal has no body either: the next
+    // answer on the connection is read whole and right.
+    const HttpReply refusedHead = head.exchange(HttpTestClient::rawRequest("HEAD", "/v1/models", {}, {}, {}, "127.0.0.1:" + QByteArray::number(m_port)));
+    QCOMPARE(refusedHead.status, 401);
+    QVERIFY(refusedHead.header("content-length").toInt() > 0);
+    QVERIFY(refusedHead.body.isEmpty());
+    const HttpReply after = head.exchange(head.request("GET", "/v1/models"));
+    QCOMPARE(after.status, 200);
+    QVERIFY2(after.json().contains(QStringLiteral("data")), after.body.constData());
     const HttpReply wrongMethod = exchange("DELETE", "/api/v1/sessions");
     QCOMPARE(wrongMethod.status, 405);
     QCOMPARE(wrongMethod.header("allow"), QByteArray("GET, POST"));

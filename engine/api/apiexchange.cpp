@@ -90,7 +90,9 @@ void ApiExchange::sendJson(int status, const QJsonValue &body)
             : QJsonDocument(body.toObject()).toJson(QJsonDocument::Compact);
     writeHead(status, {{"Content-Type", "application/json"},
                        {"Content-Length", QByteArray::number(bytes.size())}});
-    if (isOpen())
+    // The answer to a HEAD is the head alone (RFC 9110 9.3.2): a body would be read as the
+    // start of the next response.
+    if (isOpen() && m_request.method != "HEAD")
         m_connection->socket()->write(bytes);
     finish();
 }

@@ -14,6 +14,8 @@
 #include <QJsonArray>
 #include <QPointer>
 
+#include <cctype>
+
 namespace Spool {
 
 namespace {
@@ -32,6 +34,19 @@ int intParam(const ApiRequest &r, const QString &name, int fallback, int min, in
     bool ok = false;
     const int v = r.query.queryItemValue(name).toInt(&ok);
     return ok ? qBound(min, v, max) : fallback;
+}
+
+// The headers an allowed origin's page may send: those its browser asks for (the OpenAI SDK
+// sends x-stainless-* ones), as long as they are header names, else ours.
+QByteArray allowedHeaders(const ApiRequest &r)
+{
+    const QByteArray asked = r.header("access-control-request-headers");
+    for (char c : asked) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ','
+              || c == ' '))
+            return "Authorization, Content-Type, X-Spool-Session";
+    }
+    return asked.isEmpty() ? QByteArray("Authorization, Content-Type, X-Spool-Session") : asked;
 }
 
 // Calls the engine and answers with reply(exchange, result), unless the client left meanwhile.
@@ -81,24 +96,38 @@ void ApiRouter::handle(ApiExchange *exchange)
     ++m_context.counters.requests;
     qCDebug(lcApi, "%s %s", r.method.constData(), qPrintable(r.path));
 
-    // A browser asks before a cross-origin call with a token or a JSON body; an allowed origin
-    // is told yes (the preflight itself carries no token), any other is refused below.
-    if (m_policy.isAllowedPreflight(r)) {
+    QString reason;
+    if (auto error = m_policy.checkHost(r, &reason)) {
+        refuse(exchange, *error, reason);
+        return;
+    }
+    if (auto error = m_policy.checkOrigin(r, &reason)) {
+        refuse(exchange, *error, reason);
+        return;
+    }
+    // An allowed origin may read every answer, refusals included, so its page can tell the
+    // user that the token is wrong.
+    if (r.headerCount("origin") == 1)
         exchange->setAllowedOrigin(r.header("origin"));
+    // A browser asks first before a cross-origin call with a token or a JSON body; an allowed
+    // origin is told yes (the question itself carries no token, by design).
+    if (m_policy.isAllowedPreflight(r)) {
         exchange->addHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        exchange->addHeader("Access-Control-Allow-Headers",
-                            "Authorization, Content-Type, X-Spool-Session");
+        exchange->addHeader("Access-Control-Allow-Headers", allowedHeaders(r));
         exchange->addHeader("Access-Control-Max-Age", "600");
         exchange->sendEmpty(204);
         return;
     }
-    QString reason;
-    if (auto error = m_policy.check(r, &reason)) {
+    if (auto error = m_policy.checkToken(r, &reason)) {
         refuse(exchange, *error, reason);
         return;
     }
-    if (r.headerCount("origin") == 1)
-        exchange->setAllowedOrigin(r.header("origin")); // allowed, or check() had refused it
+    // None of our routes has a HEAD (the exchange sends no body to one, refusals included).
+    if (r.method == "HEAD") {
+        exchange->addHeader("Allow", "GET, POST, OPTIONS");
+        exchange->sendEmpty(405);
+        return;
+    }
     QJsonObject body;
     if (auto error = m_policy.checkBody(r, &body, &reason)) {
         refuse(exchange, *error, reason);

@@ -79,6 +79,7 @@ private:
     QByteArray m_buffer;
     HttpReply m_reply;
     qint64 m_contentLength = -1;
+    int m_headsPending = 0; // HEAD requests sent whose answers have not begun
     qint64 m_chunkLeft = -1; // bytes left in the current chunk, -1: reading a size line
     bool m_closed = false;
 };
