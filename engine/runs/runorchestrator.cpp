@@ -119,6 +119,9 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
     int inputTokens = m_input.estimatedTokens();
     for (const Attachment &a : std::as_const(m_input.attachments))
         inputTokens += int(qMin<qint64>(a.bytes / 4, INT_MAX / 4));
+    // Earlier turns a caller handed over (the local API) go to the model with the input.
+    for (const ChatMessage &m : std::as_const(m_priorTurns))
+        inputTokens += m.estimatedTokens();
     QJsonObject budget;
     const int history = historyBudget(window, systemTokens, toolTokens, inputTokens,
                                       config.contextTokenBudget, &budget);
