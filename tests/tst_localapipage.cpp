@@ -6,6 +6,8 @@
 #include "client/engineclient.h"
 #include "localapiindicator.h"
 #include "localapipage.h"
+#include "approvaldialog.h"
+#include "approvallistmodel.h"
 #include "mainwindow.h"
 #include "sessionlistmodel.h"
 #include "settingsdialog.h"
@@ -37,6 +39,7 @@ private slots:
     void cleanup();
     void turnOnCopyRegenerateTurnOff();
     void allowedOrigins();
+    void apiToolCallApprovedInTheWindow();
 
 private:
     LocalApiPage *openPage();
@@ -184,6 +187,39 @@ void tst_LocalApiPage::allowedOrigins()
     const QStringList expected{QStringLiteral("http://localhost:3000"), QStringLiteral("https://app.example.com")};
     QCOMPARE(ApiSettings::load(m_env->config).allowedOrigins, expected);
     QCOMPARE(m_api->allowedOrigins(), expected);
+}
+
+void tst_LocalApiPage::apiToolCallApprovedInTheWindow()
+{
+    // Issue 12's "done when": an OpenAI client chats with an agent whose tool call the user
+    // approves in the window; the client's stream waits meanwhile and then goes on.
+    LocalApiPage *page = openPage();
+    QVERIFY(page);
+    page->findChild<QSpinBox *>()->setValue(0);
+    page->enabledBox()->setChecked(true);
+    QVERIFY(m_api->isListening());
+    QFile tokenFile(m_api->tokenPath());
+    QVERIFY(tokenFile.open(QIODevice::ReadOnly));
+    HttpTestClient client(m_api->port());
+    client.setToken(tokenFile.readAll().trimmed());
+    QVERIFY(client.connectToServer());
+    client.send(client.request(
+            "POST", "/v1/chat/completions",
+            R"({"model":"default","stream":true,"messages":[{"role":"user","content":"[[tool echo {\"text\": \"approved in the window\"}]]"}]})"));
+    QVERIFY(client.waitForHead(20000));
+    QCOMPARE(client.reply().status, 200);
+
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->approvals()->rowCount(), 1, 20000);
+    const QString id = m_window->approvals()->rowAt(0).id;
+    QTRY_VERIFY(m_window->approvalDialog(id));
+    QVERIFY(!client.reply().complete); // the stream waits for the answer
+    m_window->approvalDialog(id)->allowOnceButton()->click();
+
+    QVERIFY(client.waitForReply(30000));
+    const HttpReply reply = client.takeReply();
+    QVERIFY2(reply.body.contains("approved in the window"), reply.body.right(600).constData());
+    QVERIFY2(reply.body.contains("[DONE]"), reply.body.right(600).constData());
+    QTRY_COMPARE(m_window->approvals()->rowCount(), 0);
 }
 
 QTEST_MAIN(tst_LocalApiPage)
