@@ -1,3 +1,4 @@
+#include "api/apiserver.h"
 #include "apptheme.h"
 #include "cli/exitcode.h"
 #include "client/engineclient.h"
@@ -96,6 +97,13 @@ int runGui(QApplication &app)
     if (!engine)
         return Spool::Cli::ExitJournal;
     Spool::MainWindow window(*engine);
+    // The local API, on this thread beside the window; Settings → Local API turns it on and off.
+    Spool::ApiServer localApi(*engine);
+    window.setLocalApi(&localApi);
+    if (const Spool::ApiSettings api = Spool::ApiSettings::load(config); api.enabled && !parser.isSet(screenshots)) {
+        if (Spool::Status s = localApi.start(api); !s)
+            qWarning("spool: the local API is not serving: %s", qPrintable(s.errorMessage()));
+    }
     QObject::connect(&instance, &Spool::SingleInstance::raiseRequested, &window, &Spool::MainWindow::bringToFront);
     window.show();
     if (parser.isSet(screenshots))

@@ -40,6 +40,7 @@ private slots:
     void cancelAndDecisionsFromAnotherProcess();
     void tapeStaysContiguousWithRunsInFlight();
     void emptyMessageIsRefusedBeforeAnyRun();
+    void priorTurnsReachTheModelAndStayOnTheTape();
 
 private:
     RunInfo start(const QString &text, const QString &key = QStringLiteral("s"));
@@ -516,6 +517,54 @@ void tst_Gateway::emptyMessageIsRefusedBeforeAnyRun()
     request.session.key = QStringLiteral("e");
     request.agent = QStringLiteral("nobody");
     QCOMPARE(m_gateway->startRun(request).error().code, ErrorCode::NotFound);
+}
+
+void tst_Gateway::priorTurnsReachTheModelAndStayOnTheTape()
+{
+    m_gateway = openGateway(m_env->config);
+    RunRequest request;
+    request.session.key = QStringLiteral("handed-over");
+    request.text = QStringLiteral("and what is my name?");
+    request.source = QStringLiteral("api");
+    ChatMessage system = ChatMessage::user(QStringLiteral("Answer in French."));
+    system.role = ChatMessage::Role::System;
+    request.priorTurns = {system, ChatMessage::user(QStringLiteral("my name is Ada")),
+                          ChatMessage::assistant(QStringLiteral("Hello Ada."))};
+    auto run = m_gateway->startRun(request);
+    QVERIFY(run);
+    QCOMPARE(waitForRun(*m_gateway, run->id).state, RunState::Succeeded);
+
+    // The input event keeps them, in order; the model got them between its prompt and the input.
+    const QList<TapeEvent> events = tape(run->id);
+    const QJsonArray prior = events.at(1).payload.value(QStringLiteral("prior_turns")).toArray();
+    QCOMPARE(prior.size(), 3);
+    QCOMPARE(prior.at(0).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("system"));
+    QCOMPARE(prior.at(2).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("Hello Ada."));
+    QCOMPARE(events.at(3).payload.value(QStringLiteral("prior_turns")).toInt(), 3);
+    QJsonArray messages = events.at(4).payload.value(QStringLiteral("messages")).toArray();
+    QCOMPARE(messages.size(), 1 + 3 + 1); // the agent's prompt, the three turns, the input
+    QCOMPARE(messages.at(1).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("system"));
+    QCOMPARE(messages.at(2).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("my name is Ada"));
+    QCOMPARE(messages.at(3).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("assistant"));
+    QCOMPARE(messages.at(4).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("and what is my name?"));
+    QVERIFY(events.at(6).payload.value(QStringLiteral("text")).toString().contains(QStringLiteral("1 earlier turn")));
+    QCOMPARE(m_gateway->session(QStringLiteral("handed-over"))->title, QStringLiteral("my name is Ada"));
+
+    // A later run of the session rebuilds them from the tape alone.
+    const RunInfo later = start(QStringLiteral("again?"), QStringLiteral("handed-over"));
+    QCOMPARE(waitForRun(*m_gateway, later.id).state, RunState::Succeeded);
+    messages = tape(later.id).at(4).payload.value(QStringLiteral("messages")).toArray();
+    // prompt, (three turns, input, reply) of the first run, the new input
+    QCOMPARE(messages.size(), 1 + 5 + 1);
+    QCOMPARE(messages.at(2).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("my name is Ada"));
+
+    // A history with tool turns is refused before any run exists.
+    RunRequest tool = request;
+    tool.priorTurns = {ChatMessage::toolResult(QStringLiteral("c1"), QStringLiteral("clock"),
+                                               QStringLiteral("noon"), true)};
+    const int before = int(m_gateway->runs()->size());
+    QCOMPARE(m_gateway->startRun(tool).error().code, ErrorCode::InvalidArgument);
+    QCOMPARE(int(m_gateway->runs()->size()), before);
 }
 
 QTEST_GUILESS_MAIN(tst_Gateway)

@@ -5,6 +5,9 @@
 #include "apptheme.h"
 #include "composer.h"
 #include "client/engineclient.h"
+#include "api/apiserver.h"
+#include "localapiindicator.h"
+#include "localapipage.h"
 #include "memorydialog.h"
 #include "operationsdialog.h"
 #include "runlistmodel.h"
@@ -733,9 +736,17 @@ void MainWindow::showSettings(const QString &page)
         f.setPointSize(points);
         m_transcript->setFont(f);
     });
+    if (m_localApi)
+        dialog->addPage(tr("Local API"), new LocalApiPage(m_localApi, m_engine.config(), dialog));
     if (!page.isEmpty())
         dialog->showPage(page);
     dialog->show();
+}
+
+void MainWindow::setLocalApi(ApiServer *server)
+{
+    m_localApi = server;
+    statusBar()->addPermanentWidget(new LocalApiIndicator(server, this));
 }
 
 void MainWindow::renameSession(const QString &id)

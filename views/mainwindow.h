@@ -15,6 +15,7 @@ class QToolButton;
 
 namespace Spool {
 
+class ApiServer;
 class ApprovalDialog;
 class ApprovalListModel;
 class Composer;
@@ -51,6 +52,8 @@ public:
     void openApproval(const QString &approvalId);
     int pendingApprovals() const;
     void bringToFront();
+    // The local API this window controls: its settings page and its status bar indicator.
+    void setLocalApi(ApiServer *server);
 
     SessionRail *rail() const { return m_rail; }
     TranscriptView *transcript() const { return m_transcript; }
@@ -124,6 +127,7 @@ private:
     QString m_activeRunId; // the current session's run in progress, if any
     QHash<QString, QPointer<ApprovalDialog>> m_dialogs;
     bool m_ready = false;
+    QPointer<ApiServer> m_localApi;
 };
 
 } // namespace Spool

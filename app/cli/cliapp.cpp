@@ -20,6 +20,7 @@ const QStringList &commands()
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
         QStringLiteral("memory"),
+        QStringLiteral("serve"),
     };
     return list;
 }
@@ -118,6 +119,7 @@ void CliApp::printHelp()
             "  agents     list agents, or set an agent's provider, model and prompt\n"
             "  tools      list the tools; run one through policy, approval and the sandbox\n"
             "  memory     add, list, search, show or forget memories; import documents\n"
+            "  serve      serve the local HTTP API (OpenAI-compatible and Spool's own) on loopback\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -195,6 +197,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runTools(*this, arguments);
     if (command == QLatin1String("memory"))
         return runMemory(*this, arguments);
+    if (command == QLatin1String("serve"))
+        return runServe(*this, arguments);
     return ExitUsage;
 }
 

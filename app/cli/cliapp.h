@@ -34,6 +34,9 @@ public:
     bool json() const { return m_json; }
     const RuntimeConfig &config() const { return m_config; }
     Engine &engine() { return *m_engine; }
+    // What makes the engine: for commands that run it on a thread of its own (`spool serve`,
+    // through EngineClient) instead of on this one.
+    const EngineFactory &factory() const { return m_factory; }
     QTextStream &out() { return m_out; }
     QTextStream &err() { return m_err; }
 
@@ -108,6 +111,7 @@ int runAgents(CliApp &app, const QStringList &arguments);
 int runPolicy(CliApp &app, const QStringList &arguments);
 int runTools(CliApp &app, const QStringList &arguments);
 int runMemory(CliApp &app, const QStringList &arguments);
+int runServe(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);

@@ -327,6 +327,15 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
     if (request.text.trimmed().isEmpty() && request.attachments.isEmpty())
         return makeError(ErrorCode::InvalidArgument, QStringLiteral("the message is empty"));
+    QJsonArray priorTurns;
+    for (const ChatMessage &m : request.priorTurns) {
+        // Tool turns would need the calls they answer; a caller's history is text only.
+        if (m.role == ChatMessage::Role::Tool || !m.toolCalls.isEmpty() || !m.attachments.isEmpty())
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("earlier turns may only be system, user or assistant text"));
+        priorTurns.append(QJsonObject{{QStringLiteral("role"), ChatMessage::roleName(m.role)},
+                                      {QStringLiteral("text"), m.text}});
+    }
     m_providers->sync();
     if (!request.agent.isEmpty()) {
         if (auto a = m_agents->get(request.agent); !a)
@@ -377,18 +386,29 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         attachments.append(a.toJson());
         input.attachments.append(a);
     }
-    if (!m_host->record(run->id, TapeKind::Input,
-                        {{QStringLiteral("text"), request.text},
-                         {QStringLiteral("attachments"), attachments},
-                         {QStringLiteral("source"), request.source}})) {
+    QJsonObject inputPayload{{QStringLiteral("text"), request.text},
+                             {QStringLiteral("attachments"), attachments},
+                             {QStringLiteral("source"), request.source}};
+    if (!priorTurns.isEmpty())
+        inputPayload.insert(QStringLiteral("prior_turns"), priorTurns);
+    if (!m_host->record(run->id, TapeKind::Input, inputPayload)) {
         warnIfFailed(m_host->transition(run->id, RunState::Failed, QStringLiteral("journal_error"),
                                         QStringLiteral("The input could not be written to the journal.")),
                      "cannot fail run:");
         return m_runs->get(run->id);
     }
-    m_sessions->noteInput(session.id, request.text, run->createdAt);
+    // A conversation handed over whole is titled by its first message, as if typed here.
+    QString titleText = request.text;
+    for (const ChatMessage &m : request.priorTurns) {
+        if (m.role == ChatMessage::Role::User && !m.text.trimmed().isEmpty()) {
+            titleText = m.text;
+            break;
+        }
+    }
+    m_sessions->noteInput(session.id, titleText, run->createdAt);
 
     auto *orchestrator = new RunOrchestrator(*m_host, *run, session, *agent, input, this);
+    orchestrator->setPriorTurns(request.priorTurns);
     m_active.insert(run->id, orchestrator);
     // Return the accepted run first; the loop starts on the next pass of the event loop.
     QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);

@@ -153,6 +153,18 @@ QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &even
         if (broken)
             break;
         if (e.kind == TapeKind::Input) {
+            // Turns the caller supplied with the input (the OpenAI-compatible API) come first.
+            const QJsonArray prior = e.payload.value(QStringLiteral("prior_turns")).toArray();
+            for (const QJsonValue &v : prior) {
+                const QJsonObject turn = v.toObject();
+                const QString role = turn.value(QStringLiteral("role")).toString();
+                ChatMessage p = ChatMessage::user(turn.value(QStringLiteral("text")).toString());
+                if (role == QLatin1String("system"))
+                    p.role = ChatMessage::Role::System;
+                else if (role == QLatin1String("assistant"))
+                    p.role = ChatMessage::Role::Assistant;
+                out.append(p);
+            }
             ChatMessage m = ChatMessage::user(e.payload.value(QStringLiteral("text")).toString());
             const QJsonArray attachments = e.payload.value(QStringLiteral("attachments")).toArray();
             for (const QJsonValue &v : attachments) {

@@ -119,6 +119,9 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
     int inputTokens = m_input.estimatedTokens();
     for (const Attachment &a : std::as_const(m_input.attachments))
         inputTokens += int(qMin<qint64>(a.bytes / 4, INT_MAX / 4));
+    // Earlier turns a caller handed over (the local API) go to the model with the input.
+    for (const ChatMessage &m : std::as_const(m_priorTurns))
+        inputTokens += m.estimatedTokens();
     QJsonObject budget;
     const int history = historyBudget(window, systemTokens, toolTokens, inputTokens,
                                       config.contextTokenBudget, &budget);
@@ -139,9 +142,12 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
         payload.insert(QStringLiteral("memory_note"), m_memory.note);
     payload.insert(QStringLiteral("memory_tokens"), m_memory.tokens);
     payload.insert(QStringLiteral("budget"), budget);
+    if (!m_priorTurns.isEmpty())
+        payload.insert(QStringLiteral("prior_turns"), int(m_priorTurns.size()));
     if (!record(TapeKind::Context, payload))
         return;
     m_messages = context->messages;
+    m_messages.append(m_priorTurns);
     m_messages.append(m_input);
     nextTurn();
 }

@@ -31,6 +31,10 @@ public:
                     const Agent &agent, const ChatMessage &input, QObject *parent = nullptr);
     ~RunOrchestrator() override;
 
+    // Turns the caller supplied (RunRequest::priorTurns), given to the model between the
+    // session's earlier runs and the input. Set before start().
+    void setPriorTurns(const QList<ChatMessage> &turns) { m_priorTurns = turns; }
+
     void start();
     void cancel(const QString &by);
     // The process is shutting down: the run ends as failed/interrupted, as recovery would.
@@ -89,6 +93,7 @@ private:
     Agent m_agent;
     ChatMessage m_input;
     MemoryRecall m_memory; // what memory gave this run; its block goes with the system prompt
+    QList<ChatMessage> m_priorTurns;
     QList<ChatMessage> m_messages; // what the model sees: earlier turns, input, this run's turns
 
     QPointer<ProviderCall> m_call;

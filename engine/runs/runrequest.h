@@ -19,6 +19,12 @@ struct RunRequest
     QString text;
     QList<Attachment> attachments;
     QString source; // "cli", "gui", "api": recorded with the input
+    // Earlier turns the caller holds rather than the session: a client of the OpenAI-compatible
+    // API sends its whole conversation with every request. System, user and assistant text only,
+    // oldest first. They reach the model after the session's own earlier runs and before `text`,
+    // and are recorded on the run's `input` event (`prior_turns`), so the tape alone still
+    // rebuilds the conversation for the session's later runs.
+    QList<ChatMessage> priorTurns;
 };
 
 } // namespace Spool

@@ -1,6 +1,7 @@
 #include "spoolprocess.h"
 
 #include <QDir>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QTest>
 
@@ -47,6 +48,15 @@ void stopAll(QList<QProcess *> &processes)
         delete p;
     }
     processes.clear();
+}
+
+QJsonObject readJsonLine(QProcess *process, int timeoutMs)
+{
+    if (!QTest::qWaitFor([process] { return process->canReadLine() || process->state() == QProcess::NotRunning; },
+                         timeoutMs)
+        || !process->canReadLine())
+        return {};
+    return QJsonDocument::fromJson(process->readLine()).object();
 }
 
 bool waitForExit(QProcess *process, int timeoutMs)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QList>
 #include <QProcessEnvironment>
 #include <QString>
@@ -37,6 +38,10 @@ QProcess *startSpool(const QProcessEnvironment &env, const QStringList &args);
 
 // Kills the processes still running and deletes them all (a test's cleanup).
 void stopAll(QList<QProcess *> &processes);
+
+// Reads the process's stdout (event loop running) until a whole line arrives, and returns it
+// parsed as a JSON object; empty on timeout or a line that is not one.
+QJsonObject readJsonLine(QProcess *process, int timeoutMs);
 
 // Waits (event loop running) until the process has ended, which may already be the case:
 // QProcess::waitForFinished() says false for a process that ended while the loop ran.
