@@ -36,11 +36,19 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_workspace->setToolButtonStyle(Qt::ToolButtonTextOnly);
     auto *menu = new QMenu(m_workspace);
     menu->addAction(tr("Choose a folder\u2026"), this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(
-                this, tr("Workspace folder for this session"),
-                m_workspacePath.isEmpty() ? QDir::homePath() : m_workspacePath);
-        if (!folder.isEmpty())
-            setWorkspace(folder);
+        // open(), not exec(): no nested event loop, and the answer is dropped if this bar (or
+        // its window) is gone by then.
+        auto *dialog = new QFileDialog(this, tr("Workspace folder for this session"),
+                                       m_workspacePath.isEmpty() ? QDir::homePath() : m_workspacePath);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setFileMode(QFileDialog::Directory);
+        dialog->setOption(QFileDialog::ShowDirsOnly);
+        const QString sessionId = m_sessionId;
+        connect(dialog, &QFileDialog::fileSelected, this, [this, sessionId](const QString &folder) {
+            if (!folder.isEmpty() && sessionId == m_sessionId)
+                setWorkspace(folder);
+        });
+        dialog->open();
     });
     menu->addAction(tr("Use the default folder"), this, [this] { setWorkspace(QString()); });
     menu->addAction(tr("Open in the file manager"), this, [this] {

@@ -4,6 +4,7 @@
 #include "permissionspage.h"
 #include "toolspage.h"
 #include "client/engineclient.h"
+#include "messageboxes.h"
 #include "providerspage.h"
 
 #include <QComboBox>
@@ -13,12 +14,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QStyle>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -192,7 +193,7 @@ void SettingsDialog::saveAgent()
     m_engine->call(this, [a](Engine &g) { return g.saveAgent(a); },
                    [this, name = a.name](Status s) {
                        if (!s) {
-                           QMessageBox::warning(this, tr("Cannot save the agent"), s.errorMessage());
+                           showWarning(this, tr("Cannot save the agent"), s.errorMessage());
                            return;
                        }
                        loadAgents(name);
@@ -239,17 +240,19 @@ void SettingsDialog::fetchModels(const QString &provider)
 void SettingsDialog::removeAgent()
 {
     const QString name = m_agentName->text().trimmed();
-    if (QMessageBox::question(this, tr("Delete agent"),
-                              tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name))
-        != QMessageBox::Yes)
-        return;
-    m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
-                   [this](Status s) {
-                       if (!s)
-                           QMessageBox::warning(this, tr("Cannot delete the agent"), s.errorMessage());
-                       loadAgents();
-                       emit agentsChanged();
-                   });
+    askToConfirm(this, tr("Delete agent"),
+                 tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name),
+                 tr("&Delete"), this, [this, name] {
+                     if (!m_engine)
+                         return;
+                     m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
+                                    [this](Status s) {
+                                        if (!s)
+                                            showWarning(this, tr("Cannot delete the agent"), s.errorMessage());
+                                        loadAgents();
+                                        emit agentsChanged();
+                                    });
+                 });
 }
 
 QWidget *SettingsDialog::createDeterministicPage()

@@ -260,15 +260,29 @@ void TapeInspector::exportJsonl(const QString &requestedPath)
     const QString runId = m_model->runId();
     if (runId.isEmpty() || !m_engine)
         return;
-    QString path = requestedPath;
-    if (path.isEmpty()) {
+    if (requestedPath.isEmpty()) {
+        // open(), not exec(): no nested event loop; the export starts when a file is chosen.
         const QString suggested = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
                 + QStringLiteral("/spool-run-%1.jsonl").arg(runId);
-        path = QFileDialog::getSaveFileName(this, tr("Export the run's tape"), suggested,
-                                            tr("JSON Lines (*.jsonl);;All files (*)"));
-        if (path.isEmpty())
-            return;
+        auto *dialog = new QFileDialog(this, tr("Export the run's tape"), suggested,
+                                       tr("JSON Lines (*.jsonl);;All files (*)"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setAcceptMode(QFileDialog::AcceptSave);
+        dialog->selectFile(suggested);
+        connect(dialog, &QFileDialog::fileSelected, this, [this, runId](const QString &path) {
+            if (!path.isEmpty())
+                exportRun(runId, path);
+        });
+        dialog->open();
+        return;
     }
+    exportRun(runId, requestedPath);
+}
+
+void TapeInspector::exportRun(const QString &runId, const QString &path)
+{
+    if (!m_engine)
+        return;
     emit status(tr("Exporting the tape of run %1\u2026").arg(runId));
     m_engine->call(this, [runId, path](Engine &g) { return g.exportTape(runId, path); },
                    [this, path](Result<qint64> written) {
