@@ -32,7 +32,8 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
     setAccessibleName(tr("Settings"));
     m_pages = new QListWidget(this);
     m_pages->setAccessibleName(tr("Settings pages"));
-    m_pages->setMaximumWidth(180);
+    m_pages->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_pages->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
     m_stack = new QStackedWidget(this);
     connect(m_pages, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
 
@@ -63,6 +64,22 @@ void SettingsDialog::addPage(const QString &title, QWidget *page)
 {
     m_pages->addItem(title);
     m_stack->addWidget(page);
+    fitPageList();
+}
+
+void SettingsDialog::fitPageList()
+{
+    // As wide as the longest page name (and a scroll bar, should the list ever need one), so
+    // no name is cut short, whatever the font.
+    m_pages->setFixedWidth(m_pages->sizeHintForColumn(0) + 2 * m_pages->frameWidth()
+                           + m_pages->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 8);
+}
+
+void SettingsDialog::changeEvent(QEvent *event)
+{
+    QDialog::changeEvent(event);
+    if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange)
+        fitPageList();
 }
 
 void SettingsDialog::showPage(const QString &title)

@@ -98,6 +98,10 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
 
     m_kind = new QComboBox(this);
     m_kind->setAccessibleName(tr("Filter by kind"));
+    // Narrower than the longest kind, so the run panel leaves the conversation room on small
+    // screens; the list shows every kind in full.
+    m_kind->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_kind->setMinimumContentsLength(10);
     m_kind->addItem(tr("All kinds"));
     for (const QString &k : allKinds())
         m_kind->addItem(k, k);
@@ -107,7 +111,7 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
     m_search->setPlaceholderText(tr("Search events"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search the tape"));
-    m_search->setMinimumWidth(120);
+    m_search->setMinimumWidth(90);
     auto *debounce = new QTimer(this);
     debounce->setSingleShot(true);
     debounce->setInterval(250);
