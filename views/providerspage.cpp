@@ -58,6 +58,9 @@ ProvidersPage::ProvidersPage(EngineClient *engine, QWidget *parent)
     m_name->setPlaceholderText(tr("e.g. openai, ollama, claude"));
     m_kind = new QComboBox(this);
     m_kind->setAccessibleName(tr("API kind"));
+    // The long first choice must not set the dialog's width; the list shows it whole.
+    m_kind->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_kind->setMinimumContentsLength(24);
     m_kind->addItem(tr("OpenAI-compatible (OpenAI, Ollama, LM Studio, llama.cpp, vLLM, OpenRouter)"),
                     kOpenAi);
     m_kind->addItem(tr("Anthropic"), kAnthropic);
