@@ -30,6 +30,8 @@ private slots:
     void removeForgetsTheKey();
     void usageErrors_data();
     void usageErrors();
+    void chatSaysWhichFieldWasRefused_data();
+    void chatSaysWhichFieldWasRefused();
 
 private:
     struct Output : Spool::Test::SpoolOutput
@@ -179,6 +181,8 @@ void tst_CliProviders::addTestModelsAndChat()
     const QJsonObject body = m_server->requests().constLast().json();
     QCOMPARE(body.value(QStringLiteral("model")).toString(), QStringLiteral("test-model"));
     QCOMPARE(body.value(QStringLiteral("stream")).toBool(), true);
+    // The default agent's tools (fs.read, shell.exec, ...) went out under names the API takes.
+    QVERIFY2(m_server->rejections().isEmpty(), qPrintable(m_server->rejections().join(QLatin1Char('\n'))));
 
     // A per-session model: the next run of the session asks for it.
     const Output model = spool({QStringLiteral("sessions"), QStringLiteral("model"),
@@ -319,6 +323,41 @@ void tst_CliProviders::usageErrors()
     QVERIFY(o.out.isEmpty());
     QVERIFY2(o.err.startsWith(QStringLiteral("spool: ")), qPrintable(o.err));
     QVERIFY(!QFile::exists(keyFile()));
+}
+
+void tst_CliProviders::chatSaysWhichFieldWasRefused_data()
+{
+    QTest::addColumn<QString>("api");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("reason");
+    // The API's own words for a refused request (issue 10's report).
+    QTest::newRow("openai")
+            << QStringLiteral("openai")
+            << QByteArray(R"({"error":{"message":"Invalid 'tools[2].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.","type":"invalid_request_error","param":"tools[2].function.name","code":"invalid_value"}})")
+            << "tools[2].function.name" << "string does not match pattern";
+    QTest::newRow("anthropic")
+            << QStringLiteral("anthropic")
+            << QByteArray(R"({"type":"error","error":{"type":"invalid_request_error","message":"tools.2.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'"}})")
+            << "tools.2.custom.name" << "String should match pattern";
+}
+
+void tst_CliProviders::chatSaysWhichFieldWasRefused()
+{
+    QFETCH(QString, api);
+    QFETCH(QByteArray, body);
+    QFETCH(QString, field);
+    QFETCH(QString, reason);
+    QVERIFY(addRemote(api, QStringLiteral("sk-refused-0123456789")));
+    QCOMPARE(spool({QStringLiteral("agents"), QStringLiteral("set"), QStringLiteral("helper"),
+                    QStringLiteral("--provider"), QStringLiteral("remote")}).code, 0);
+    m_server->setResponses({QJsonObject{{QStringLiteral("status"), 400},
+                                        {QStringLiteral("body"), QJsonDocument::fromJson(body).object()}}});
+    const Output chat = spool({QStringLiteral("chat"), QStringLiteral("--agent"), QStringLiteral("helper"),
+                               QStringLiteral("hello")});
+    QVERIFY(chat.code != 0);
+    QVERIFY2(chat.err.contains(field) && chat.err.contains(reason), qPrintable(chat.err));
+    QVERIFY2(chat.err.contains(QStringLiteral("rejected the request as invalid")), qPrintable(chat.err));
 }
 
 QTEST_GUILESS_MAIN(tst_CliProviders)

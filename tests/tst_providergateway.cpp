@@ -1,4 +1,7 @@
+#include "anthropicrequestvalidator.h"
 #include "fakeproviderserver.h"
+#include "openairequestvalidator.h"
+#include "scriptedreply.h"
 #include "testsupport.h"
 
 #include "agents/agent.h"
@@ -6,6 +9,9 @@
 #include "providers/keystore.h"
 #include "providers/providerfactory.h"
 #include "providers/providerregistry.h"
+#include "providers/wiretoolnames.h"
+#include "tools/tool.h"
+#include "tools/toolregistry.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -14,10 +20,13 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace Spool;
 using Spool::Test::FakeProviderServer;
+using Spool::Test::ScriptedCall;
+using Spool::Test::ScriptedReply;
 
 // Real providers inside a real Gateway: what reaches the tape (requests, retries with their
 // delays, responses, the partial text of a broken stream), and what never reaches the tape,
@@ -34,6 +43,12 @@ private slots:
     void brokenStreamKeepsPartialText();
     void keyNeverLeaks_data();
     void keyNeverLeaks();
+    void toolNamesRoundTrip_data();
+    void toolNamesRoundTrip();
+    void unknownToolNameIsToldToTheModel_data();
+    void unknownToolNameIsToldToTheModel();
+    void rejectedRequestSaysWhichFieldAndWhy_data();
+    void rejectedRequestSaysWhichFieldAndWhy();
 };
 
 namespace {
@@ -73,7 +88,7 @@ struct Setup
         std::optional<Status> added;
         factory->addProvider(c, key, &gateway->providers(), nullptr,
                              [&added](const Status &s) { added = s; });
-        if (!QTest::qWaitFor([&added] { return added.has_value(); }, 5000) || !*added)
+        if (!QTest::qWaitFor([&added] { return added.has_value(); }, 30000) || !*added)
             return false;
         Agent agent;
         agent.name = QStringLiteral("remote-agent");
@@ -95,7 +110,7 @@ struct Setup
             qWarning("startRun: %s", qPrintable(started.errorMessage()));
             return {};
         }
-        return Test::waitForRun(*gateway, started->id, 15000);
+        return Test::waitForRun(*gateway, started->id, 30000);
     }
 
     QList<TapeEvent> tape(const QString &runId) const { return *gateway->tape(runId); }
@@ -134,6 +149,49 @@ QByteArray filesUnder(const QString &dir)
 QStringList apis()
 {
     return {QStringLiteral("openai"), QStringLiteral("anthropic")};
+}
+
+// A tool from elsewhere (an MCP server, say) whose name the APIs would refuse as it is. It
+// answers with its own name, so the test sees which tool ran.
+class LookupTool : public Tool
+{
+public:
+    LookupTool(QString name, QString marker) : m_name(std::move(name)), m_marker(std::move(marker)) {}
+
+    ToolSpec spec() const override
+    {
+        ToolSpec s;
+        s.name = m_name;
+        s.description = QStringLiteral("Looks a key up. ") + m_marker;
+        s.parameters = QJsonObject{
+                {QStringLiteral("type"), QStringLiteral("object")},
+                {QStringLiteral("properties"),
+                 QJsonObject{{QStringLiteral("key"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}},
+                {QStringLiteral("required"), QJsonArray{QStringLiteral("key")}},
+                {QStringLiteral("additionalProperties"), false}};
+        s.risk = ToolRisk::Low;
+        return s;
+    }
+
+    ToolJob *start(const ToolInvocation &invocation, QObject *parent) override
+    {
+        return new ImmediateToolJob(
+                ToolResult::success(QStringLiteral("value of %1 from %2")
+                                            .arg(invocation.arguments.value(QStringLiteral("key")).toString(), m_name)),
+                parent);
+    }
+
+private:
+    QString m_name;
+    QString m_marker;
+};
+
+QString longName()
+{
+    QString name = QStringLiteral("mcp.knowledge-base.");
+    while (name.size() < 100)
+        name += QStringLiteral("lookup_");
+    return name.left(100);
 }
 
 } // namespace
@@ -216,6 +274,7 @@ void tst_ProviderGateway::toolLoopWithRetry()
         QCOMPARE(lastBody.value(QStringLiteral("system")).toString(), QStringLiteral("You tell the time."));
     }
     QCOMPARE(run.promptTokens, qint64(100));
+    QVERIFY2(s.server.rejections().isEmpty(), qPrintable(s.server.rejections().join(QLatin1Char('\n'))));
 }
 
 void tst_ProviderGateway::brokenStreamKeepsPartialText_data()
@@ -317,6 +376,154 @@ void tst_ProviderGateway::keyNeverLeaks()
         QVERIFY(!out.isEmpty());
         QVERIFY2(!out.contains(needle), qPrintable(args.join(QLatin1Char(' '))));
     }
+}
+
+void tst_ProviderGateway::toolNamesRoundTrip_data()
+{
+    QTest::addColumn<QString>("api");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("streamed");
+    const QList<QPair<const char *, QString>> names{
+            {"dots", QStringLiteral("spool.test.lookup")},
+            {"slashes", QStringLiteral("mcp/files/read file")},
+            {"100 characters", longName()}};
+    for (const QString &api : apis()) {
+        for (const auto &[label, name] : names) {
+            QTest::newRow(qPrintable(api + QLatin1Char('/') + QLatin1String(label))) << api << name << true;
+            QTest::newRow(qPrintable(api + QLatin1Char('/') + QLatin1String(label) + QStringLiteral(", whole reply")))
+                    << api << name << false;
+        }
+    }
+}
+
+void tst_ProviderGateway::toolNamesRoundTrip()
+{
+    // The model is offered the tool under a wire name, calls it by that name, Spool runs the
+    // right tool, and the result goes back to the model under the same name and call id.
+    QFETCH(QString, api);
+    QFETCH(QString, name);
+    QFETCH(bool, streamed);
+    Setup s;
+    QVERIFY(s.open(api, QStringLiteral("sk-names-0123456789")));
+    const QStringList all{QStringLiteral("spool.test.lookup"), QStringLiteral("mcp/files/read file"), longName()};
+    for (int i = 0; i < all.size(); ++i)
+        QVERIFY(s.gateway->tools().add(std::make_unique<LookupTool>(all.at(i), QStringLiteral("[marker %1]").arg(i))));
+    const QString marker = QStringLiteral("[marker %1]").arg(all.indexOf(name));
+
+    QString offeredAs;
+    QString resultSeen;
+    s.server.setResponder([&](const Test::RecordedRequest &request, int index) {
+        const QJsonObject body = request.json();
+        if (index == 0) {
+            offeredAs = ScriptedReply::offeredToolDescribed(api, body, marker);
+            const QList<ScriptedCall> calls{{QStringLiteral("call_rt1"), offeredAs,
+                                             QJsonObject{{QStringLiteral("key"), QStringLiteral("k1")}}}};
+            return streamed ? ScriptedReply::streamed(api, QString(), calls)
+                            : ScriptedReply::whole(api, QString(), calls);
+        }
+        const QJsonArray calls = ScriptedReply::historyCalls(api, body);
+        const QJsonArray results = ScriptedReply::historyResults(api, body);
+        if (!calls.isEmpty() && !results.isEmpty()
+            && calls.last().toObject().value(QStringLiteral("name")).toString() == offeredAs
+            && results.last().toObject().value(QStringLiteral("id")) == calls.last().toObject().value(QStringLiteral("id")))
+            resultSeen = results.last().toObject().value(QStringLiteral("content")).toString();
+        return streamed ? ScriptedReply::streamed(api, QStringLiteral("Found it."))
+                        : ScriptedReply::whole(api, QStringLiteral("Found it."));
+    });
+    const RunInfo run = s.run(QStringLiteral("Look k1 up."));
+    QVERIFY2(s.server.rejections().isEmpty(), qPrintable(s.server.rejections().join(QLatin1Char('\n'))));
+    QCOMPARE(runStateName(run.state), QStringLiteral("succeeded"));
+
+    static const QRegularExpression wire(QStringLiteral("^[a-zA-Z0-9_-]{1,64}$"));
+    QVERIFY2(wire.match(offeredAs).hasMatch(), qPrintable(offeredAs));
+    QVERIFY(offeredAs != name);
+    const QList<TapeEvent> tape = s.tape(run.id);
+    const QJsonObject call = ofKind(tape, QStringLiteral("tool.call")).first().payload;
+    QCOMPARE(call.value(QStringLiteral("tool")).toString(), name); // the tape keeps Spool's name
+    const QJsonObject output = ofKind(tape, QStringLiteral("tool.output")).first().payload;
+    QCOMPARE(output.value(QStringLiteral("ok")).toBool(), true);
+    QCOMPARE(output.value(QStringLiteral("output")).toString(), QStringLiteral("value of k1 from ") + name);
+    QCOMPARE(resultSeen, QStringLiteral("value of k1 from ") + name);
+    // provider.request shows the name as sent, and what it stands for.
+    const QJsonObject snapshot = ofKind(tape, QStringLiteral("provider.request")).first().payload;
+    QCOMPARE(snapshot.value(QStringLiteral("tool_names")).toObject().value(offeredAs).toString(), name);
+    bool listed = false;
+    for (const QJsonValue &t : snapshot.value(QStringLiteral("tools")).toArray())
+        listed = listed || t.toObject().value(QStringLiteral("name")).toString() == offeredAs;
+    QVERIFY(listed);
+}
+
+void tst_ProviderGateway::unknownToolNameIsToldToTheModel_data()
+{
+    toolLoopWithRetry_data();
+}
+
+void tst_ProviderGateway::unknownToolNameIsToldToTheModel()
+{
+    // The model answers with a name it was not offered (here Spool's own spelling): the call
+    // fails with a clear message naming the tools it can call, and the run goes on.
+    QFETCH(QString, api);
+    Setup s;
+    QVERIFY(s.open(api, QStringLiteral("sk-unknown-0123456789")));
+    QString told;
+    s.server.setResponder([&](const Test::RecordedRequest &request, int index) {
+        if (index == 0)
+            return ScriptedReply::streamed(api, QString(),
+                                           {{QStringLiteral("call_u1"), QStringLiteral("fs.read"),
+                                             QJsonObject{{QStringLiteral("path"), QStringLiteral("a.txt")}}}});
+        const QJsonArray results = ScriptedReply::historyResults(api, request.json());
+        if (!results.isEmpty())
+            told = results.last().toObject().value(QStringLiteral("content")).toString();
+        return ScriptedReply::streamed(api, QStringLiteral("Sorry, my mistake."));
+    });
+    const RunInfo run = s.run(QStringLiteral("Read a.txt."));
+    QVERIFY2(s.server.rejections().isEmpty(), qPrintable(s.server.rejections().join(QLatin1Char('\n'))));
+    QCOMPARE(runStateName(run.state), QStringLiteral("succeeded"));
+    QCOMPARE(s.server.requestCount(), 2);
+    QVERIFY2(told.contains(QStringLiteral("no tool named \"fs.read\"")), qPrintable(told));
+    QVERIFY2(told.contains(QStringLiteral("fs_read")), qPrintable(told));
+    const QList<TapeEvent> tape = s.tape(run.id);
+    const QJsonObject call = ofKind(tape, QStringLiteral("tool.call")).first().payload;
+    QCOMPARE(call.value(QStringLiteral("tool")).toString(), QStringLiteral("fs.read"));
+    QVERIFY(!call.value(QStringLiteral("name_error")).toString().isEmpty());
+    QVERIFY(ofKind(tape, QStringLiteral("policy.decision")).isEmpty()); // it never reached policy
+    QCOMPARE(ofKind(tape, QStringLiteral("tool.output")).first().payload.value(QStringLiteral("ok")).toBool(), false);
+}
+
+void tst_ProviderGateway::rejectedRequestSaysWhichFieldAndWhy_data()
+{
+    toolLoopWithRetry_data();
+}
+
+void tst_ProviderGateway::rejectedRequestSaysWhichFieldAndWhy()
+{
+    // A request the API refuses (here as issue 10's user saw it): the run fails, and the
+    // transcript's error names the field and the reason, as the API gave them.
+    QFETCH(QString, api);
+    Setup s;
+    QVERIFY(s.open(api, QStringLiteral("sk-refused-0123456789")));
+    const bool openAi = api == QLatin1String("openai");
+    const Test::RequestRejection why = openAi
+            ? Test::RequestRejection{QStringLiteral("Invalid 'tools[2].function.name': string does not match pattern. "
+                                                    "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'."),
+                                     QStringLiteral("tools[2].function.name"), QStringLiteral("invalid_value")}
+            : Test::RequestRejection{QStringLiteral("tools.2.custom.name: String should match pattern "
+                                                    "'^[a-zA-Z0-9_-]{1,128}$'"),
+                                     QString(), QString()};
+    const QJsonObject body = openAi ? Test::OpenAiRequestValidator::errorBody(why)
+                                    : Test::AnthropicRequestValidator::errorBody(why);
+    s.server.setResponses({QJsonObject{{QStringLiteral("status"), 400}, {QStringLiteral("body"), body}}});
+    const RunInfo run = s.run(QStringLiteral("Hello?"));
+    QCOMPARE(runStateName(run.state), QStringLiteral("failed"));
+    QCOMPARE(run.reason, QStringLiteral("provider_error"));
+    const QString field = openAi ? QStringLiteral("tools[2].function.name") : QStringLiteral("tools.2.custom.name");
+    const QString reason = openAi ? QStringLiteral("string does not match pattern") : QStringLiteral("String should match pattern");
+    QVERIFY2(run.detail.contains(field) && run.detail.contains(reason), qPrintable(run.detail));
+    QVERIFY2(run.detail.contains(QStringLiteral("rejected the request as invalid")), qPrintable(run.detail));
+    const QJsonObject error = ofKind(s.tape(run.id), QStringLiteral("provider.error")).first().payload;
+    QCOMPARE(error.value(QStringLiteral("error_class")).toString(), QStringLiteral("invalid_request"));
+    QVERIFY(error.value(QStringLiteral("message")).toString().contains(field));
+    QCOMPARE(s.server.requestCount(), 1); // not retried
 }
 
 QTEST_GUILESS_MAIN(tst_ProviderGateway)

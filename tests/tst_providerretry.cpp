@@ -163,6 +163,16 @@ void tst_ProviderRetry::httpClass_data()
             << "context_too_long" << "available context size";
     QTest::newRow("413") << 413 << QByteArray(R"({"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}})")
                          << "context_too_long" << "maximum allowed number of bytes";
+    QTest::newRow("openai string too long in the content")
+            << 400 << QByteArray(R"({"error":{"message":"Invalid 'messages[1].content': string too long. Expected a string with maximum length 10485760, but got a string with length 10485761 instead.","type":"invalid_request_error","param":"messages[1].content","code":"string_above_max_length"}})")
+            << "context_too_long" << "messages[1].content";
+    // A too-long tool name or call id is not the conversation being too long.
+    QTest::newRow("openai call id too long")
+            << 400 << QByteArray(R"({"error":{"message":"Invalid 'messages[2].tool_calls[0].id': string too long. Expected a string with maximum length 40, but got a string with length 46 instead.","type":"invalid_request_error","param":"messages[2].tool_calls[0].id","code":"string_above_max_length"}})")
+            << "invalid_request" << "messages[2].tool_calls[0].id";
+    QTest::newRow("openai function name pattern")
+            << 400 << QByteArray(R"({"error":{"message":"Invalid 'tools[2].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.","type":"invalid_request_error","param":"tools[2].function.name","code":"invalid_value"}})")
+            << "invalid_request" << "tools[2].function.name";
     QTest::newRow("400 other") << 400 << QByteArray(R"({"error":{"message":"Invalid value for 'temperature'.","type":"invalid_request_error"}})")
                                << "invalid_request" << "temperature";
     QTest::newRow("404 model") << 404 << QByteArray(R"({"error":{"message":"The model `gpt-9` does not exist","type":"invalid_request_error","code":"model_not_found"}})")

@@ -10,6 +10,7 @@
 
 #include <QComboBox>
 #include <QFile>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -35,6 +36,7 @@ private slots:
     void agentsPagePicksFromTheProvidersModels();
     void sessionModelAndTokenUsage();
     void providerErrorReadsWell();
+    void refusedRequestNamesTheField();
 
 private:
     bool addProvider(const QString &name, const QString &key);
@@ -290,11 +292,12 @@ void tst_ProvidersGui::providerErrorReadsWell()
     window.selectSession((*resolved)->session.id);
     QVERIFY(m_server->loadScenario(QStringLiteral("openai/unauthorized.json")));
     window.send(QStringLiteral("hello"));
-    // The notice comes with the provider's error; the run's end then puts its own words in.
+    // The provider's error comes first; the run's end then folds its own explanation into the
+    // same notice. Wait for that, the last step, rather than reading between the two.
     QTRY_VERIFY2(window.transcript()->plainTranscript().contains(QStringLiteral("The provider rejected the API key.")),
                  qPrintable(window.transcript()->plainTranscript()));
     const QString text = window.transcript()->plainTranscript();
-    QVERIFY(text.contains(QStringLiteral("Authentication failed")));
+    QVERIFY2(text.contains(QStringLiteral("Authentication failed")), qPrintable(text));
     QVERIFY(text.contains(QStringLiteral("Retry")));
     QVERIFY(text.contains(QStringLiteral("Provider settings")));
     QVERIFY(!text.contains(QStringLiteral("sk-refused")));
@@ -305,6 +308,33 @@ void tst_ProvidersGui::providerErrorReadsWell()
     auto *dialog = window.findChild<SettingsDialog *>();
     QVERIFY(dialog);
     QVERIFY(dialog->providersPage()->isVisible());
+}
+
+void tst_ProvidersGui::refusedRequestNamesTheField()
+{
+    // A request the API refuses: the transcript says which field and why, in the API's words.
+    QVERIFY(addProvider(QStringLiteral("fake"), QStringLiteral("sk-refused")));
+    QVERIFY(saveAgent(QStringLiteral("fake")));
+    const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
+        SessionSelector s;
+        s.key = QStringLiteral("gui-refused");
+        return g.resolveSession(s, true, QStringLiteral("remote-agent"));
+    });
+    QVERIFY(resolved && *resolved);
+    MainWindow window(*m_engine);
+    window.show();
+    window.selectSession((*resolved)->session.id);
+    m_server->setResponses({QJsonObject{
+            {QStringLiteral("status"), 400},
+            {QStringLiteral("body"),
+             QJsonDocument::fromJson(R"({"error":{"message":"Invalid 'tools[2].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.","type":"invalid_request_error","param":"tools[2].function.name","code":"invalid_value"}})")
+                     .object()}}});
+    window.send(QStringLiteral("hello"));
+    QTRY_VERIFY2(window.transcript()->plainTranscript().contains(QStringLiteral("tools[2].function.name")),
+                 qPrintable(window.transcript()->plainTranscript()));
+    const QString text = window.transcript()->plainTranscript();
+    QVERIFY2(text.contains(QStringLiteral("string does not match pattern")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("rejected the request as invalid")), qPrintable(text));
 }
 
 QTEST_MAIN(tst_ProvidersGui)

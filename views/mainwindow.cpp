@@ -5,6 +5,7 @@
 #include "client/engineclient.h"
 #include "composer.h"
 #include "elidedlabel.h"
+#include "memorydialog.h"
 #include "messageboxes.h"
 #include "operationsdialog.h"
 #include "runpanel.h"
@@ -122,7 +123,7 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     connect(m_sessionsController, &SessionsController::titleChanged, this, &MainWindow::updateWindowTitle);
     connect(m_sessionsController, &SessionsController::composerHintChanged, m_composer, &Composer::setHint);
     connect(m_sessionsController, &SessionsController::agentDescribed, m_agentLabel, &ElidedLabel::setFullText);
-    connect(m_runsController, &RunsController::sessionCreated, m_sessionsController,
+    connect(m_runsController, &RunsController::sessionToShow, m_sessionsController,
             &SessionsController::selectSession);
     connect(m_runsController, &RunsController::runStarted, m_sessionsController, &SessionsController::reload);
     connect(m_runsController, &RunsController::runningChanged, m_stopAction, &QAction::setEnabled);
@@ -169,6 +170,8 @@ void MainWindow::createActions()
     });
     focusComposer->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
     edit->addSeparator();
+    QAction *memory = edit->addAction(tr("&Memory\u2026"), this, &MainWindow::showMemory);
+    memory->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     QAction *settings = edit->addAction(tr("Se&ttings\u2026"), this, [this] { showSettings(); });
     settings->setShortcut(QKeySequence::Preferences);
     if (settings->shortcut().isEmpty())
@@ -221,7 +224,7 @@ void MainWindow::createActions()
         showInformation(this, tr("Keyboard shortcuts"),
                         tr("Ctrl+N  new session\nCtrl+F  search sessions\nEnter  send (Shift+Enter: new line)\n"
                            "Esc  stop the run\nF2  rename the session\nCtrl+T  open the run's tape\n"
-                           "Ctrl+Shift+R  pending approvals\nCtrl+Shift+O  operations\n"
+                           "Ctrl+Shift+R  pending approvals\nCtrl+Shift+M  memory\nCtrl+Shift+O  operations\n"
                            "Ctrl+E  export the run's tape\nF8 / F9  show or hide the rail / run panel\n"
                            "Ctrl+Q  quit"));
     });
@@ -406,6 +409,15 @@ void MainWindow::bringToFront()
     show();
     raise();
     activateWindow();
+}
+
+void MainWindow::showMemory()
+{
+    auto *dialog = new MemoryDialog(&m_engine, this);
+    // The run that created a memory: its session, then the run in the run panel.
+    connect(dialog, &MemoryDialog::openRun, m_runsController, &RunsController::openRun);
+    connect(dialog, &MemoryDialog::openRun, this, &MainWindow::bringToFront);
+    dialog->show();
 }
 
 void MainWindow::showOperations()

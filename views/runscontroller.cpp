@@ -88,7 +88,7 @@ void RunsController::send(const QString &text)
                           sendFailed(text, r.errorMessage());
                           return;
                       }
-                      emit sessionCreated(r->session.id); // shows it: setSession() follows
+                      emit sessionToShow(r->session.id); // shows it: setSession() follows
                       if (m_composer)
                           m_composer->setRunning(true);
                       startRunIn(r->session.id, text);
@@ -109,7 +109,7 @@ void RunsController::startRunIn(const QString &sessionId, const QString &text)
                           return;
                       }
                       if (run->sessionId != m_sessionId)
-                          emit sessionCreated(run->sessionId);
+                          emit sessionToShow(run->sessionId);
                       onRunUpdated(*run);
                       emit runStarted(run->sessionId);
                   });
@@ -168,6 +168,16 @@ void RunsController::showTape(const QString &runId)
     else if (m_runPanel->selectedRunId().isEmpty() && m_runPanel->runs()->rowCount() > 0)
         m_runPanel->selectRun(m_runPanel->runs()->rowAt(0).id);
     m_runPanel->tape()->table()->setFocus(Qt::ShortcutFocusReason);
+}
+
+void RunsController::openRun(const QString &runId)
+{
+    m_engine.call(this, [runId](Engine &g) { return g.run(runId); }, [this](const Result<RunInfo> &run) {
+        if (!run)
+            return emit status(run.errorMessage(), 4000);
+        emit sessionToShow(run->sessionId); // setSession() follows, and clears the panel
+        showTape(run->id);
+    });
 }
 
 void RunsController::onRunUpdated(const RunInfo &run)

@@ -44,13 +44,16 @@ public:
     void retry(const QString &runId);
     // Shows a run's tape in the run panel (the selected run's, or the newest, when empty).
     void showTape(const QString &runId = {});
+    // Shows any run (the Memory view's "open run"): its session, then the run in the run panel.
+    void openRun(const QString &runId);
     // Another process wrote to the journal: catch up with its runs.
     void catchUp();
 
 signals:
     void runningChanged(bool running);
-    // The first message of a new session created it: the window should show that session.
-    void sessionCreated(const QString &sessionId);
+    // The window should show this session: a new session's first message created it, or one
+    // of its runs was opened.
+    void sessionToShow(const QString &sessionId);
     // A run of this window started (the session's activity and title changed).
     void runStarted(const QString &sessionId);
     void status(const QString &message, int timeoutMs);

@@ -203,7 +203,7 @@ QJsonArray contentFor(const ChatMessage &m)
 
 } // namespace
 
-QJsonObject AnthropicProvider::chatBody(const ProviderRequest &request) const
+QJsonObject AnthropicProvider::wireBody(const ProviderRequest &request) const
 {
     QString system = request.system;
     QJsonArray messages;

@@ -16,9 +16,8 @@ public:
 
     static QByteArray apiVersion() { return QByteArrayLiteral("2023-06-01"); }
 
-    QJsonObject chatBody(const ProviderRequest &request) const override;
-
 protected:
+    QJsonObject wireBody(const ProviderRequest &request) const override;
     QString chatPath() const override { return QStringLiteral("/v1/messages"); }
     // One page of up to 1000 models is every model Anthropic offers.
     QString modelsPath() const override { return QStringLiteral("/v1/models?limit=1000"); }

@@ -17,6 +17,8 @@ QJsonObject ToolCallRequest::toJson() const
         o.insert(QStringLiteral("raw_arguments"), rawArguments);
         o.insert(QStringLiteral("arguments_error"), argumentsError);
     }
+    if (!nameError.isEmpty())
+        o.insert(QStringLiteral("name_error"), nameError);
     return o;
 }
 
@@ -27,6 +29,7 @@ ToolCallRequest ToolCallRequest::fromJson(const QJsonObject &json)
     c.name = json.value(QStringLiteral("name")).toString();
     c.arguments = json.value(QStringLiteral("arguments")).toObject();
     c.argumentsError = json.value(QStringLiteral("arguments_error")).toString();
+    c.nameError = json.value(QStringLiteral("name_error")).toString();
     c.rawArguments = c.argumentsError.isEmpty()
             ? QString::fromUtf8(QJsonDocument(c.arguments).toJson(QJsonDocument::Compact))
             : json.value(QStringLiteral("raw_arguments")).toString();

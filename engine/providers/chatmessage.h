@@ -8,7 +8,8 @@
 namespace Spool {
 
 // A tool call the model asked for. `rawArguments` is what the model sent; `arguments` is its
-// parse, empty when it did not parse (then `argumentsError` says why).
+// parse, empty when it did not parse (then `argumentsError` says why). `nameError` is set when
+// the model named a tool its request did not offer (`name` is then the model's spelling).
 struct ToolCallRequest
 {
     QString id;
@@ -16,6 +17,7 @@ struct ToolCallRequest
     QString rawArguments;
     QJsonObject arguments;
     QString argumentsError;
+    QString nameError;
 
     QJsonObject toJson() const;
     static ToolCallRequest fromJson(const QJsonObject &json);

@@ -13,11 +13,11 @@ class OpenAiProvider : public RemoteProvider
 public:
     using RemoteProvider::RemoteProvider;
 
-    QJsonObject chatBody(const ProviderRequest &request) const override;
     void embed(const QStringList &texts, const QString &model, QObject *context,
                EmbeddingsCallback done) override;
 
 protected:
+    QJsonObject wireBody(const ProviderRequest &request) const override;
     QString chatPath() const override { return QStringLiteral("/chat/completions"); }
     QString modelsPath() const override { return QStringLiteral("/models"); }
     DecoderFactory decoderFactory() const override;

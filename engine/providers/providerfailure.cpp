@@ -15,6 +15,7 @@ struct ErrorBody
     QString message;
     QString type;
     QString code;
+    QString param; // OpenAI: the field the error is about
 };
 
 ErrorBody readErrorObject(const QJsonObject &json)
@@ -27,6 +28,7 @@ ErrorBody readErrorObject(const QJsonObject &json)
         e.type = o.value(QStringLiteral("type")).toString();
         const QJsonValue code = o.value(QStringLiteral("code"));
         e.code = code.isDouble() ? QString::number(code.toInt()) : code.toString();
+        e.param = o.value(QStringLiteral("param")).toString();
     } else if (error.isString()) {
         e.message = error.toString(); // Ollama and llama.cpp style
     }
@@ -70,6 +72,18 @@ QString withStatus(const QString &message, int status)
     if (status > 0)
         m += QStringLiteral(" (HTTP %1)").arg(status);
     return m;
+}
+
+// The class the error's code or type names. OpenAI's string_above_max_length is about any
+// string: the conversation's content is the context, but a tool name or call id that is too
+// long is an invalid request like any other.
+std::optional<ProviderErrorClass> namedClass(const ErrorBody &e)
+{
+    if (e.code == QLatin1String("string_above_max_length") && !e.param.isEmpty()
+        && e.param != QLatin1String("messages") && !e.param.endsWith(QLatin1String("content")))
+        return ProviderErrorClass::InvalidRequest;
+    const auto byCode = ProviderFailure::classForType(e.code);
+    return byCode ? byCode : ProviderFailure::classForType(e.type);
 }
 
 bool mentionsQuota(const ErrorBody &e)
@@ -149,7 +163,7 @@ ProviderError ProviderFailure::fromHttp(int httpStatus, const QByteArray &body)
     const ErrorBody e = readErrorBody(body);
     ProviderError error;
     error.httpStatus = httpStatus;
-    const auto named = classForType(e.code) ? classForType(e.code) : classForType(e.type);
+    const auto named = namedClass(e);
     if (httpStatus == 401) {
         error.errorClass = ProviderErrorClass::Auth;
     } else if (httpStatus == 403) {
@@ -186,9 +200,7 @@ ProviderError ProviderFailure::fromStreamError(const QJsonObject &json)
     ProviderError error;
     // The code is the more specific of the two (OpenAI: type invalid_request_error, code
     // invalid_api_key).
-    auto cls = classForType(e.code);
-    if (!cls)
-        cls = classForType(e.type);
+    auto cls = namedClass(e);
     if (cls == ProviderErrorClass::InvalidRequest && looksLikeContextLength(e.message))
         cls = ProviderErrorClass::ContextTooLong;
     if (cls == ProviderErrorClass::RateLimit && mentionsQuota(e))

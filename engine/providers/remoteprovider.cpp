@@ -1,10 +1,12 @@
 #include "providers/remoteprovider.h"
 
 #include "core/logging.h"
+#include "providers/contextwindow.h"
 #include "providers/httpexchange.h"
 #include "providers/keystore.h"
 #include "providers/providerfailure.h"
 #include "providers/streamdecoder.h"
+#include "providers/wirerequest.h"
 
 #include <QElapsedTimer>
 #include <algorithm>
@@ -38,8 +40,8 @@ public:
     RemoteProviderCall(RemoteProvider &provider, const ProviderRequest &request, QObject *parent)
         : ProviderCall(parent), m_shared(provider.m_shared), m_config(provider.config()),
           m_path(provider.chatPath()), m_newDecoder(provider.decoderFactory()),
-          m_authenticate(provider.authenticator()),
-          m_body(QJsonDocument(provider.chatBody(request)).toJson(QJsonDocument::Compact)),
+          m_authenticate(provider.authenticator()), m_wire(request),
+          m_body(QJsonDocument(provider.wireBody(m_wire.request())).toJson(QJsonDocument::Compact)),
           m_model(request.model.isEmpty() ? provider.defaultModel() : request.model)
     {
         m_clock.start();
@@ -107,7 +109,8 @@ private:
             return;
         case StreamDecoder::Step::Done: {
             m_exchange->complete();
-            ProviderResponse r = m_decoder->response();
+            // Tool names go back to Spool's before anything else sees the reply.
+            ProviderResponse r = m_wire.decode(m_decoder->response());
             if (r.model.isEmpty())
                 r.model = m_model;
             r.latencyMs = m_clock.elapsed();
@@ -137,6 +140,7 @@ private:
     QString m_path;
     RemoteProvider::DecoderFactory m_newDecoder;
     RemoteProvider::Authenticator m_authenticate;
+    WireRequest m_wire;
     QByteArray m_body;
     QString m_model;
     HttpExchange *m_exchange = nullptr;
@@ -307,6 +311,12 @@ void RemoteProvider::listModels(QObject *context, ModelsCallback done)
                 });
 }
 
+int RemoteProvider::contextWindow(const QString &model) const
+{
+    return m_config.contextWindow > 0 ? m_config.contextWindow
+                                      : ContextWindow::forModel(kind(), model.isEmpty() ? defaultModel() : model);
+}
+
 void RemoteProvider::embed(const QStringList &, const QString &, QObject *context,
                            EmbeddingsCallback done)
 {
@@ -372,6 +382,16 @@ void RemoteProvider::testConnection(QObject *context, TestCallback done)
 ProviderCall *RemoteProvider::send(const ProviderRequest &request, QObject *parent)
 {
     return new RemoteProviderCall(*this, request, parent);
+}
+
+QJsonObject RemoteProvider::chatBody(const ProviderRequest &request) const
+{
+    return wireBody(WireRequest(request).request());
+}
+
+QJsonObject RemoteProvider::requestSnapshot(const ProviderRequest &request) const
+{
+    return WireRequest(request).snapshot();
 }
 
 } // namespace Spool

@@ -39,7 +39,10 @@ public:
     QString name() const override { return m_config.name; }
     QString kind() const override { return m_config.kindName(); }
     QString defaultModel() const override { return m_config.defaultModel; }
+    int contextWindow(const QString &model) const override;
     ProviderCall *send(const ProviderRequest &request, QObject *parent) override;
+    // The request as sent: wire tool names and call ids, history the APIs accept (WireRequest).
+    QJsonObject requestSnapshot(const ProviderRequest &request) const override;
 
     const ProviderConfig &config() const { return m_config; }
 
@@ -55,7 +58,7 @@ public:
     void testConnection(QObject *context, TestCallback done);
 
     // The request body for `request`, exactly as sent; exposed for tests and the inspector.
-    virtual QJsonObject chatBody(const ProviderRequest &request) const = 0;
+    QJsonObject chatBody(const ProviderRequest &request) const;
 
     // Forgets the cached key (after the user changed it).
     void forgetKey();
@@ -75,6 +78,8 @@ public:
 protected:
     using DecoderFactory = std::unique_ptr<StreamDecoder> (*)();
     virtual Authenticator authenticator() const = 0;
+    // The API's body for a request already in its wire form (WireRequest::request()).
+    virtual QJsonObject wireBody(const ProviderRequest &wire) const = 0;
     virtual QString chatPath() const = 0;
     virtual QString modelsPath() const = 0;
     virtual DecoderFactory decoderFactory() const = 0;

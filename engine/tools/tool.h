@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 namespace Spool {
 
 struct ToolInvocation
@@ -13,6 +15,7 @@ struct ToolInvocation
     QString callId;
     QString runId;
     QString sessionId;
+    QString agent;
     QString workspace;
     QJsonObject arguments; // already validated against the schema
 };
@@ -62,6 +65,14 @@ public:
     {
         Q_UNUSED(invocation);
         return {};
+    }
+    // Calls `ready` once approvalPreview() can answer without waiting on anything (shell.exec
+    // first learns whether its sandbox works), unless `context` is gone by then; at once by
+    // default. The engine thread never blocks on a preview.
+    virtual void whenPreviewReady(QObject *context, std::function<void()> ready)
+    {
+        Q_UNUSED(context);
+        ready();
     }
 };
 

@@ -1,5 +1,8 @@
 #include "fakeproviderserver.h"
 
+#include "anthropicrequestvalidator.h"
+#include "openairequestvalidator.h"
+
 #include <QFile>
 #include <QJsonDocument>
 #include <QTcpServer>
@@ -45,6 +48,27 @@ QByteArray sseItem(const QJsonObject &item)
     for (const QByteArray &line : text.split('\n'))
         out += "data: " + line + '\n';
     return out + '\n';
+}
+
+// The API's answer to a request it refuses, or nothing for a request it takes (and for paths
+// that are not chat requests).
+std::optional<QJsonObject> rejectionFor(const RecordedRequest &request, QString *why)
+{
+    if (request.method != "POST")
+        return std::nullopt;
+    const QString path = request.path.section(QLatin1Char('?'), 0, 0);
+    if (path.endsWith(QLatin1String("/chat/completions"))) {
+        if (auto r = OpenAiRequestValidator::validate(request.body)) {
+            *why = r->message;
+            return OpenAiRequestValidator::errorBody(*r);
+        }
+    } else if (path.endsWith(QLatin1String("/messages"))) {
+        if (auto r = AnthropicRequestValidator::validate(request.body)) {
+            *why = r->message;
+            return AnthropicRequestValidator::errorBody(*r);
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -107,7 +131,16 @@ void FakeProviderServer::setScenario(const QJsonObject &scenario)
 void FakeProviderServer::setResponses(const QJsonArray &responses)
 {
     m_responses = responses;
+    m_responder = nullptr;
     m_requests.clear();
+    m_rejections.clear();
+}
+
+void FakeProviderServer::setResponder(Responder responder)
+{
+    m_responder = std::move(responder);
+    m_requests.clear();
+    m_rejections.clear();
 }
 
 int FakeProviderServer::openConnections() const
@@ -160,6 +193,19 @@ void FakeProviderServer::onReadyRead(QTcpSocket *socket)
         m_requests.append(request);
         const int index = int(m_requests.size()) - 1;
         emit requestReceived(index);
+        QString why;
+        if (const auto refused = rejectionFor(request, &why)) {
+            m_rejections.append(QString::fromLatin1(request.method) + QLatin1Char(' ') + request.path
+                                + QStringLiteral(": ") + why);
+            qWarning("fake provider server refused request %d: %s", index, qPrintable(why));
+            respond(socket, QJsonObject{{QStringLiteral("status"), 400},
+                                        {QStringLiteral("body"), *refused}});
+            continue;
+        }
+        if (m_responder) {
+            respond(socket, m_responder(request, index));
+            continue;
+        }
         const QJsonObject response = m_responses.isEmpty()
                 ? QJsonObject{{QStringLiteral("status"), 500},
                               {QStringLiteral("body"), QStringLiteral("no scenario")}}

@@ -7,6 +7,9 @@
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QStringList>
+
+#include <functional>
 
 class QTcpServer;
 class QTcpSocket;
@@ -37,6 +40,11 @@ struct RecordedRequest
 // "disconnect" closes the connection without ending the chunked body (a broken stream),
 // "stall" keeps it open and silent. Every request is recorded, so tests can check what Spool
 // sent. Lives on the thread that created it.
+//
+// Like the real services, it first validates every chat request body: POST .../chat/completions
+// as OpenAI does (OpenAiRequestValidator), POST .../messages as Anthropic does
+// (AnthropicRequestValidator). A request that breaks a rule gets the API's own HTTP 400 error
+// body instead of the scripted reply, and is listed in rejections().
 class FakeProviderServer : public QObject
 {
     Q_OBJECT
@@ -52,8 +60,14 @@ public:
     bool loadScenario(const QString &relativePath); // under tests/fixtures/providers/
     void setScenario(const QJsonObject &scenario);
     void setResponses(const QJsonArray &responses);
+    // Replies computed from each request instead of a script: a model that answers what it is
+    // sent (calls a tool it was offered, sees its result). `index` counts from 0.
+    using Responder = std::function<QJsonObject(const RecordedRequest &request, int index)>;
+    void setResponder(Responder responder);
 
     QList<RecordedRequest> requests() const { return m_requests; }
+    // "METHOD path: why" for every request refused by validation, oldest first.
+    QStringList rejections() const { return m_rejections; }
     int requestCount() const { return int(m_requests.size()); }
     int openConnections() const;
     // Every byte the server sent, for tests that look for secrets in the traffic.
@@ -73,9 +87,11 @@ private:
 
     QTcpServer *m_server = nullptr;
     QJsonArray m_responses;
+    Responder m_responder;
     QList<RecordedRequest> m_requests;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QByteArray m_sent;
+    QStringList m_rejections;
 };
 
 } // namespace Spool::Test

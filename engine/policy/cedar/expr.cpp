@@ -21,55 +21,73 @@ QString method(const Expr &e, const QString &name)
 
 } // namespace
 
+namespace {
+
+struct FunctionInfo
+{
+    Expr::Function function;
+    const char *name;
+    bool method; // called as value.name(...)
+    int arity;   // arguments, the receiver of a method included
+};
+
+// Cedar's extension functions and methods, in the order of Expr::Function.
+constexpr FunctionInfo kFunctions[] = {
+    {Expr::Function::Decimal, "decimal", false, 1},
+    {Expr::Function::LessThan, "lessThan", true, 2},
+    {Expr::Function::LessThanOrEqual, "lessThanOrEqual", true, 2},
+    {Expr::Function::GreaterThan, "greaterThan", true, 2},
+    {Expr::Function::GreaterThanOrEqual, "greaterThanOrEqual", true, 2},
+    {Expr::Function::Ip, "ip", false, 1},
+    {Expr::Function::IsIpv4, "isIpv4", true, 1},
+    {Expr::Function::IsIpv6, "isIpv6", true, 1},
+    {Expr::Function::IsLoopback, "isLoopback", true, 1},
+    {Expr::Function::IsMulticast, "isMulticast", true, 1},
+    {Expr::Function::IsInRange, "isInRange", true, 2},
+    {Expr::Function::Datetime, "datetime", false, 1},
+    {Expr::Function::Duration, "duration", false, 1},
+    {Expr::Function::Offset, "offset", true, 2},
+    {Expr::Function::DurationSince, "durationSince", true, 2},
+    {Expr::Function::ToDate, "toDate", true, 1},
+    {Expr::Function::ToTime, "toTime", true, 1},
+    {Expr::Function::ToMilliseconds, "toMilliseconds", true, 1},
+    {Expr::Function::ToSeconds, "toSeconds", true, 1},
+    {Expr::Function::ToMinutes, "toMinutes", true, 1},
+    {Expr::Function::ToHours, "toHours", true, 1},
+    {Expr::Function::ToDays, "toDays", true, 1},
+};
+
+const FunctionInfo &info(Expr::Function f)
+{
+    const auto &entry = kFunctions[size_t(f)];
+    Q_ASSERT(entry.function == f);
+    return entry;
+}
+
+} // namespace
+
 QString Expr::functionName(Function f)
 {
-    switch (f) {
-    case Function::Decimal: return QStringLiteral("decimal");
-    case Function::LessThan: return QStringLiteral("lessThan");
-    case Function::LessThanOrEqual: return QStringLiteral("lessThanOrEqual");
-    case Function::GreaterThan: return QStringLiteral("greaterThan");
-    case Function::GreaterThanOrEqual: return QStringLiteral("greaterThanOrEqual");
-    case Function::Ip: return QStringLiteral("ip");
-    case Function::IsIpv4: return QStringLiteral("isIpv4");
-    case Function::IsIpv6: return QStringLiteral("isIpv6");
-    case Function::IsLoopback: return QStringLiteral("isLoopback");
-    case Function::IsMulticast: return QStringLiteral("isMulticast");
-    case Function::IsInRange: return QStringLiteral("isInRange");
-    case Function::Datetime: return QStringLiteral("datetime");
-    case Function::Duration: return QStringLiteral("duration");
-    case Function::Offset: return QStringLiteral("offset");
-    case Function::DurationSince: return QStringLiteral("durationSince");
-    case Function::ToDate: return QStringLiteral("toDate");
-    case Function::ToTime: return QStringLiteral("toTime");
-    case Function::ToMilliseconds: return QStringLiteral("toMilliseconds");
-    case Function::ToSeconds: return QStringLiteral("toSeconds");
-    case Function::ToMinutes: return QStringLiteral("toMinutes");
-    case Function::ToHours: return QStringLiteral("toHours");
-    case Function::ToDays: return QStringLiteral("toDays");
-    }
-    return QString();
+    return QLatin1String(info(f).name);
 }
 
 bool Expr::isMethod(Function f)
 {
-    return f != Function::Decimal && f != Function::Ip && f != Function::Datetime
-           && f != Function::Duration;
+    return info(f).method;
 }
 
 int Expr::functionArity(Function f)
 {
-    switch (f) {
-    case Function::LessThan:
-    case Function::LessThanOrEqual:
-    case Function::GreaterThan:
-    case Function::GreaterThanOrEqual:
-    case Function::IsInRange:
-    case Function::Offset:
-    case Function::DurationSince:
-        return 2;
-    default:
-        return 1;
+    return info(f).arity;
+}
+
+std::optional<Expr::Function> Expr::functionNamed(QStringView name)
+{
+    for (const FunctionInfo &f : kFunctions) {
+        if (name == QLatin1String(f.name))
+            return f.function;
     }
+    return std::nullopt;
 }
 
 QString Expr::variableName(Variable v)

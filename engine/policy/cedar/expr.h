@@ -7,6 +7,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace Spool::Cedar {
@@ -93,11 +94,15 @@ struct Expr
     // Cedar source form (fully parenthesised), used by explanations and tests.
     QString toString() const;
 
+    // Cedar's extension functions, from one table (expr.cpp): the parser, the JSON reader and
+    // the evaluator all ask it.
     static QString functionName(Function f);
     // How many arguments the function takes, counting a method's receiver.
     static int functionArity(Function f);
     // Called as `value.f(...)` rather than `f(...)`.
     static bool isMethod(Function f);
+    // The extension function or method of that name.
+    static std::optional<Function> functionNamed(QStringView name);
     static QString variableName(Variable v);
 };
 

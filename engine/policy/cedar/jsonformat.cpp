@@ -28,22 +28,17 @@ QString shortJson(const QJsonValue &v)
     return text.size() > 80 ? text.left(77) + QLatin1String("...") : text;
 }
 
+// The extension functions an entity or context JSON may apply with "__extn" (Cedar's JSON
+// format also spells ip as "ipaddr").
 std::optional<Expr::Function> functionNamed(const QString &name)
 {
     using F = Expr::Function;
-    static const QHash<QString, F> functions{
-        {QStringLiteral("decimal"), F::Decimal},
-        {QStringLiteral("ip"), F::Ip},
-        {QStringLiteral("ipaddr"), F::Ip},
-        {QStringLiteral("datetime"), F::Datetime},
-        {QStringLiteral("duration"), F::Duration},
-        {QStringLiteral("offset"), F::Offset},
-        {QStringLiteral("durationSince"), F::DurationSince},
-        {QStringLiteral("toDate"), F::ToDate},
-        {QStringLiteral("toTime"), F::ToTime},
-    };
-    const auto it = functions.constFind(name);
-    return it == functions.constEnd() ? std::nullopt : std::optional<F>(*it);
+    static const QList<F> constructors{F::Decimal, F::Ip, F::Datetime, F::Duration,
+                                       F::Offset, F::DurationSince, F::ToDate, F::ToTime};
+    if (name == QLatin1String("ipaddr"))
+        return F::Ip;
+    const auto f = Expr::functionNamed(name);
+    return f && constructors.contains(*f) ? f : std::nullopt;
 }
 
 Result<Value> applyExtension(const QString &fn, const std::vector<Value> &args)

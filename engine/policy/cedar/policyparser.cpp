@@ -28,6 +28,7 @@ struct MethodInfo
     int arguments; // not counting the receiver
 };
 
+// Cedar's builtin methods; extension functions and methods come from Expr's table.
 const MethodInfo kMethods[] = {
     {"contains", Expr::Kind::Contains, Expr::Function::Decimal, 1},
     {"containsAll", Expr::Kind::ContainsAll, Expr::Function::Decimal, 1},
@@ -35,36 +36,19 @@ const MethodInfo kMethods[] = {
     {"isEmpty", Expr::Kind::IsEmpty, Expr::Function::Decimal, 0},
     {"hasTag", Expr::Kind::HasTag, Expr::Function::Decimal, 1},
     {"getTag", Expr::Kind::GetTag, Expr::Function::Decimal, 1},
-    {"lessThan", Expr::Kind::Call, Expr::Function::LessThan, 1},
-    {"lessThanOrEqual", Expr::Kind::Call, Expr::Function::LessThanOrEqual, 1},
-    {"greaterThan", Expr::Kind::Call, Expr::Function::GreaterThan, 1},
-    {"greaterThanOrEqual", Expr::Kind::Call, Expr::Function::GreaterThanOrEqual, 1},
-    {"isIpv4", Expr::Kind::Call, Expr::Function::IsIpv4, 0},
-    {"isIpv6", Expr::Kind::Call, Expr::Function::IsIpv6, 0},
-    {"isLoopback", Expr::Kind::Call, Expr::Function::IsLoopback, 0},
-    {"isMulticast", Expr::Kind::Call, Expr::Function::IsMulticast, 0},
-    {"isInRange", Expr::Kind::Call, Expr::Function::IsInRange, 1},
-    {"offset", Expr::Kind::Call, Expr::Function::Offset, 1},
-    {"durationSince", Expr::Kind::Call, Expr::Function::DurationSince, 1},
-    {"toDate", Expr::Kind::Call, Expr::Function::ToDate, 0},
-    {"toTime", Expr::Kind::Call, Expr::Function::ToTime, 0},
-    {"toMilliseconds", Expr::Kind::Call, Expr::Function::ToMilliseconds, 0},
-    {"toSeconds", Expr::Kind::Call, Expr::Function::ToSeconds, 0},
-    {"toMinutes", Expr::Kind::Call, Expr::Function::ToMinutes, 0},
-    {"toHours", Expr::Kind::Call, Expr::Function::ToHours, 0},
-    {"toDays", Expr::Kind::Call, Expr::Function::ToDays, 0},
 };
 
-const struct
+// The method of that name: a builtin one, or an extension method (kind Call).
+std::optional<MethodInfo> methodNamed(QStringView name)
 {
-    const char *name;
-    Expr::Function function;
-} kFunctions[] = {
-    {"decimal", Expr::Function::Decimal},
-    {"ip", Expr::Function::Ip},
-    {"datetime", Expr::Function::Datetime},
-    {"duration", Expr::Function::Duration},
-};
+    for (const MethodInfo &m : kMethods) {
+        if (name == QLatin1String(m.name))
+            return m;
+    }
+    if (const auto f = Expr::functionNamed(name); f && Expr::isMethod(*f))
+        return MethodInfo{nullptr, Expr::Kind::Call, *f, Expr::functionArity(*f) - 1};
+    return std::nullopt;
+}
 
 // Words that can never be a name in an expression.
 bool isReserved(QStringView word)
@@ -863,18 +847,10 @@ private:
 
     ExprPtr parseMethod(ExprPtr receiver, const Token &name, const Token &start)
     {
-        const MethodInfo *method = nullptr;
-        for (const MethodInfo &m : kMethods) {
-            if (name.text == QLatin1String(m.name)) {
-                method = &m;
-                break;
-            }
-        }
+        const std::optional<MethodInfo> method = methodNamed(name.text);
         if (!method) {
-            for (const auto &f : kFunctions) {
-                if (name.text == QLatin1String(f.name))
-                    return fail(name, QStringLiteral("%1 is a function, not a method: write %1(...)").arg(name.text.toString()));
-            }
+            if (Expr::functionNamed(name.text))
+                return fail(name, QStringLiteral("%1 is a function, not a method: write %1(...)").arg(name.text.toString()));
             return fail(name, QStringLiteral("unknown method %1").arg(name.text.toString()));
         }
         std::vector<ExprPtr> args;
@@ -1057,22 +1033,18 @@ private:
         }
         const QString name = path->join(QLatin1String("::"));
         if (atSymbol("(")) {
-            for (const auto &f : kFunctions) {
-                if (name == QLatin1String(f.name)) {
-                    std::vector<ExprPtr> args;
-                    if (!parseArguments(args))
-                        return nullptr;
-                    auto e = node(Expr::Kind::Call, t);
-                    e->function = f.function;
-                    for (auto &a : args)
-                        e->operands.push_back(std::move(a));
-                    return foldCall(std::move(e));
-                }
+            if (const auto f = Expr::functionNamed(name); f && !Expr::isMethod(*f)) {
+                std::vector<ExprPtr> args;
+                if (!parseArguments(args))
+                    return nullptr;
+                auto e = node(Expr::Kind::Call, t);
+                e->function = *f;
+                for (auto &a : args)
+                    e->operands.push_back(std::move(a));
+                return foldCall(std::move(e));
             }
-            for (const MethodInfo &m : kMethods) {
-                if (name == QLatin1String(m.name))
-                    return fail(t, QStringLiteral("%1 is a method: write value.%1(...)").arg(name));
-            }
+            if (methodNamed(name))
+                return fail(t, QStringLiteral("%1 is a method: write value.%1(...)").arg(name));
             return fail(t, QStringLiteral("unknown function %1").arg(name));
         }
         if (atSymbol("::"))

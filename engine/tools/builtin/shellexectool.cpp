@@ -15,6 +15,8 @@
 #include <QTimer>
 
 #include <csignal>
+#include <functional>
+#include <utility>
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -186,58 +188,107 @@ Result<Call> prepareCall(const ToolOptions &options, const ToolInvocation &invoc
 
 } // namespace
 
-struct ShellExecTool::ProbeState
+// Whether bubblewrap can make its sandbox here: found out once per tool, asynchronously, by
+// running `bwrap ... true` (first with --disable-userns, which bubblewrap before 0.8 lacks).
+// The approval preview and every job wait for the answer through whenKnown(); nothing blocks.
+class ShellExecTool::SandboxProbe : public QObject
 {
-    enum class State { Unknown, Usable, Unusable };
-    State state = State::Unknown;
-    bool disableUserns = true;
-    QString bwrapPath;
-    QString problem;
-};
+    Q_OBJECT
+public:
+    enum class State { Unknown, Probing, Usable, Unusable };
 
-namespace {
+    explicit SandboxProbe(const ToolOptions::Shell &options) : m_options(options) {}
 
-// The same probe a job runs before its first command, but waited for: an approval has to say
-// whether the command would be sandboxed before anything runs. Once per process; about as
-// long as starting `bwrap ... true`.
-void probeNow(ShellExecTool::ProbeState &probe, const ToolOptions::Shell &options)
-{
-    probe.bwrapPath = findBwrap(options.bwrapPath);
-    if (probe.bwrapPath.isEmpty()) {
-        probe.state = ShellExecTool::ProbeState::State::Unusable;
-        probe.problem = QStringLiteral("bubblewrap (%1) is not installed; install the \"bubblewrap\" package")
-                                .arg(options.bwrapPath);
-        return;
-    }
-    QString output;
-    for (bool disableUserns : {true, false}) {
-        ShellExecTool::SandboxSpec spec;
-        spec.disableUserns = disableUserns;
-        QProcess process;
-        process.setProcessChannelMode(QProcess::MergedChannels);
-        process.setStandardInputFile(QProcess::nullDevice());
-        QProcessEnvironment env;
-        env.insert(QStringLiteral("PATH"), kPath);
-        process.setProcessEnvironment(env);
-        process.start(probe.bwrapPath, ShellExecTool::bubblewrapArguments(spec, QStringLiteral("true")));
-        if (process.waitForFinished(kProbeTimeoutMs) && process.exitStatus() == QProcess::NormalExit
-            && process.exitCode() == 0) {
-            probe.state = ShellExecTool::ProbeState::State::Usable;
-            probe.disableUserns = disableUserns;
-            probe.problem.clear();
+    State state() const { return m_state; }
+    bool disableUserns() const { return m_disableUserns; }
+    QString bwrapPath() const { return m_bwrapPath; }
+    QString problem() const { return m_problem; }
+
+    // Calls `done` once the answer is known: at once when it is, else when the probe ends,
+    // unless `context` is gone by then.
+    void whenKnown(QObject *context, std::function<void()> done)
+    {
+        if (m_state == State::Usable || m_state == State::Unusable) {
+            done();
             return;
         }
-        process.kill();
-        process.waitForFinished(1000);
-        output = QString::fromLocal8Bit(process.readAll()).trimmed();
+        m_waiting.append({QPointer<QObject>(context), std::move(done)});
+        if (m_state == State::Unknown) {
+            m_state = State::Probing;
+            probe(true);
+        }
     }
-    probe.state = ShellExecTool::ProbeState::State::Unusable;
-    probe.problem = QStringLiteral("bubblewrap cannot create its sandbox here (user namespaces may be "
-                                   "disabled): %1")
-                            .arg(output.left(500));
-}
 
-} // namespace
+private:
+    void probe(bool withDisableUserns)
+    {
+        m_bwrapPath = findBwrap(m_options.bwrapPath);
+        if (m_bwrapPath.isEmpty()) {
+            settle(State::Unusable, QStringLiteral("bubblewrap (%1) is not installed; install the "
+                                                   "\"bubblewrap\" package")
+                                            .arg(m_options.bwrapPath));
+            return;
+        }
+        ShellExecTool::SandboxSpec spec;
+        spec.disableUserns = withDisableUserns;
+        auto *process = new QProcess(this);
+        process->setProcessChannelMode(QProcess::MergedChannels);
+        process->setStandardInputFile(QProcess::nullDevice());
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("PATH"), kPath);
+        process->setProcessEnvironment(env);
+        auto *deadline = new QTimer(process);
+        deadline->setSingleShot(true);
+        connect(deadline, &QTimer::timeout, process, [process] { process->kill(); });
+        connect(process, &QProcess::finished, this,
+                [this, process, withDisableUserns](int exitCode, QProcess::ExitStatus status) {
+                    const QString out = QString::fromLocal8Bit(process->readAll()).trimmed();
+                    process->deleteLater();
+                    if (status == QProcess::NormalExit && exitCode == 0) {
+                        m_disableUserns = withDisableUserns;
+                        settle(State::Usable, QString());
+                    } else if (withDisableUserns) {
+                        probe(false); // an older bubblewrap: try without --disable-userns
+                    } else {
+                        settle(State::Unusable,
+                               QStringLiteral("bubblewrap cannot create its sandbox here (user "
+                                              "namespaces may be disabled: see "
+                                              "kernel.unprivileged_userns_clone or "
+                                              "user.max_user_namespaces): %1")
+                                       .arg(out.left(500)));
+                    }
+                });
+        connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
+            if (e != QProcess::FailedToStart)
+                return;
+            process->deleteLater();
+            settle(State::Unusable,
+                   QStringLiteral("bubblewrap could not be started: %1").arg(process->errorString()));
+        });
+        deadline->start(kProbeTimeoutMs);
+        process->start(m_bwrapPath, ShellExecTool::bubblewrapArguments(spec, QStringLiteral("true")));
+    }
+
+    void settle(State state, const QString &problem)
+    {
+        m_state = state;
+        m_problem = problem;
+        if (state == State::Unusable)
+            qCWarning(lcTools) << "shell.exec: no sandbox:" << problem;
+        const auto waiting = std::exchange(m_waiting, {});
+        for (const auto &[context, done] : waiting) {
+            if (context)
+                done();
+        }
+    }
+
+    ToolOptions::Shell m_options;
+    State m_state = State::Unknown;
+    bool m_disableUserns = true;
+    QString m_bwrapPath;
+    QString m_problem;
+    QList<std::pair<QPointer<QObject>, std::function<void()>>> m_waiting;
+};
 
 namespace {
 
@@ -246,7 +297,7 @@ class ShellExecJob : public ToolJob
     Q_OBJECT
 public:
     ShellExecJob(const Call &call, const ToolOptions::Shell &options,
-                 std::shared_ptr<ShellExecTool::ProbeState> probe, QObject *parent)
+                 std::shared_ptr<ShellExecTool::SandboxProbe> probe, QObject *parent)
         : ToolJob(parent), m_call(call), m_options(options), m_probe(std::move(probe)),
           m_output(options.outputCapBytes)
     {
@@ -279,81 +330,14 @@ private:
     {
         if (m_cancelled)
             return;
-        using S = ShellExecTool::ProbeState::State;
-        switch (m_probe->state) {
-        case S::Usable:
-            runSandboxed();
-            return;
-        case S::Unusable:
-            runUnsandboxedOrRefuse();
-            return;
-        case S::Unknown:
-            probe(true);
-            return;
-        }
-    }
-
-    void probe(bool withDisableUserns)
-    {
-        m_probe->bwrapPath = findBwrap(m_options.bwrapPath);
-        if (m_probe->bwrapPath.isEmpty()) {
-            markUnusable(QStringLiteral("bubblewrap (%1) is not installed; install the "
-                                        "\"bubblewrap\" package")
-                                 .arg(m_options.bwrapPath));
-            return;
-        }
-        ShellExecTool::SandboxSpec spec;
-        spec.disableUserns = withDisableUserns;
-        QStringList args = ShellExecTool::bubblewrapArguments(spec, QStringLiteral("true"));
-        auto *process = new QProcess(this);
-        process->setProcessChannelMode(QProcess::MergedChannels);
-        process->setStandardInputFile(QProcess::nullDevice());
-        QProcessEnvironment env;
-        env.insert(QStringLiteral("PATH"), kPath);
-        process->setProcessEnvironment(env);
-        auto *deadline = new QTimer(process);
-        deadline->setSingleShot(true);
-        connect(deadline, &QTimer::timeout, process, [process] { process->kill(); });
-        connect(process, &QProcess::finished, this,
-                [this, process, withDisableUserns](int exitCode, QProcess::ExitStatus status) {
-                    const QString out = QString::fromLocal8Bit(process->readAll()).trimmed();
-                    process->deleteLater();
-                    if (status == QProcess::NormalExit && exitCode == 0) {
-                        m_probe->state = ShellExecTool::ProbeState::State::Usable;
-                        m_probe->disableUserns = withDisableUserns;
-                        m_probe->problem.clear();
-                        if (!m_cancelled)
-                            runSandboxed();
-                        return;
-                    }
-                    // bubblewrap before 0.8 does not know --disable-userns: try without.
-                    if (withDisableUserns) {
-                        probe(false);
-                        return;
-                    }
-                    markUnusable(QStringLiteral("bubblewrap cannot create its sandbox here "
-                                                "(user namespaces may be disabled: see "
-                                                "kernel.unprivileged_userns_clone or "
-                                                "user.max_user_namespaces): %1")
-                                         .arg(out.left(500)));
-                });
-        connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
-            if (e != QProcess::FailedToStart)
+        m_probe->whenKnown(this, [this] {
+            if (m_cancelled)
                 return;
-            process->deleteLater();
-            markUnusable(QStringLiteral("bubblewrap could not be started: %1").arg(process->errorString()));
+            if (m_probe->state() == ShellExecTool::SandboxProbe::State::Usable)
+                runSandboxed();
+            else
+                runUnsandboxedOrRefuse();
         });
-        deadline->start(kProbeTimeoutMs);
-        process->start(m_probe->bwrapPath, args);
-    }
-
-    void markUnusable(const QString &problem)
-    {
-        m_probe->state = ShellExecTool::ProbeState::State::Unusable;
-        m_probe->problem = problem;
-        qCWarning(lcTools) << "shell.exec: no sandbox:" << problem;
-        if (!m_cancelled)
-            runUnsandboxedOrRefuse();
     }
 
     void runSandboxed()
@@ -362,12 +346,12 @@ private:
         spec.workspace = m_call.workspace;
         spec.cwd = m_call.cwd;
         spec.network = m_call.network;
-        spec.disableUserns = m_probe->disableUserns;
+        spec.disableUserns = m_probe->disableUserns();
         spec.extraReadOnlyPaths = m_options.extraReadOnlyPaths;
         QProcessEnvironment env;
         env.insert(QStringLiteral("PATH"), kPath);
         // bwrap's own --die-with-parent covers the sandbox; the limits apply to all of it.
-        run(m_probe->bwrapPath, ShellExecTool::bubblewrapArguments(spec, m_call.command), env,
+        run(m_probe->bwrapPath(), ShellExecTool::bubblewrapArguments(spec, m_call.command), env,
             childLimits(m_options, false), QStringLiteral("bwrap"));
     }
 
@@ -378,7 +362,7 @@ private:
                     QStringLiteral("shell.exec is refused: commands run only in a sandbox, and "
                                    "none is available. %1. Unsandboxed commands are not allowed "
                                    "in the settings.")
-                            .arg(m_probe->problem)));
+                            .arg(m_probe->problem())));
             return;
         }
         QProcessEnvironment env;
@@ -492,7 +476,7 @@ private:
 
     Call m_call;
     ToolOptions::Shell m_options;
-    std::shared_ptr<ShellExecTool::ProbeState> m_probe;
+    std::shared_ptr<ShellExecTool::SandboxProbe> m_probe;
     CappedOutput m_output;
     QPointer<QProcess> m_process;
     QTimer m_timer;
@@ -507,7 +491,7 @@ private:
 } // namespace
 
 ShellExecTool::ShellExecTool(const ToolOptions &options)
-    : m_options(options), m_probe(std::make_shared<ProbeState>())
+    : m_options(options), m_probe(std::make_shared<SandboxProbe>(options.shell))
 {
 }
 
@@ -556,18 +540,24 @@ QJsonObject ShellExecTool::policyArguments(const QJsonObject &arguments)
 
 QString ShellExecTool::sandboxKind() const
 {
-    switch (m_probe->state) {
-    case ProbeState::State::Usable: return QStringLiteral("bwrap");
-    case ProbeState::State::Unusable:
+    switch (m_probe->state()) {
+    case SandboxProbe::State::Usable: return QStringLiteral("bwrap");
+    case SandboxProbe::State::Unusable:
         return m_options.shell.allowUnsandboxed ? QStringLiteral("none") : QStringLiteral("unavailable");
-    case ProbeState::State::Unknown: break;
+    case SandboxProbe::State::Unknown:
+    case SandboxProbe::State::Probing: break;
     }
     return QStringLiteral("unknown");
 }
 
 QString ShellExecTool::sandboxProblem() const
 {
-    return m_probe->problem;
+    return m_probe->problem();
+}
+
+void ShellExecTool::whenPreviewReady(QObject *context, std::function<void()> ready)
+{
+    m_probe->whenKnown(context, std::move(ready));
 }
 
 QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QString &command)
@@ -679,19 +669,17 @@ QJsonObject ShellExecTool::approvalPreview(const ToolInvocation &invocation) con
     preview.insert(QStringLiteral("cwd"), call->cwd);
     preview.insert(QStringLiteral("network"), call->network);
     preview.insert(QStringLiteral("timeout_ms"), call->timeoutMs);
-    if (m_probe->state == ProbeState::State::Unknown)
-        probeNow(*m_probe, m_options.shell);
     const QString sandbox = sandboxKind();
     preview.insert(QStringLiteral("sandbox"), sandbox);
     if (sandbox == QLatin1String("none"))
         preview.insert(QStringLiteral("warning"),
                        QStringLiteral("No sandbox is available: this command would run with "
                                       "your full rights. %1")
-                               .arg(m_probe->problem));
+                               .arg(m_probe->problem()));
     else if (sandbox == QLatin1String("unavailable"))
         preview.insert(QStringLiteral("warning"),
                        QStringLiteral("No sandbox is available, so this command will be refused. %1")
-                               .arg(m_probe->problem));
+                               .arg(m_probe->problem()));
     return preview;
 }
 

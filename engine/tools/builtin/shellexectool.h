@@ -36,7 +36,9 @@ public:
     ToolJob *start(const ToolInvocation &invocation, QObject *parent) override;
     // {"kind": "command", "command", "cwd", "network", "timeout_ms", "sandbox",
     //  "argv0", "is_compound", "runs_other_commands", "compound_reasons", ["warning"]}
+    // The sandbox is known (probed once, asynchronously) before the preview says which it is.
     QJsonObject approvalPreview(const ToolInvocation &invocation) const override;
+    void whenPreviewReady(QObject *context, std::function<void()> ready) override;
 
     // What the policy should see besides the raw arguments: the arguments plus the parsed
     // facts of ShellCommandFacts (argv0, is_compound, runs_other_commands, compound_reasons).
@@ -60,11 +62,11 @@ public:
     // bubblewrap's arguments up to and including the command: bwrap ARGS /bin/sh -c COMMAND.
     static QStringList bubblewrapArguments(const SandboxSpec &spec, const QString &command);
 
-    struct ProbeState;
+    class SandboxProbe;
 
 private:
     ToolOptions m_options;
-    std::shared_ptr<ProbeState> m_probe;
+    std::shared_ptr<SandboxProbe> m_probe;
 };
 
 } // namespace Spool
