@@ -1,11 +1,10 @@
 #include "screenshots.h"
 
 #include "apptheme.h"
-#include "approvaldialog.h"
 #include "approvallistmodel.h"
-#include "composer.h"
 #include "client/engineclient.h"
 #include "mainwindow.h"
+#include "pendingapprovalsdialog.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
 #include "sessionlistmodel.h"
@@ -75,8 +74,7 @@ void takeScreenshots(MainWindow &window, EngineClient &engine, const QString &di
 {
     Q_UNUSED(engine);
     QDir().mkpath(dir);
-    window.resize(1440, 900);
-    window.move(0, 0);
+    // The window stays where it opened: the pictures show how it fits the screen it is on.
     auto script = std::make_shared<Script>();
     auto select = [&window](const QString &key) {
         SessionListModel *sessions = window.sessions();
@@ -116,16 +114,31 @@ void takeScreenshots(MainWindow &window, EngineClient &engine, const QString &di
         window.send(QStringLiteral("Please save a note for me. [[tool echo {\"text\": \"Remember: the tape never forgets.\"}]]"));
     });
     script->then(1500, [dir] { grabScreen(dir + QStringLiteral("/approval.png")); });
-    script->then(200, [&window] {
-        // Answer the request so the run ends before the next views.
-        if (window.approvals()->rowCount() > 0) {
-            const QString id = window.approvals()->rowAt(0).id;
-            window.openApproval(id);
-            if (ApprovalDialog *dialog = window.approvalDialog(id))
-                dialog->allowOnceButton()->click();
+    // Leave that request waiting, and ask another from a second session: the badge counts
+    // both, and the list behind it shows both.
+    script->then(100, [select] {
+        closeDialogs();
+        select(QStringLiteral("notes"));
+    });
+    script->then(1200, [&window] {
+        window.send(QStringLiteral("Add this to the notes. [[tool echo {\"text\": \"The list behind the badge shows every request.\"}]]"));
+    });
+    script->then(1500, [] { closeDialogs(); });
+    script->then(900, [dir] { grabScreen(dir + QStringLiteral("/screen.png")); });
+    script->then(100, [&window] { window.showPendingApprovals(); });
+    script->then(1200, [dir] { grabScreen(dir + QStringLiteral("/pending-approvals.png")); });
+    script->then(100, [&window] {
+        // Answer both from the list so the runs end before the next views.
+        if (PendingApprovalsDialog *list = window.pendingApprovalsList()) {
+            list->table()->selectAll();
+            list->allowOnceButton()->click();
         }
     });
-    script->then(1500, [&window] { window.showOperations(); });
+    script->then(1500, [select] {
+        closeDialogs();
+        select(QStringLiteral("tour"));
+    });
+    script->then(900, [&window] { window.showOperations(); });
     script->then(1200, [dir] { grabScreen(dir + QStringLiteral("/operations.png")); });
     script->then(100, [&window] {
         closeDialogs();

@@ -2,15 +2,18 @@
 
 #include "approvaldialog.h"
 #include "approvallistmodel.h"
+#include "approvalscontroller.h"
 #include "composer.h"
 #include "client/engineclient.h"
 #include "mainwindow.h"
 #include "permissionspage.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
+#include "runscontroller.h"
 #include "runtimelinewidget.h"
 #include "sessionlistmodel.h"
 #include "sessionrail.h"
+#include "sessionscontroller.h"
 #include "tapeinspector.h"
 #include "tapemodel.h"
 #include "transcriptmodel.h"
@@ -20,7 +23,11 @@
 #include <QAbstractItemView>
 #include <QAction>
 #include <QAbstractSpinBox>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMessageBox>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -52,6 +59,9 @@ private slots:
     void approvalShowsTheDiffAndAlwaysIsRevocable();
     void everyControlHasAnAccessibleName();
     void shortcutsExistForFrequentActions();
+    void sessionsControllerActsOnSessions();
+    void runsControllerCreatesTheSessionWithItsFirstMessage();
+    void questionsDoNotOutliveTheWindow();
 
 private:
     void openWindow(int delayMs = 0);
@@ -363,6 +373,135 @@ void tst_MainWindow::shortcutsExistForFrequentActions()
     // Ctrl+N clears the way for a new session; Ctrl+F goes to the search field.
     QTest::keyClick(m_window.get(), Qt::Key_F, Qt::ControlModifier);
     QTRY_VERIFY(qobject_cast<QLineEdit *>(QApplication::focusWidget()));
+}
+
+// The first top-level widget of type T that is shown.
+template<typename T>
+static T *shown()
+{
+    for (QWidget *top : QApplication::topLevelWidgets()) {
+        if (auto *w = qobject_cast<T *>(top); w && w->isVisible())
+            return w;
+    }
+    return nullptr;
+}
+
+void tst_MainWindow::sessionsControllerActsOnSessions()
+{
+    openWindow();
+    SessionsController *sessions = m_window->sessionsController();
+    // A new window starts on a new session, and says how it begins.
+    QCOMPARE(m_window->sessionTitle()->text(), QStringLiteral("New session"));
+    bool hinted = false;
+    for (QLabel *label : m_window->composer()->findChildren<QLabel *>())
+        hinted = hinted || label->text() == QStringLiteral("Your first message starts a new session.");
+    QVERIFY(hinted);
+    QSignalSpy shownSessions(sessions, &SessionsController::currentSessionChanged);
+    QSignalSpy titles(sessions, &SessionsController::titleChanged);
+    type(QStringLiteral("first words"));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    QTRY_COMPARE(sessions->sessions()->rowCount(), 1);
+    const QString id = sessions->currentSessionId();
+    QVERIFY(!id.isEmpty());
+    QCOMPARE(shownSessions.size(), 1);
+    QCOMPARE(shownSessions.at(0).at(0).toString(), id);
+
+    // Rename: F2 asks without blocking; the answer renames the session everywhere.
+    QTest::keyClick(m_window.get(), Qt::Key_F2);
+    QInputDialog *rename = nullptr;
+    QTRY_VERIFY((rename = shown<QInputDialog>()));
+    QCOMPARE(rename->textValue(), QStringLiteral("first words"));
+    rename->setTextValue(QStringLiteral("Renamed"));
+    rename->accept();
+    QTRY_COMPARE(sessions->sessions()->rowAt(0).title, QStringLiteral("Renamed"));
+    QTRY_COMPARE(m_window->sessionTitle()->text(), QStringLiteral("Renamed"));
+    QVERIFY(m_window->windowTitle().startsWith(QStringLiteral("Renamed")));
+    QVERIFY(titles.size() >= 2);
+
+    // Reset the context: the composer says so.
+    sessions->resetContext(id);
+    QTRY_VERIFY(sessions->sessions()->rowAt(0).contextFloor > 0);
+
+    // Archive: it leaves the rail, and the window goes to a new session.
+    sessions->setArchived(id, true);
+    QTRY_COMPARE(sessions->sessions()->rowCount(), 0);
+    QTRY_VERIFY(sessions->currentSessionId().isEmpty());
+    QCOMPARE(m_window->sessionTitle()->text(), QStringLiteral("New session"));
+    m_window->rail()->findChild<QCheckBox *>()->setChecked(true); // show archived
+    QTRY_COMPARE(sessions->sessions()->rowCount(), 1);
+    sessions->setArchived(id, false);
+    QTRY_VERIFY(!sessions->sessions()->rowAt(0).isArchived());
+
+    // Delete asks first; Cancel (the default) keeps the session, Delete removes it.
+    sessions->selectSession(id);
+    sessions->askToDelete(id);
+    QMessageBox *confirm = nullptr;
+    QTRY_VERIFY((confirm = shown<QMessageBox>()));
+    QCOMPARE(confirm->defaultButton(), confirm->button(QMessageBox::Cancel));
+    confirm->button(QMessageBox::Cancel)->click();
+    QTRY_VERIFY(!shown<QMessageBox>());
+    QCOMPARE(sessions->sessions()->rowCount(), 1);
+    sessions->askToDelete(id);
+    QTRY_VERIFY((confirm = shown<QMessageBox>()));
+    for (QAbstractButton *b : confirm->buttons()) {
+        if (confirm->buttonRole(b) == QMessageBox::DestructiveRole)
+            b->click();
+    }
+    QTRY_COMPARE(sessions->sessions()->rowCount(), 0);
+    QTRY_VERIFY(sessions->currentSessionId().isEmpty());
+}
+
+void tst_MainWindow::runsControllerCreatesTheSessionWithItsFirstMessage()
+{
+    openWindow(3);
+    RunsController *runs = m_window->runsController();
+    QSignalSpy created(runs, &RunsController::sessionToShow);
+    QSignalSpy running(runs, &RunsController::runningChanged);
+    QVERIFY(m_window->currentSessionId().isEmpty());
+    runs->send(QStringLiteral("hello [[words 200]]"));
+    QTRY_COMPARE(created.size(), 1);
+    const QString sessionId = created.at(0).at(0).toString();
+    QCOMPARE(m_window->currentSessionId(), sessionId);
+    QTRY_VERIFY(runs->isRunning());
+    QVERIFY(m_window->stopAction()->isEnabled());
+    // A second send while the run goes on is ignored, not queued.
+    runs->send(QStringLiteral("too soon"));
+    QTRY_VERIFY_WITH_TIMEOUT(!runs->isRunning(), 10000);
+    QVERIFY(!m_window->stopAction()->isEnabled());
+    QCOMPARE(running.first().at(0).toBool(), false); // reset as the session was shown
+    QVERIFY(running.contains(QVariantList{true}));
+    QCOMPARE(running.last().at(0).toBool(), false);
+    QCOMPARE(m_window->runPanel()->runs()->rowCount(), 1);
+    QCOMPARE(runs->transcript()->rowCount(), 2);
+    QVERIFY(!m_window->transcript()->plainTranscript().contains(QStringLiteral("too soon")));
+}
+
+void tst_MainWindow::questionsDoNotOutliveTheWindow()
+{
+    // Every question the window asks is shown with open(), never a nested event loop: deleting
+    // the window while one is up deletes the question with it, and an answer from the engine
+    // that comes afterwards is dropped.
+    openWindow();
+    type(QStringLiteral("something"));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    QTRY_COMPARE(m_window->sessions()->rowCount(), 1);
+    const QString id = m_window->currentSessionId();
+    m_window->sessionsController()->askToDelete(id);
+    QPointer<QMessageBox> confirm;
+    QTRY_VERIFY((confirm = shown<QMessageBox>()));
+    m_window->sessionsController()->askToRename(id);
+    QPointer<QInputDialog> rename;
+    QTRY_VERIFY((rename = shown<QInputDialog>()));
+    m_window->sessionsController()->rename(id, QString()); // refused: its warning comes later
+    m_window.reset();
+    QVERIFY(!confirm);
+    QVERIFY(!rename);
+    // The refusal arrives with nobody to tell: nothing is shown. (Answers come back in the
+    // order the calls were made, so once a later call is answered, the refusal has come too.)
+    bool later = false;
+    m_engine->call(this, [](Engine &g) { return g.isOpen(); }, [&later](bool) { later = true; });
+    QTRY_VERIFY(later);
+    QVERIFY(!shown<QMessageBox>());
 }
 
 QTEST_MAIN(tst_MainWindow)

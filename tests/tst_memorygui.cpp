@@ -10,6 +10,7 @@
 #include "memorydialog.h"
 #include "memorylistmodel.h"
 #include "memorypage.h"
+#include "runpanel.h"
 #include "sessionbar.h"
 #include "transcriptview.h"
 
@@ -247,6 +248,11 @@ void tst_MemoryGui::jumpsToTheRun()
     m.source = MemorySource::Run;
     m.runId = runId;
     QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.addMemory(m); }));
+    // A later run in the same session, so the run panel's newest is not the one asked for.
+    QTRY_VERIFY_WITH_TIMEOUT((*ask<Result<RunInfo>>([runId](Engine &e) { return e.run(runId); }))->isTerminal(), 10000);
+    auto later = ask<Result<RunInfo>>([r](Engine &e) { return e.startRun(r); });
+    QVERIFY(later && *later);
+    QCOMPARE((*later)->sessionId, sessionId);
     // Another session is shown; the Memory view's Open Run goes back to the origin.
     m_window->startNewSession();
     m_window->showMemory();
@@ -259,6 +265,8 @@ void tst_MemoryGui::jumpsToTheRun()
     QCOMPARE(open.size(), 1);
     QCOMPARE(open.first().first().toString(), runId);
     QTRY_COMPARE(m_window->currentSessionId(), sessionId);
+    // ...and the run itself, in the run panel.
+    QTRY_COMPARE(m_window->runPanel()->selectedRunId(), runId);
 }
 
 void tst_MemoryGui::settingsPageImports()

@@ -16,6 +16,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <limits>
+
 using namespace Spool;
 using namespace Spool::Test;
 
@@ -31,6 +33,9 @@ private slots:
     void sessionGroupsByRecency();
     void runListKeepsNewestFirst();
     void approvalListKeepsOnlyPending();
+    void approvalListShowsSessionAgeAndCountdown_data();
+    void approvalListShowsSessionAgeAndCountdown();
+    void approvalListNamesSessionsAndTicks();
     void tapeModelPagesAndFollows();
     void tapeModelFiltersAndLocates();
     void transcriptModelBuildsFromTapeAndStreams();
@@ -209,6 +214,105 @@ void tst_Models::approvalListKeepsOnlyPending()
     model.updateApproval(a);
     QCOMPARE(model.rowCount(), 1);
     QCOMPARE(model.rowAt(0).id, QStringLiteral("B"));
+}
+
+void tst_Models::approvalListShowsSessionAgeAndCountdown_data()
+{
+    QTest::addColumn<qint64>("waitedMs");
+    QTest::addColumn<qint64>("leftMs");
+    QTest::addColumn<QString>("age");
+    QTest::addColumn<QString>("expires");
+    QTest::newRow("just asked") << qint64(3'000) << qint64(597'000) << "3 s ago" << "in 9:57";
+    QTest::newRow("minutes") << qint64(125'000) << qint64(59'000) << "2 min ago" << "in 0:59";
+    QTest::newRow("last second") << qint64(599'500) << qint64(500) << "9 min ago" << "in 0:01";
+    QTest::newRow("expired") << qint64(700'000) << qint64(-1'000) << "11 min ago" << "expired";
+    QTest::newRow("hours left") << qint64(7'200'000) << qint64(3'723'000) << "2 h ago" << "in 1:02:03";
+    QTest::newRow("no expiry") << qint64(3 * 86'400'000LL) << std::numeric_limits<qint64>::min() << "3 days ago" << "never";
+}
+
+void tst_Models::approvalListShowsSessionAgeAndCountdown()
+{
+    QFETCH(qint64, waitedMs);
+    QFETCH(qint64, leftMs);
+    QFETCH(QString, age);
+    QFETCH(QString, expires);
+    ApprovalListModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const qint64 now = 1'700'000'000'000;
+    model.setNow(now);
+    PendingToolApproval a;
+    a.id = QStringLiteral("A");
+    a.sessionId = QStringLiteral("01HSESSIONIDXYZ");
+    a.tool = QStringLiteral("fs.write");
+    a.risk = QStringLiteral("medium");
+    a.createdAt = now - waitedMs;
+    a.expiresAt = leftMs == std::numeric_limits<qint64>::min() ? 0 : now + leftMs;
+    model.updateApproval(a);
+    auto cell = [&model](int column) { return model.index(0, column).data().toString(); };
+    QCOMPARE(cell(ApprovalListModel::ToolColumn), QStringLiteral("fs.write"));
+    QCOMPARE(cell(ApprovalListModel::SessionColumn), QStringLiteral("01HSESSI")); // not named yet
+    QCOMPARE(cell(ApprovalListModel::AgeColumn), age);
+    QCOMPARE(cell(ApprovalListModel::ExpiresColumn), expires);
+    QCOMPARE(cell(ApprovalListModel::RiskColumn), QStringLiteral("medium"));
+    QCOMPARE(model.index(0, 0).data(ApprovalListModel::SessionIdRole).toString(), a.sessionId);
+    QCOMPARE(model.headerData(ApprovalListModel::AgeColumn, Qt::Horizontal, Qt::DisplayRole).toString(),
+             QStringLiteral("Asked"));
+}
+
+void tst_Models::approvalListNamesSessionsAndTicks()
+{
+    ApprovalListModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const qint64 now = 1'700'000'000'000;
+    model.setNow(now);
+    PendingToolApproval a;
+    a.id = QStringLiteral("A");
+    a.sessionId = QStringLiteral("S1");
+    a.tool = QStringLiteral("echo");
+    a.createdAt = now - 1000;
+    a.expiresAt = now + 60'000;
+    PendingToolApproval b = a;
+    b.id = QStringLiteral("B");
+    b.sessionId = QStringLiteral("S2");
+    b.createdAt = now - 500;
+    model.updateApproval(a);
+    model.updateApproval(b);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+
+    // Naming a session changes only its rows' session cell.
+    model.setSessionName(QStringLiteral("S2"), QStringLiteral("Release notes"));
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.at(0).at(0).toModelIndex(), model.index(1, ApprovalListModel::SessionColumn));
+    QCOMPARE(changed.at(0).at(1).toModelIndex(), model.index(1, ApprovalListModel::SessionColumn));
+    QCOMPARE(model.index(1, ApprovalListModel::SessionColumn).data().toString(), QStringLiteral("Release notes"));
+    QVERIFY(model.hasSessionName(QStringLiteral("S2")));
+    QVERIFY(!model.hasSessionName(QStringLiteral("S1")));
+    model.setSessionName(QStringLiteral("S2"), QStringLiteral("Release notes"));
+    QCOMPARE(changed.size(), 1); // the same name again: nothing to repaint
+    // What a screen reader says for a row.
+    QCOMPARE(model.index(1, ApprovalListModel::ToolColumn).data(Qt::AccessibleTextRole).toString(),
+             QStringLiteral("echo in Release notes, asked 0 s ago, expires in 1:00"));
+
+    // A second later the ages and countdowns move, in one signal naming the display role.
+    model.setNow(now + 1000);
+    changed.clear();
+    model.tick();
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.at(0).at(0).toModelIndex(), model.index(0, ApprovalListModel::ToolColumn));
+    QCOMPARE(changed.at(0).at(1).toModelIndex(), model.index(1, ApprovalListModel::ExpiresColumn));
+    QVERIFY(changed.at(0).at(2).value<QList<int>>().contains(Qt::DisplayRole));
+    QCOMPARE(model.index(0, ApprovalListModel::AgeColumn).data().toString(), QStringLiteral("2 s ago"));
+    QCOMPARE(model.index(0, ApprovalListModel::ExpiresColumn).data().toString(), QStringLiteral("in 0:59"));
+
+    // Decided elsewhere: it leaves; an empty list does not tick.
+    a.status = ApprovalStatus::Deny;
+    b.status = ApprovalStatus::Timeout;
+    model.updateApproval(a);
+    model.updateApproval(b);
+    QCOMPARE(model.rowCount(), 0);
+    changed.clear();
+    model.tick();
+    QCOMPARE(changed.size(), 0);
 }
 
 void tst_Models::tapeModelPagesAndFollows()

@@ -1,6 +1,7 @@
 #include "providerspage.h"
 
 #include "client/engineclient.h"
+#include "messageboxes.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -8,7 +9,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -58,6 +58,9 @@ ProvidersPage::ProvidersPage(EngineClient *engine, QWidget *parent)
     m_name->setPlaceholderText(tr("e.g. openai, ollama, claude"));
     m_kind = new QComboBox(this);
     m_kind->setAccessibleName(tr("API kind"));
+    // The long first choice must not set the dialog's width; the list shows it whole.
+    m_kind->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_kind->setMinimumContentsLength(24);
     m_kind->addItem(tr("OpenAI-compatible (OpenAI, Ollama, LM Studio, llama.cpp, vLLM, OpenRouter)"),
                     kOpenAi);
     m_kind->addItem(tr("Anthropic"), kAnthropic);
@@ -398,11 +401,16 @@ void ProvidersPage::remove()
     if (!m_engine || m_loadedName.isEmpty())
         return;
     const QString name = m_loadedName;
-    if (QMessageBox::question(this, tr("Remove provider"),
-                              tr("Remove the provider \u201c%1\u201d and its stored key? Agents "
-                                 "using it will fail until they use another provider.")
-                                      .arg(name))
-        != QMessageBox::Yes)
+    askToConfirm(this, tr("Remove provider"),
+                 tr("Remove the provider \u201c%1\u201d and its stored key? Agents using it will "
+                    "fail until they use another provider.")
+                         .arg(name),
+                 tr("&Remove"), this, [this, name] { removeConfirmed(name); });
+}
+
+void ProvidersPage::removeConfirmed(const QString &name)
+{
+    if (!m_engine)
         return;
     m_engine->callAsync<Status>(
             this,

@@ -44,6 +44,7 @@ private:
     void clearForm();
     void save();
     void remove();
+    void removeConfirmed(const QString &name);
     void test();
     void showResult(const QString &text, bool ok);
     void showTest(const ConnectionTest &test);

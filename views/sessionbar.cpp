@@ -23,8 +23,12 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_model = new QComboBox(this);
     m_model->setEditable(true);
     m_model->setInsertPolicy(QComboBox::NoInsert);
+    // Room for 22 characters when the header has it, down to 12 when the window is narrow: a
+    // long model name never widens the window (the whole name is in the edit field).
     m_model->setMinimumContentsLength(22);
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_model->setMinimumWidth(m_model->minimumSizeHint().width()
+                             - 10 * m_model->fontMetrics().horizontalAdvance(QLatin1Char('x')));
     m_model->setAccessibleName(tr("Session model"));
     m_model->setToolTip(tr("The model this session's next runs use; empty for the agent's model"));
     label->setBuddy(m_model);
@@ -38,13 +42,23 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_workspace->setAccessibleName(tr("Workspace folder"));
     m_workspace->setPopupMode(QToolButton::InstantPopup);
     m_workspace->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    // The style draws its menu arrow over the end of the text; the text carries its own.
+    m_workspace->setStyleSheet(QStringLiteral("QToolButton::menu-indicator { image: none; width: 0px; }"));
     auto *menu = new QMenu(m_workspace);
     menu->addAction(tr("Choose a folder\u2026"), this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(
-                this, tr("Workspace folder for this session"),
-                m_workspacePath.isEmpty() ? QDir::homePath() : m_workspacePath);
-        if (!folder.isEmpty())
-            setWorkspace(folder);
+        // open(), not exec(): no nested event loop, and the answer is dropped if this bar (or
+        // its window) is gone by then.
+        auto *dialog = new QFileDialog(this, tr("Workspace folder for this session"),
+                                       m_workspacePath.isEmpty() ? QDir::homePath() : m_workspacePath);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setFileMode(QFileDialog::Directory);
+        dialog->setOption(QFileDialog::ShowDirsOnly);
+        const QString sessionId = m_sessionId;
+        connect(dialog, &QFileDialog::fileSelected, this, [this, sessionId](const QString &folder) {
+            if (!folder.isEmpty() && sessionId == m_sessionId)
+                setWorkspace(folder);
+        });
+        dialog->open();
     });
     menu->addAction(tr("Use the default folder"), this, [this] { setWorkspace(QString()); });
     menu->addAction(tr("Open in the file manager"), this, [this] {
@@ -57,15 +71,16 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     connect(m_model->lineEdit(), &QLineEdit::editingFinished, this, [this] { commit(); });
 
     auto *layout = new QHBoxLayout(this);
-    layout->setContentsMargins(12, 8, 12, 4);
+    layout->setContentsMargins(12, 6, 12, 4);
     layout->addWidget(m_context);
-    layout->addSpacing(12);
+    layout->addSpacing(8);
     layout->addWidget(m_usage);
-    layout->addSpacing(12);
+    layout->addSpacing(8);
     layout->addWidget(m_workspace);
-    layout->addSpacing(12);
+    layout->addSpacing(8);
     layout->addWidget(label);
     layout->addWidget(m_model);
+    layout->addStretch(); // under the title (a narrow window), the bar keeps to the left
     hide();
 }
 
@@ -287,8 +302,11 @@ namespace Spool {
 
 void SessionBar::showWorkspace()
 {
-    const QString name = QDir(m_workspacePath).dirName();
-    m_workspace->setText(tr("Folder: %1").arg(m_ownWorkspace ? name : tr("default")));
+    // A long folder name is shortened in the middle (its start and its end tell folders
+    // apart); the whole path is in the tooltip.
+    const QString name = fontMetrics().elidedText(QDir(m_workspacePath).dirName(), Qt::ElideMiddle,
+                                                  14 * fontMetrics().horizontalAdvance(QLatin1Char('x')));
+    m_workspace->setText(tr("Folder: %1 \u25be").arg(m_ownWorkspace ? name : tr("default")));
     m_workspace->setToolTip(m_ownWorkspace
                                     ? tr("The session's tools work in %1").arg(m_workspacePath)
                                     : tr("The session's tools work in its own folder, %1").arg(m_workspacePath));

@@ -163,14 +163,16 @@ void SessionRail::showContextMenu(const QPoint &pos)
         return;
     const QString id = index.data(SessionListModel::IdRole).toString();
     const bool archived = index.data(SessionListModel::ArchivedRole).toBool();
-    QMenu menu(this);
-    menu.addAction(tr("Rename\u2026"), this, [this, id] { emit renameRequested(id); });
-    menu.addAction(tr("Reset context"), this, [this, id] { emit resetRequested(id); });
-    menu.addAction(archived ? tr("Restore") : tr("Archive"), this,
-                   [this, id, archived] { emit archiveRequested(id, !archived); });
-    menu.addSeparator();
-    menu.addAction(tr("Delete\u2026"), this, [this, id] { emit deleteRequested(id); });
-    menu.exec(m_list->viewport()->mapToGlobal(pos));
+    // popup(), not exec(): no nested event loop, and the menu goes with the rail.
+    auto *menu = new QMenu(this);
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->addAction(tr("Rename\u2026"), this, [this, id] { emit renameRequested(id); });
+    menu->addAction(tr("Reset context"), this, [this, id] { emit resetRequested(id); });
+    menu->addAction(archived ? tr("Restore") : tr("Archive"), this,
+                    [this, id, archived] { emit archiveRequested(id, !archived); });
+    menu->addSeparator();
+    menu->addAction(tr("Delete\u2026"), this, [this, id] { emit deleteRequested(id); });
+    menu->popup(m_list->viewport()->mapToGlobal(pos));
 }
 
 } // namespace Spool

@@ -5,6 +5,7 @@
 #include "permissionspage.h"
 #include "toolspage.h"
 #include "client/engineclient.h"
+#include "messageboxes.h"
 #include "providerspage.h"
 
 #include <QComboBox>
@@ -14,12 +15,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QStyle>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -32,7 +33,8 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
     setAccessibleName(tr("Settings"));
     m_pages = new QListWidget(this);
     m_pages->setAccessibleName(tr("Settings pages"));
-    m_pages->setMaximumWidth(180);
+    m_pages->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_pages->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Expanding);
     m_stack = new QStackedWidget(this);
     connect(m_pages, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
 
@@ -64,6 +66,22 @@ void SettingsDialog::addPage(const QString &title, QWidget *page)
 {
     m_pages->addItem(title);
     m_stack->addWidget(page);
+    fitPageList();
+}
+
+void SettingsDialog::fitPageList()
+{
+    // As wide as the longest page name (and a scroll bar, should the list ever need one), so
+    // no name is cut short, whatever the font.
+    m_pages->setFixedWidth(m_pages->sizeHintForColumn(0) + 2 * m_pages->frameWidth()
+                           + m_pages->style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 8);
+}
+
+void SettingsDialog::changeEvent(QEvent *event)
+{
+    QDialog::changeEvent(event);
+    if (event->type() == QEvent::FontChange || event->type() == QEvent::StyleChange)
+        fitPageList();
 }
 
 void SettingsDialog::showPage(const QString &title)
@@ -194,7 +212,7 @@ void SettingsDialog::saveAgent()
     m_engine->call(this, [a](Engine &g) { return g.saveAgent(a); },
                    [this, name = a.name](Status s) {
                        if (!s) {
-                           QMessageBox::warning(this, tr("Cannot save the agent"), s.errorMessage());
+                           showWarning(this, tr("Cannot save the agent"), s.errorMessage());
                            return;
                        }
                        loadAgents(name);
@@ -241,17 +259,19 @@ void SettingsDialog::fetchModels(const QString &provider)
 void SettingsDialog::removeAgent()
 {
     const QString name = m_agentName->text().trimmed();
-    if (QMessageBox::question(this, tr("Delete agent"),
-                              tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name))
-        != QMessageBox::Yes)
-        return;
-    m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
-                   [this](Status s) {
-                       if (!s)
-                           QMessageBox::warning(this, tr("Cannot delete the agent"), s.errorMessage());
-                       loadAgents();
-                       emit agentsChanged();
-                   });
+    askToConfirm(this, tr("Delete agent"),
+                 tr("Delete the agent \u201c%1\u201d? Sessions bound to it will use the default agent.").arg(name),
+                 tr("&Delete"), this, [this, name] {
+                     if (!m_engine)
+                         return;
+                     m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
+                                    [this](Status s) {
+                                        if (!s)
+                                            showWarning(this, tr("Cannot delete the agent"), s.errorMessage());
+                                        loadAgents();
+                                        emit agentsChanged();
+                                    });
+                 });
 }
 
 QWidget *SettingsDialog::createDeterministicPage()

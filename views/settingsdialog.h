@@ -30,6 +30,7 @@ public:
     void addPage(const QString &title, QWidget *page);
     void showPage(const QString &title);
     PermissionsPage *permissionsPage() const { return m_permissionsPage; }
+    QListWidget *pageList() const { return m_pages; }
     ProvidersPage *providersPage() const { return m_providersPage; }
 
 signals:
@@ -37,7 +38,11 @@ signals:
     void transcriptFontSizeChanged(int points);
     void agentsChanged();
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
+    void fitPageList();
     QWidget *createAgentsPage();
     QWidget *createDeterministicPage();
     QWidget *createAppearancePage();

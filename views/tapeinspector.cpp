@@ -98,6 +98,10 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
 
     m_kind = new QComboBox(this);
     m_kind->setAccessibleName(tr("Filter by kind"));
+    // Narrower than the longest kind, so the run panel leaves the conversation room on small
+    // screens; the list shows every kind in full.
+    m_kind->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_kind->setMinimumContentsLength(10);
     m_kind->addItem(tr("All kinds"));
     for (const QString &k : allKinds())
         m_kind->addItem(k, k);
@@ -107,7 +111,7 @@ TapeInspector::TapeInspector(EngineClient *engine, QWidget *parent)
     m_search->setPlaceholderText(tr("Search events"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search the tape"));
-    m_search->setMinimumWidth(120);
+    m_search->setMinimumWidth(90);
     auto *debounce = new QTimer(this);
     debounce->setSingleShot(true);
     debounce->setInterval(250);
@@ -260,15 +264,29 @@ void TapeInspector::exportJsonl(const QString &requestedPath)
     const QString runId = m_model->runId();
     if (runId.isEmpty() || !m_engine)
         return;
-    QString path = requestedPath;
-    if (path.isEmpty()) {
+    if (requestedPath.isEmpty()) {
+        // open(), not exec(): no nested event loop; the export starts when a file is chosen.
         const QString suggested = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
                 + QStringLiteral("/spool-run-%1.jsonl").arg(runId);
-        path = QFileDialog::getSaveFileName(this, tr("Export the run's tape"), suggested,
-                                            tr("JSON Lines (*.jsonl);;All files (*)"));
-        if (path.isEmpty())
-            return;
+        auto *dialog = new QFileDialog(this, tr("Export the run's tape"), suggested,
+                                       tr("JSON Lines (*.jsonl);;All files (*)"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setAcceptMode(QFileDialog::AcceptSave);
+        dialog->selectFile(suggested);
+        connect(dialog, &QFileDialog::fileSelected, this, [this, runId](const QString &path) {
+            if (!path.isEmpty())
+                exportRun(runId, path);
+        });
+        dialog->open();
+        return;
     }
+    exportRun(runId, requestedPath);
+}
+
+void TapeInspector::exportRun(const QString &runId, const QString &path)
+{
+    if (!m_engine)
+        return;
     emit status(tr("Exporting the tape of run %1\u2026").arg(runId));
     m_engine->call(this, [runId, path](Engine &g) { return g.exportTape(runId, path); },
                    [this, path](Result<qint64> written) {

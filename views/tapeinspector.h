@@ -31,6 +31,7 @@ public:
     // Selects the event (loading pages up to it if needed).
     void selectSeq(qint64 seq);
     void applyEvent(const TapeEvent &event);
+    // Writes the run's tape to `path`; without one, asks where (a dialog that does not block).
     void exportJsonl(const QString &path = {});
 
     TapeModel *model() const { return m_model; }
@@ -43,6 +44,7 @@ signals:
     void status(const QString &message);
 
 private:
+    void exportRun(const QString &runId, const QString &path);
     void applyFilter();
     void showTapeEvent(qint64 seq);
     void fillTree(const QJsonValue &value);

@@ -559,8 +559,9 @@ void TranscriptView::contextMenuEvent(QContextMenuEvent *event)
         QApplication::clipboard()->setText(toPlainText());
         emit copied(tr("conversation"));
     });
-    menu->exec(event->globalPos());
-    delete menu;
+    // popup(), not exec(): no nested event loop under a view that may be gone when it ends.
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->popup(event->globalPos());
 }
 
 } // namespace Spool
