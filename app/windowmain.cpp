@@ -82,6 +82,7 @@ int runGui(QApplication &app)
 
     Spool::RuntimeConfig config = Spool::RuntimeConfig::load(parser.value(dataDir), parser.value(configDir));
     config.frontEnd = QStringLiteral("gui");
+    config.adoptWaitingRuns = true; // runs left waiting for an approval go on here
 
     Spool::SingleInstance instance(config.dataDir);
     if (!parser.isSet(screenshots)) {

@@ -17,6 +17,7 @@ struct TranscriptEntry
     QString callId;     // tool calls
     QString text;       // user text, assistant Markdown, notice text
     bool streaming = false;
+    bool partial = false; // an assistant reply that never completed (cancel, crash, failure)
     qint64 at = 0;
 
     // User messages: the memories the run was given with it ({id, score, source, snippet}, the

@@ -320,6 +320,26 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
             setUsage(e);
             insertEntry(entries, e, live);
         }
+    } else if (event.kind == TapeKind::AssistantMessage) {
+        // Only a partial one adds anything: a complete reply came with its provider.response.
+        if (!p.value(QStringLiteral("partial")).toBool())
+            return;
+        const int row = live ? streamingRow(event.runId) : -1;
+        if (row >= 0) {
+            update(row, [&](TranscriptEntry &e) {
+                e.text = str(p, "text");
+                e.streaming = false;
+                e.partial = true;
+            });
+        } else {
+            TranscriptEntry e;
+            e.kind = TranscriptEntry::Kind::Assistant;
+            e.runId = event.runId;
+            e.text = str(p, "text");
+            e.partial = true;
+            e.at = event.createdAt;
+            insertEntry(entries, e, live);
+        }
     } else if (event.kind == TapeKind::ToolCall) {
         TranscriptEntry e;
         e.kind = TranscriptEntry::Kind::ToolCall;

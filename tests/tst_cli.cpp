@@ -39,6 +39,8 @@ private slots:
     void cancelFromAnotherTerminal();
     void ctrlCCancels();
     void killNineIsRepairedOnNextStart();
+    void waitingRunIsAdoptedByExactlyOneProcess();
+    void retryRunsTheSameInputAgain();
     void statusAndDemo();
     void toolsListAndRun();
 
@@ -346,8 +348,15 @@ void tst_Cli::killNineIsRepairedOnNextStart()
     QByteArray streamed;
     QTRY_VERIFY_WITH_TIMEOUT((streamed += chat->readAllStandardOutput()).size() > 200,
                              Spool::Test::kProcessTimeoutMs);
+    // ... and to the journal, checkpointed while it streams.
+    auto partials = [&] {
+        return spool({QStringLiteral("tape"), id, QStringLiteral("--kind"), QStringLiteral("provider.partial"),
+                      QStringLiteral("--json")}).out.count(QLatin1Char('\n'));
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(partials() >= 1, Spool::Test::kProcessTimeoutMs);
     ::kill(pid_t(chat->processId()), SIGKILL);
     QVERIFY(Spool::Test::waitForExit(chat));
+    streamed += chat->readAllStandardOutput();
 
     // The next start repairs: the run is failed/interrupted, the journal is healthy.
     const QJsonObject status = json({QStringLiteral("status"), QStringLiteral("--check")}).toObject();
@@ -355,6 +364,26 @@ void tst_Cli::killNineIsRepairedOnNextStart()
     const QJsonObject run = json({QStringLiteral("runs"), QStringLiteral("show"), id}).toObject();
     QCOMPARE(run.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
     QCOMPARE(run.value(QStringLiteral("reason")).toString(), QStringLiteral("interrupted"));
+    // The tape keeps what the user saw, marked partial, before the run's end.
+    const Output tapeOut = spool({QStringLiteral("tape"), id, QStringLiteral("--json")});
+    QJsonObject kept;
+    QString checkpointed;
+    for (const QString &line : tapeOut.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QJsonObject e = QJsonDocument::fromJson(line.toUtf8()).object();
+        const QJsonObject p = e.value(QStringLiteral("payload")).toObject();
+        if (e.value(QStringLiteral("kind")).toString() == QLatin1String("provider.partial"))
+            checkpointed += p.value(QStringLiteral("text")).toString();
+        else if (e.value(QStringLiteral("kind")).toString() == QLatin1String("assistant.message"))
+            kept = p;
+    }
+    QCOMPARE(kept.value(QStringLiteral("partial")).toBool(), true);
+    QCOMPARE(kept.value(QStringLiteral("reason")).toString(), QStringLiteral("interrupted"));
+    const QString keptText = kept.value(QStringLiteral("text")).toString();
+    QCOMPARE(keptText, checkpointed);
+    QVERIFY(!keptText.isEmpty());
+    QVERIFY2(QString::fromUtf8(streamed).contains(keptText.trimmed()), "the kept text is what streamed");
+    const Output human = spool({QStringLiteral("tape"), id, QStringLiteral("--kind"), QStringLiteral("assistant.message")});
+    QVERIFY2(human.out.contains(QStringLiteral("[partial: interrupted]")), qPrintable(human.out));
 
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("inspect"));
@@ -379,6 +408,72 @@ void tst_Cli::killNineIsRepairedOnNextStart()
     const Output again = spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("k"), QStringLiteral("after")});
     QCOMPARE(again.code, 0);
     QVERIFY(again.out.contains(QStringLiteral("earlier turn")));
+}
+
+void tst_Cli::waitingRunIsAdoptedByExactlyOneProcess()
+{
+    QProcess *chat = startSpool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("adopt"),
+                                 QStringLiteral("[[tool echo {\"text\": \"carried on\"}]]")}, 0);
+    QJsonArray pending;
+    QTRY_VERIFY_WITH_TIMEOUT(!(pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray()).isEmpty(),
+                             Spool::Test::kProcessTimeoutMs);
+    const QString approvalId = pending.at(0).toObject().value(QStringLiteral("id")).toString();
+    const QString runId = pending.at(0).toObject().value(QStringLiteral("run_id")).toString();
+    QVERIFY(!runId.isEmpty());
+    // Its process dies while it waits: the run stays, waiting.
+    ::kill(pid_t(chat->processId()), SIGKILL);
+    QVERIFY(Spool::Test::waitForExit(chat));
+    QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), runId}).toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("running"));
+
+    // Two processes race to carry it on: exactly one takes it, the other is refused.
+    QProcess *a = startSpool({QStringLiteral("runs"), QStringLiteral("adopt"), runId}, 0);
+    QProcess *b = startSpool({QStringLiteral("runs"), QStringLiteral("adopt"), runId}, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(a->state() == QProcess::NotRunning || b->state() == QProcess::NotRunning,
+                             Spool::Test::kProcessTimeoutMs);
+    QProcess *loser = a->state() == QProcess::NotRunning ? a : b;
+    QProcess *winner = loser == a ? b : a;
+    QVERIFY(Spool::Test::waitForExit(loser));
+    QCOMPARE(loser->exitCode(), 5);
+    const QString refusal = QString::fromUtf8(loser->readAllStandardError());
+    QVERIFY2(refusal.contains(QStringLiteral("carried on by")) || refusal.contains(QStringLiteral("taken over")),
+             qPrintable(refusal));
+    QCOMPARE(winner->state(), QProcess::Running); // waiting for the decision, as its first owner did
+
+    // Decided in another front end: the winner carries it to its end.
+    QCOMPARE(spool({QStringLiteral("approvals"), QStringLiteral("decide"), approvalId, QStringLiteral("allow")}).code, 0);
+    QVERIFY(Spool::Test::waitForExit(winner));
+    QCOMPARE(winner->exitCode(), 0);
+    const QString out = QString::fromUtf8(winner->readAllStandardOutput());
+    QVERIFY2(out.contains(QStringLiteral("carried on")), qPrintable(out));
+
+    const Output tapeOut = spool({QStringLiteral("tape"), runId, QStringLiteral("--json")});
+    QStringList owners;
+    int decisions = 0;
+    for (const QString &line : tapeOut.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QJsonObject e = QJsonDocument::fromJson(line.toUtf8()).object();
+        if (e.value(QStringLiteral("kind")).toString() == QLatin1String("run.owner"))
+            owners.append(e.value(QStringLiteral("payload")).toObject().value(QStringLiteral("action")).toString());
+        decisions += e.value(QStringLiteral("kind")).toString() == QLatin1String("approval.decision");
+    }
+    QCOMPARE(owners, QStringList{QStringLiteral("adopted")});
+    QCOMPARE(decisions, 1);
+    QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), runId}).toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("succeeded"));
+}
+
+void tst_Cli::retryRunsTheSameInputAgain()
+{
+    QCOMPARE(spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("r"), QStringLiteral("[[fail rate_limit]] again")}).code, 1);
+    const QString id = json({QStringLiteral("runs"), QStringLiteral("list")}).toArray().at(0).toObject().value(QStringLiteral("id")).toString();
+    const Output retried = spool({QStringLiteral("runs"), QStringLiteral("retry"), id.left(10), QStringLiteral("--json")});
+    QCOMPARE(retried.code, 1); // the same input fails the same way
+    const QJsonObject first = QJsonDocument::fromJson(retried.out.split(QLatin1Char('\n')).value(0).toUtf8()).object();
+    const QJsonObject run = first.value(QStringLiteral("run")).toObject();
+    QCOMPARE(run.value(QStringLiteral("retry_of")).toString(), id);
+    const QJsonArray runs = json({QStringLiteral("runs"), QStringLiteral("list"), QStringLiteral("--session"), QStringLiteral("r")}).toArray();
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(spool({QStringLiteral("runs"), QStringLiteral("retry"), QStringLiteral("ZZZZZZ")}).code, 4);
 }
 
 void tst_Cli::statusAndDemo()

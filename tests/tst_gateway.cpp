@@ -5,6 +5,7 @@
 #include "journal/journalstore.h"
 #include "runs/instancetracker.h"
 #include "sessions/sessionstore.h"
+#include "runs/runrecovery.h"
 #include "runs/runstore.h"
 
 #include <QCoreApplication>
@@ -30,6 +31,7 @@ private slots:
     void approvalForTheSessionIsNotAskedAgain();
     void approvalTimeoutDeniesAndTellsTheModel();
     void cancelDuringStreaming();
+    void streamedTextIsCheckpointedWhileItStreams();
     void cancelWhileWaitingForApproval();
     void budgets_data();
     void budgets();
@@ -37,10 +39,15 @@ private slots:
     void badToolCallsNeverReachPolicy();
     void providerFailureIsClassified();
     void recoveryFailsRunsOfDeadProcessesOnly();
+    void waitingRunOutlivesItsProcessAndIsAdopted_data();
+    void waitingRunOutlivesItsProcessAndIsAdopted();
+    void retryStartsALinkedRunWithTheSameInput();
     void cancelAndDecisionsFromAnotherProcess();
     void tapeStaysContiguousWithRunsInFlight();
     void emptyMessageIsRefusedBeforeAnyRun();
     void priorTurnsReachTheModelAndStayOnTheTape();
+    void runSyncsTheDiskOnlyWhereItMatters_data();
+    void runSyncsTheDiskOnlyWhereItMatters();
 
 private:
     RunInfo start(const QString &text, const QString &key = QStringLiteral("s"));
@@ -301,10 +308,58 @@ void tst_Gateway::cancelDuringStreaming()
     QCOMPARE(waitForRun(*m_gateway, run.id).state, RunState::Cancelled);
     QTest::qWait(100);
     QCOMPARE(deltas.size(), seen); // nothing streams after the cancel
-    const QStringList k = kinds(run.id);
-    QVERIFY(!k.contains(QStringLiteral("assistant.message")));
-    QCOMPARE(k.constLast(), QStringLiteral("run.status"));
+    // What streamed stays, marked partial, right before the end.
+    QString streamed;
+    for (const QList<QVariant> &d : std::as_const(deltas))
+        streamed += d.at(1).toString();
+    const QList<TapeEvent> events = tape(run.id);
+    QCOMPARE(events.constLast().kind, QStringLiteral("run.status"));
+    const TapeEvent kept = events.at(events.size() - 2);
+    QCOMPARE(kept.kind, QStringLiteral("assistant.message"));
+    QCOMPARE(kept.payload.value(QStringLiteral("partial")).toBool(), true);
+    QCOMPARE(kept.payload.value(QStringLiteral("text")).toString(), streamed);
+    // The transcript shows it too.
+    auto transcript = m_gateway->transcript(run.sessionId, INT_MAX, 10, 100);
+    QVERIFY(transcript);
+    bool shown = false;
+    for (const TapeEvent &e : std::as_const(transcript->events))
+        shown = shown || (e.kind == TapeKind::AssistantMessage && e.payload.value(QStringLiteral("partial")).toBool());
+    QVERIFY(shown);
     QCOMPARE(m_gateway->cancelRun(run.id, QStringLiteral("test")).error().code, ErrorCode::Conflict);
+}
+
+void tst_Gateway::streamedTextIsCheckpointedWhileItStreams()
+{
+    m_env->config.deterministicChunkDelayMs = 20;
+    m_env->config.partialCheckpointMs = 100;
+    m_gateway = openGateway(m_env->config);
+    QSignalSpy deltas(m_gateway.get(), &Gateway::textDelta);
+    const RunInfo run = start(QStringLiteral("[[words 60]]"));
+    const RunInfo done = waitForRun(*m_gateway, run.id, 60000);
+    QCOMPARE(done.state, RunState::Succeeded);
+    // Checkpoints follow each other without gap or overlap, inside one turn, before the
+    // response, and add up to a prefix of the reply (the rest came with the response).
+    QString checkpointed;
+    QString reply;
+    int responses = 0;
+    int partials = 0;
+    for (const TapeEvent &e : tape(run.id)) {
+        if (e.kind == TapeKind::ProviderPartial) {
+            QCOMPARE(responses, 0);
+            QCOMPARE(e.payload.value(QStringLiteral("turn")).toInt(), 1);
+            QCOMPARE(e.payload.value(QStringLiteral("offset")).toInteger(), checkpointed.size());
+            checkpointed += e.payload.value(QStringLiteral("text")).toString();
+            ++partials;
+        } else if (e.kind == TapeKind::ProviderResponse) {
+            ++responses;
+            reply = e.payload.value(QStringLiteral("text")).toString();
+        }
+    }
+    QVERIFY2(partials >= 2, qPrintable(QString::number(partials)));
+    QVERIFY(reply.startsWith(checkpointed));
+    // A finished run needs nothing from them.
+    auto events = m_gateway->tape(run.id);
+    QVERIFY(RunRecovery::unfinishedReply(*events).isEmpty());
 }
 
 void tst_Gateway::cancelWhileWaitingForApproval()
@@ -405,6 +460,7 @@ void tst_Gateway::recoveryFailsRunsOfDeadProcessesOnly()
 {
     QString deadRun;
     QString liveRun;
+    QString streamingRun;
     QString approvalId;
     {
         // Write, as two other processes would have: one killed, one still alive (this one).
@@ -420,6 +476,15 @@ void tst_Gateway::recoveryFailsRunsOfDeadProcessesOnly()
         auto s = sessions.create(QStringLiteral("r"), m_env->config.principal, m_env->config.deviceId, QStringLiteral("default"));
         RunStore runs(journal);
         auto dead = runs.create(NewRun{s->id, QStringLiteral("default"), QStringLiteral("deterministic"), QStringLiteral("echo-1"), QStringLiteral("a"), QStringLiteral("DEAD")});
+        auto streaming = runs.create(NewRun{s->id, QStringLiteral("default"), QStringLiteral("deterministic"), QStringLiteral("echo-1"), QStringLiteral("c"), QStringLiteral("DEAD")});
+        QVERIFY(runs.transition(streaming->id, RunState::Running, QStringLiteral("started")));
+        // Killed mid-reply: two checkpoints of the text it had streamed.
+        QVERIFY(journal.appendTape(streaming->id, TapeKind::ProviderRequest, {}));
+        QVERIFY(journal.appendTape(streaming->id, TapeKind::ProviderPartial,
+                                   {{QStringLiteral("turn"), 1}, {QStringLiteral("offset"), 0}, {QStringLiteral("text"), QStringLiteral("Hello ")}}));
+        QVERIFY(journal.appendTape(streaming->id, TapeKind::ProviderPartial,
+                                   {{QStringLiteral("turn"), 1}, {QStringLiteral("offset"), 6}, {QStringLiteral("text"), QStringLiteral("wor")}}));
+        streamingRun = streaming->id;
         auto alive = runs.create(NewRun{s->id, QStringLiteral("default"), QStringLiteral("deterministic"), QStringLiteral("echo-1"), QStringLiteral("b"), live.self().id});
         QVERIFY(runs.transition(dead->id, RunState::Running, QStringLiteral("started")));
         QVERIFY(runs.transition(alive->id, RunState::Running, QStringLiteral("started")));
@@ -439,6 +504,23 @@ void tst_Gateway::recoveryFailsRunsOfDeadProcessesOnly()
     }
     m_gateway = openGateway(m_env->config);
     QVERIFY(m_gateway);
+    // Killed mid-reply: failed, what it had streamed kept as a partial message.
+    const RunInfo interrupted = *m_gateway->run(streamingRun);
+    QCOMPARE(interrupted.state, RunState::Failed);
+    QCOMPARE(interrupted.reason, QStringLiteral("interrupted"));
+    const QList<TapeEvent> streamed = tape(streamingRun);
+    const TapeEvent kept = streamed.at(streamed.size() - 2);
+    QCOMPARE(kept.kind, QStringLiteral("assistant.message"));
+    QCOMPARE(kept.payload.value(QStringLiteral("text")).toString(), QStringLiteral("Hello wor"));
+    QCOMPARE(kept.payload.value(QStringLiteral("partial")).toBool(), true);
+
+    // Waiting for an approval: left for a process to adopt, its approval still open.
+    QCOMPARE(m_gateway->run(deadRun)->state, RunState::Running);
+    QCOMPARE(m_gateway->findApproval(approvalId)->status, ApprovalStatus::Pending);
+    // This one cannot be carried on (its tape never asked for the approval): adopting it ends it.
+    QCOMPARE(m_gateway->adoptRun(liveRun).error().code, ErrorCode::Conflict); // its owner lives
+    auto adopted = m_gateway->adoptRun(deadRun);
+    QVERIFY2(adopted, qPrintable(adopted.errorMessage()));
     const RunInfo dead = *m_gateway->run(deadRun);
     QCOMPARE(dead.state, RunState::Failed);
     QCOMPARE(dead.reason, QStringLiteral("interrupted"));
@@ -449,6 +531,103 @@ void tst_Gateway::recoveryFailsRunsOfDeadProcessesOnly()
     for (int i = 0; i < events.size(); ++i)
         QCOMPARE(events.at(i).seq, qint64(i + 1));
     QCOMPARE(m_gateway->run(liveRun)->state, RunState::Running);
+}
+
+void tst_Gateway::waitingRunOutlivesItsProcessAndIsAdopted_data()
+{
+    QTest::addColumn<QString>("when"); // the decision: before the adoption, after it, or none
+    QTest::addColumn<QString>("decision");
+    QTest::newRow("allowed before adoption") << QStringLiteral("before") << QStringLiteral("allow");
+    QTest::newRow("denied after adoption") << QStringLiteral("after") << QStringLiteral("deny");
+    QTest::newRow("timeout across processes") << QStringLiteral("never") << QStringLiteral("timeout");
+}
+
+void tst_Gateway::waitingRunOutlivesItsProcessAndIsAdopted()
+{
+    QFETCH(QString, when);
+    QFETCH(QString, decision);
+    RuntimeConfig first = m_env->config;
+    if (when == QLatin1String("never"))
+        first.approvalTimeoutMs = 2500; // its own expiry, kept by the adopter
+    m_gateway = openGateway(first);
+    QSignalSpy requested(m_gateway.get(), &Gateway::approvalRequested);
+    const RunInfo run = start(QStringLiteral("[[tool echo {\"text\": \"adopted\"}]]"));
+    QTRY_COMPARE(requested.size(), 1);
+    const PendingToolApproval approval = requested.at(0).at(0).value<PendingToolApproval>();
+
+    // Its process exits: the run stays running and waiting, released on its tape.
+    m_gateway->shutdown();
+    m_gateway.reset();
+    {
+        auto other = openGateway(m_env->config); // a one-shot command: recovers, adopts nothing
+        QCOMPARE(other->run(run.id)->state, RunState::Running);
+        QCOMPARE(other->findApproval(approval.id)->status, ApprovalStatus::Pending);
+        const QList<TapeEvent> events = *other->tape(run.id);
+        QCOMPARE(events.constLast().kind, QStringLiteral("run.owner"));
+        QCOMPARE(events.constLast().payload.value(QStringLiteral("action")).toString(), QStringLiteral("released"));
+        if (when == QLatin1String("before")) // decided from another front end, nobody carrying it
+            QVERIFY(other->decideApproval(approval.id, true, ApprovalScope::Once, QStringLiteral("cli")));
+        other->shutdown();
+    }
+
+    RuntimeConfig adopter = m_env->config;
+    adopter.adoptWaitingRuns = true;
+    m_gateway = openGateway(adopter);
+    QSignalSpy asked(m_gateway.get(), &Gateway::approvalRequested);
+    if (when == QLatin1String("after")) {
+        QTRY_COMPARE(asked.size(), 1); // the adopter asks now
+        QVERIFY(m_gateway->decideApproval(approval.id, false, ApprovalScope::Once, QStringLiteral("gui")));
+    }
+    const RunInfo done = waitForRun(*m_gateway, run.id, 30000);
+    QCOMPARE(done.state, RunState::Succeeded);
+
+    const QList<TapeEvent> events = tape(run.id);
+    QStringList owners;
+    QStringList decisions;
+    for (int i = 0; i < events.size(); ++i) {
+        const TapeEvent &e = events.at(i);
+        QCOMPARE(e.seq, qint64(i + 1));
+        if (e.kind == TapeKind::RunOwner)
+            owners.append(e.payload.value(QStringLiteral("action")).toString());
+        if (e.kind == TapeKind::ApprovalDecision)
+            decisions.append(e.payload.value(QStringLiteral("decision")).toString());
+    }
+    QCOMPARE(owners, (QStringList{QStringLiteral("released"), QStringLiteral("adopted")}));
+    QCOMPARE(decisions, QStringList{decision}); // applied exactly once
+    const bool ran = decision == QLatin1String("allow");
+    bool toolOk = false;
+    for (const TapeEvent &e : events) {
+        if (e.kind == TapeKind::ToolOutput)
+            toolOk = e.payload.value(QStringLiteral("ok")).toBool();
+    }
+    QCOMPARE(toolOk, ran);
+    QCOMPARE(m_gateway->run(run.id)->ownerInstance, m_gateway->instanceId());
+}
+
+void tst_Gateway::retryStartsALinkedRunWithTheSameInput()
+{
+    m_gateway = openGateway(m_env->config);
+    const RunInfo failed = waitForRun(*m_gateway, start(QStringLiteral("[[fail rate_limit]] try me")).id);
+    QCOMPARE(failed.state, RunState::Failed);
+    auto retry = m_gateway->retryRun(failed.id.left(12));
+    QVERIFY2(retry, qPrintable(retry.errorMessage()));
+    QCOMPARE(retry->sessionId, failed.sessionId);
+    QCOMPARE(retry->retryOf, failed.id);
+    QCOMPARE(retry->ordinal, failed.ordinal + 1);
+    // Linked both ways on the tapes, the same input.
+    const QList<TapeEvent> events = tape(retry->id);
+    QCOMPARE(events.at(0).payload.value(QStringLiteral("retry_of")).toString(), failed.id);
+    QCOMPARE(events.at(1).kind, QStringLiteral("input"));
+    QCOMPARE(events.at(1).payload.value(QStringLiteral("text")).toString(), QStringLiteral("[[fail rate_limit]] try me"));
+    QCOMPARE(events.at(1).payload.value(QStringLiteral("retry_of")).toString(), failed.id);
+    const QList<TapeEvent> old = tape(failed.id);
+    QCOMPARE(old.constLast().kind, QStringLiteral("run.retried"));
+    QCOMPARE(old.constLast().payload.value(QStringLiteral("run_id")).toString(), retry->id);
+    (void)waitForRun(*m_gateway, retry->id);
+    // A run still going cannot be retried.
+    const RunInfo going = start(QStringLiteral("[[words 100]]"));
+    QCOMPARE(m_gateway->retryRun(going.id).error().code, ErrorCode::Conflict);
+    QCOMPARE(m_gateway->retryRun(QStringLiteral("ZZZZZZZZ")).error().code, ErrorCode::NotFound);
 }
 
 void tst_Gateway::cancelAndDecisionsFromAnotherProcess()
@@ -565,6 +744,50 @@ void tst_Gateway::priorTurnsReachTheModelAndStayOnTheTape()
     const int before = int(m_gateway->runs()->size());
     QCOMPARE(m_gateway->startRun(tool).error().code, ErrorCode::InvalidArgument);
     QCOMPARE(int(m_gateway->runs()->size()), before);
+void tst_Gateway::runSyncsTheDiskOnlyWhereItMatters_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("synced"); // durable commits of the whole run
+    // Accepted (with its input), final state.
+    QTest::newRow("reply") << QStringLiteral("hello") << qint64(2);
+    // Accepted, the policy's allow before the tool acts, final state.
+    QTest::newRow("one tool call") << QStringLiteral("time? [[tool clock {}]]") << qint64(3);
+}
+
+void tst_Gateway::runSyncsTheDiskOnlyWhereItMatters()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, synced);
+    m_env->config.journalFullSync = true; // the default
+    m_gateway = openGateway(m_env->config);
+    (void)waitForRun(*m_gateway, start(QStringLiteral("warm up")).id);
+    auto commits = [&] { return m_gateway->status(false).journal; };
+    const JournalHealth before = commits();
+
+    // The accepted run is on disk before startRun() returns, before any work.
+    qint64 syncedAtTerminal = -1;
+    QString id;
+    connect(m_gateway.get(), &Gateway::runUpdated, this, [&](const RunInfo &r) {
+        if (r.id == id && r.isTerminal() && syncedAtTerminal < 0)
+            syncedAtTerminal = commits().syncedCommits;
+    });
+    const RunInfo accepted = start(text);
+    id = accepted.id;
+    QCOMPARE(commits().syncedCommits - before.syncedCommits, qint64(1));
+    QCOMPARE(kinds(accepted.id), (QStringList{QStringLiteral("run.status"), QStringLiteral("input")}));
+
+    const RunInfo done = waitForRun(*m_gateway, accepted.id);
+    QCOMPARE(done.state, RunState::Succeeded);
+    const JournalHealth after = commits();
+    QCOMPARE(after.syncedCommits - before.syncedCommits, synced);
+    // The final state was synced before anyone was told of it.
+    QCOMPARE(syncedAtTerminal, after.syncedCommits);
+    QVERIFY(after.deferredCommits - before.deferredCommits >= 5);
+
+    // Everything reached the journal file, for another connection to read.
+    JournalStore other;
+    QVERIFY(other.open(m_env->config.journalPath(), QStringLiteral("other")));
+    QCOMPARE(*other.tapeLength(done.id), qint64(tape(done.id).size()));
 }
 
 QTEST_GUILESS_MAIN(tst_Gateway)

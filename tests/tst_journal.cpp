@@ -40,6 +40,8 @@ private slots:
     void terminalRunStateIsFinalInTheDatabase();
     void redactsSecretsByExactKey();
     void reportsDiskFullClearly();
+    void deferredCommitsSyncOnlyWhenAsked_data();
+    void deferredCommitsSyncOnlyWhenAsked();
 
 private:
     QString newRun(JournalStore &journal, const QString &sessionKey = {});
@@ -427,6 +429,58 @@ void tst_Journal::reportsDiskFullClearly()
     QVERIFY(tape);
     QCOMPARE(tape->size(), written + 1);
     QCOMPARE(tape->constLast().seq, qint64(written + 1));
+}
+
+void tst_Journal::deferredCommitsSyncOnlyWhenAsked_data()
+{
+    QTest::addColumn<bool>("full");
+    QTest::addColumn<int>("syncedLevel"); // PRAGMA synchronous after each kind of commit
+    QTest::newRow("full") << true << 2;
+    QTest::newRow("normal") << false << 1;
+}
+
+void tst_Journal::deferredCommitsSyncOnlyWhenAsked()
+{
+    QFETCH(bool, full);
+    QFETCH(int, syncedLevel);
+    JournalStore journal;
+    journal.setDurability(full ? JournalStore::Durability::Full : JournalStore::Durability::Normal);
+    QVERIFY(journal.open(m_path, QStringLiteral("a")));
+    const QString run = newRun(journal);
+    auto level = [&] {
+        auto q = journal.exec(QStringLiteral("PRAGMA synchronous"));
+        return q && q->next() ? q->value(0).toInt() : -1;
+    };
+    const JournalStore::CommitCounts before = journal.commitCounts();
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(journal.transaction([&]() -> Status {
+            return journal.appendTape(run, TapeKind::Context, {{QStringLiteral("i"), i}}).error();
+        }, JournalStore::Commit::Deferred));
+        // Whatever comes next outside a deferred transaction commits at the configured level.
+        QCOMPARE(level(), syncedLevel);
+    }
+    QVERIFY(journal.transaction([&]() -> Status {
+        return journal.appendTape(run, TapeKind::AssistantMessage, {{QStringLiteral("text"), QStringLiteral("x")}}).error();
+    }));
+    const JournalStore::CommitCounts after = journal.commitCounts();
+    QCOMPARE(after.synced - before.synced, full ? 1 : 0);
+    QCOMPARE(after.deferred - before.deferred, full ? 3 : 4);
+
+    // A deferred transaction that fails leaves nothing and still restores the level.
+    const Status failed = journal.transaction([&]() -> Status {
+        (void)journal.appendTape(run, TapeKind::Context, {});
+        return makeError(ErrorCode::Internal, QStringLiteral("no"));
+    }, JournalStore::Commit::Deferred);
+    QVERIFY(!failed);
+    QCOMPARE(level(), syncedLevel);
+    QCOMPARE(*journal.tapeLength(run), qint64(5)); // accepted, three contexts, the message
+    QCOMPARE(journal.commitCounts().synced + journal.commitCounts().deferred,
+             after.synced + after.deferred);
+
+    // What a deferred commit wrote is there for another connection (another process) at once.
+    JournalStore other;
+    QVERIFY(other.open(m_path, QStringLiteral("b")));
+    QCOMPARE(*other.tapeLength(run), qint64(5));
 }
 
 QTEST_GUILESS_MAIN(tst_Journal)

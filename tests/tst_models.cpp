@@ -40,6 +40,7 @@ private slots:
     void tapeModelFiltersAndLocates();
     void transcriptModelBuildsFromTapeAndStreams();
     void transcriptModelPagesEarlierRuns();
+    void transcriptModelMarksPartialReplies();
 
 private:
     void startEngine();
@@ -435,6 +436,51 @@ void tst_Models::transcriptModelBuildsFromTapeAndStreams()
     QVERIFY(deltas.size() >= 400);
     QVERIFY2(changes.size() < deltas.size() / 2,
              qPrintable(QStringLiteral("%1 changes for %2 deltas").arg(changes.size()).arg(deltas.size())));
+}
+
+void tst_Models::transcriptModelMarksPartialReplies()
+{
+    m_env->config.deterministicChunkDelayMs = 20;
+    startEngine();
+    TranscriptModel model(m_engine.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    connect(m_engine.get(), &EngineClient::runUpdated, &model, &TranscriptModel::applyRun);
+    connect(m_engine.get(), &EngineClient::tapeAppended, &model, &TranscriptModel::applyEvent);
+    connect(m_engine.get(), &EngineClient::textDelta, &model, &TranscriptModel::appendDelta);
+    RunRequest request;
+    request.session.key = QStringLiteral("partial");
+    request.text = QStringLiteral("[[words 1000]]");
+    RunInfo run;
+    m_engine->call(this, [request](Engine &g) { return g.startRun(request); },
+                   [&](Result<RunInfo> r) { run = r ? *r : RunInfo{}; });
+    QTRY_VERIFY(run.isValid());
+    QSignalSpy loaded(&model, &TranscriptModel::loaded);
+    model.setSession(run.sessionId);
+    QVERIFY(loaded.wait(30000));
+    // Streaming, then stopped half-way: what streamed stays, marked partial.
+    QTRY_VERIFY(model.rowCount() == 2 && model.entryAt(1).text.size() > 20);
+    const QString id = run.id;
+    m_engine->call(this, [id](Engine &g) { return g.cancelRun(id, QStringLiteral("gui")); },
+                   [](Result<RunInfo>) {});
+    QTRY_VERIFY(model.rowCount() >= 2 && model.entryAt(1).partial);
+    const TranscriptEntry live = model.entryAt(1);
+    QCOMPARE(live.kind, TranscriptEntry::Kind::Assistant);
+    QVERIFY(!live.streaming);
+    QVERIFY(live.text.size() > 20);
+
+    // Loaded again from the journal: the same.
+    TranscriptModel again(m_engine.get());
+    QSignalSpy reloaded(&again, &TranscriptModel::loaded);
+    again.setSession(run.sessionId);
+    QVERIFY(reloaded.wait(30000));
+    int partial = -1;
+    for (int i = 0; i < again.rowCount(); ++i) {
+        if (again.entryAt(i).kind == TranscriptEntry::Kind::Assistant)
+            partial = i;
+    }
+    QVERIFY(partial > 0);
+    QVERIFY(again.entryAt(partial).partial);
+    QCOMPARE(again.entryAt(partial).text, live.text);
 }
 
 void tst_Models::transcriptModelPagesEarlierRuns()

@@ -139,22 +139,11 @@ void RunsController::stop()
 
 void RunsController::retry(const QString &runId)
 {
-    m_engine.call(this,
-                  [runId](Engine &g) -> Result<QString> {
-                      auto events = g.tape(runId, 1, 4);
-                      if (!events)
-                          return events.error();
-                      for (const TapeEvent &e : *events) {
-                          if (e.kind == TapeKind::Input)
-                              return e.payload.value(QStringLiteral("text")).toString();
-                      }
-                      return makeError(ErrorCode::NotFound, QStringLiteral("the run has no input"));
-                  },
-                  [this](Result<QString> text) {
-                      if (text)
-                          send(*text);
-                      else
-                          emit status(tr("Cannot retry: %1").arg(text.errorMessage()), 8000);
+    // A new run of the session with the same input, linked to the one it retries.
+    m_engine.call(this, [runId](Engine &g) { return g.retryRun(runId); },
+                  [this](Result<RunInfo> r) {
+                      if (!r)
+                          emit status(tr("Cannot retry: %1").arg(r.errorMessage()), 8000);
                   });
 }
 

@@ -34,10 +34,12 @@ const QStringList &allKinds()
 {
     static const QStringList kinds{TapeKind::RunStatus,        TapeKind::Input,
                                    TapeKind::Context,          TapeKind::ProviderRequest,
-                                   TapeKind::ProviderResponse, TapeKind::ProviderError,
-                                   TapeKind::ToolCall,         TapeKind::PolicyDecision,
-                                   TapeKind::ApprovalRequest,  TapeKind::ApprovalDecision,
-                                   TapeKind::ToolOutput,       TapeKind::AssistantMessage};
+                                   TapeKind::ProviderPartial,  TapeKind::ProviderResponse,
+                                   TapeKind::ProviderError,    TapeKind::ToolCall,
+                                   TapeKind::PolicyDecision,   TapeKind::ApprovalRequest,
+                                   TapeKind::ApprovalDecision, TapeKind::ToolOutput,
+                                   TapeKind::AssistantMessage, TapeKind::RunOwner,
+                                   TapeKind::RunRetried};
     return kinds;
 }
 

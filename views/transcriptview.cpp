@@ -366,6 +366,10 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
     case TranscriptEntry::Kind::Assistant: {
         Block scratch;
         QString html = markdownHtml(e.text, scratch);
+        if (e.partial)
+            html += QStringLiteral("<p style=\"color:%1; font-size:small;\">%2</p>")
+                            .arg(m_muted.name(),
+                                 tr("Partial: the reply stopped here.").toHtmlEscaped());
         if (e.promptTokens >= 0 && e.completionTokens >= 0) {
             const QString usage = tr("%L1 + %L2 tokens").arg(e.promptTokens).arg(e.completionTokens);
             html += QStringLiteral("<p style=\"color:%1; font-size:small;\" title=\"%2\">%3</p>")

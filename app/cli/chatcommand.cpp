@@ -77,7 +77,8 @@ int runChat(CliApp &app, const QStringList &arguments)
     if (text.trimmed().isEmpty())
         return app.usageError(QStringLiteral("no message given"), kUsage);
 
-    if (int rc = app.openEngine(); rc != ExitOk)
+    // A `spool chat` also carries on runs other processes left waiting for an approval.
+    if (int rc = app.openEngine(QStringLiteral("cli"), true); rc != ExitOk)
         return rc;
     warnAboutPolicyProblems(app);
 
@@ -107,7 +108,10 @@ int runChat(CliApp &app, const QStringList &arguments)
             : parser.isSet(deny)                        ? ApprovalAnswer::Deny
                                                         : ApprovalAnswer::Ask;
     ChatSession chat(app, answer, !fromStdin && ::isatty(STDIN_FILENO));
-    return chat.exec(request);
+    const int rc = chat.exec(request);
+    // Runs it adopted go on to their end, or to their next approval, before it exits.
+    app.settleRuns();
+    return rc;
 }
 
 } // namespace Spool::Cli

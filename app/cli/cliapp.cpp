@@ -238,14 +238,32 @@ const RuntimeConfig &CliApp::loadConfig()
     return m_config;
 }
 
-int CliApp::openEngine(const QString &frontEnd)
+int CliApp::openEngine(const QString &frontEnd, bool adoptWaitingRuns)
 {
     loadConfig();
     m_config.frontEnd = frontEnd;
+    m_config.adoptWaitingRuns = adoptWaitingRuns;
     m_engine.reset(m_factory(m_config));
     if (Status opened = m_engine->open(); !opened)
         return fail(opened.error());
     return ExitOk;
+}
+
+void CliApp::settleRuns()
+{
+    waitUntil(
+            [this] {
+                for (const QString &id : m_engine->activeRunIds()) {
+                    ApprovalFilter filter;
+                    filter.pendingOnly = true;
+                    filter.runId = id;
+                    auto waiting = m_engine->approvals(filter);
+                    if (!waiting || waiting->isEmpty())
+                        return false;
+                }
+                return true;
+            },
+            -1);
 }
 
 bool CliApp::waitUntil(const std::function<bool()> &done, int timeoutMs)

@@ -81,7 +81,12 @@ public:
     // Loads the configuration (folders, settings) without starting the engine.
     const RuntimeConfig &loadConfig();
     // Loads the configuration and opens the engine; returns 0, or the exit code of the failure.
-    int openEngine(const QString &frontEnd = QStringLiteral("cli"));
+    // `adoptWaitingRuns`: this process takes over runs left waiting for an approval by a
+    // process that exited (RuntimeConfig::adoptWaitingRuns).
+    int openEngine(const QString &frontEnd = QStringLiteral("cli"), bool adoptWaitingRuns = false);
+    // Waits (the one loop) until every run this process carries on has ended or waits for an
+    // approval, which another process can then adopt.
+    void settleRuns();
 
 private:
     int dispatch(const QString &command, const QStringList &arguments);

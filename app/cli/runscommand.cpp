@@ -1,8 +1,11 @@
+#include "cli/chatsession.h"
 #include "cli/cliapp.h"
 
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
+
+#include <unistd.h>
 
 namespace Spool::Cli {
 
@@ -12,6 +15,8 @@ const QString kRunsUsage = QStringLiteral(
         "spool runs list [--active] [--session SESSION] [--limit N]\n"
         "       spool runs show RUN\n"
         "       spool runs cancel RUN [--no-wait]\n"
+        "       spool runs retry RUN [--approve | --deny]\n"
+        "       spool runs adopt RUN [--approve | --deny]\n"
         "RUN is a run id or a unique prefix of one.");
 const QString kTapeUsage = QStringLiteral("spool tape RUN [--kind KIND]... [--follow] [--json]");
 
@@ -54,14 +59,20 @@ int runRuns(CliApp &app, const QStringList &arguments)
                                    QStringLiteral("N"), QStringLiteral("20"));
     const QCommandLineOption noWait(QStringLiteral("no-wait"),
                                     QStringLiteral("Do not wait for the run to stop."));
-    parser.addOptions({active, session, limit, noWait});
-    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("list, show or cancel"));
+    const QCommandLineOption approve(QStringLiteral("approve"),
+                                     QStringLiteral("retry, adopt: allow every call that asks, once."));
+    const QCommandLineOption deny(QStringLiteral("deny"),
+                                  QStringLiteral("retry, adopt: deny every call that asks."));
+    parser.addOptions({active, session, limit, noWait, approve, deny});
+    parser.addPositionalArgument(QStringLiteral("action"),
+                                 QStringLiteral("list, show, cancel, retry or adopt"));
     if (auto rc = app.parse(parser, arguments, kRunsUsage))
         return *rc;
     const QStringList args = parser.positionalArguments();
     const QString action = args.value(0, QStringLiteral("list"));
+    const bool carries = action == QLatin1String("retry") || action == QLatin1String("adopt");
     if (action != QLatin1String("list") && action != QLatin1String("show")
-        && action != QLatin1String("cancel"))
+        && action != QLatin1String("cancel") && !carries)
         return app.usageError(QStringLiteral("unknown runs action \"%1\"").arg(action), kRunsUsage);
     if (action != QLatin1String("list") && args.size() < 2)
         return app.usageError(QStringLiteral("runs %1 needs a run id").arg(action), kRunsUsage);
@@ -69,6 +80,21 @@ int runRuns(CliApp &app, const QStringList &arguments)
     const int max = parser.value(limit).toInt(&limitOk);
     if (!limitOk || max < 0)
         return app.usageError(QStringLiteral("--limit needs a number"), kRunsUsage);
+    if (parser.isSet(approve) && parser.isSet(deny))
+        return app.usageError(QStringLiteral("--approve and --deny exclude each other"), kRunsUsage);
+
+    if (carries) {
+        // The run goes on in this process, shown as `spool chat` shows one, until it ends.
+        if (int rc = app.openEngine(); rc != ExitOk)
+            return rc;
+        const QString which = args.at(1);
+        const ApprovalAnswer answer = parser.isSet(approve) ? ApprovalAnswer::Approve
+                : parser.isSet(deny)                        ? ApprovalAnswer::Deny
+                                                            : ApprovalAnswer::Ask;
+        ChatSession chat(app, answer, ::isatty(STDIN_FILENO));
+        const bool retry = action == QLatin1String("retry");
+        return chat.exec([which, retry](Engine &g) { return retry ? g.retryRun(which) : g.adoptRun(which); });
+    }
 
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;

@@ -169,6 +169,17 @@ Result<bool> ApprovalStore::markApplied(const QString &id)
     return q->numRowsAffected() == 1;
 }
 
+Result<std::optional<PendingToolApproval>> ApprovalStore::waitingFor(const QString &runId) const
+{
+    auto rows = select(QStringLiteral("run_id = ? AND applied_at IS NULL"), {runId},
+                       QStringLiteral(" ORDER BY created_at DESC LIMIT 1"));
+    if (!rows)
+        return rows.error();
+    if (rows->isEmpty())
+        return std::optional<PendingToolApproval>();
+    return std::optional<PendingToolApproval>(rows->constFirst());
+}
+
 Result<std::optional<PendingToolApproval>> ApprovalStore::sessionGrant(const QString &sessionId,
                                                                        const QString &tool) const
 {

@@ -29,6 +29,8 @@ public:
                                        const QString &decidedBy, const QString &reason = {});
     // True exactly once per approval: the caller that gets true carries out the decision.
     Result<bool> markApplied(const QString &id);
+    // The approval a run waits for: pending, or decided and not yet carried out.
+    Result<std::optional<PendingToolApproval>> waitingFor(const QString &runId) const;
 
     // An "allow for this session" given earlier for this tool, if any.
     Result<std::optional<PendingToolApproval>> sessionGrant(const QString &sessionId,

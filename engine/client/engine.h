@@ -99,6 +99,12 @@ public:
     virtual Result<RunInfo> startRun(const RunRequest &request) = 0;
     // Cancels a run of this process at once, or asks the owning process to (within a second).
     virtual Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by) = 0;
+    // A new run in the same session with the same input as a run that ended (interrupted,
+    // failed, cancelled), linked to it both ways on the tapes.
+    virtual Result<RunInfo> retryRun(const QString &idOrPrefix) = 0;
+    // Takes over a run that waits for an approval and whose process has exited, and carries it
+    // on here. Conflict when its process is alive or another process took it first.
+    virtual Result<RunInfo> adoptRun(const QString &idOrPrefix) = 0;
     virtual Result<RunInfo> run(const QString &idOrPrefix) const = 0;
     virtual Result<QList<RunInfo>> runs(const RunFilter &filter = {}) const = 0;
     virtual QStringList activeRunIds() const = 0;

@@ -32,6 +32,9 @@ struct RuntimeConfig
 
     qint64 approvalTimeoutMs = 10 * 60 * 1000;
     int deterministicChunkDelayMs = 12;
+    // How often streamed text is checkpointed to the tape while a reply streams: at most this
+    // much of what the user saw is lost when Spool is killed.
+    int partialCheckpointMs = 250;
     // Tokens of earlier turns a run is given at most (the model's context window limits it
     // further: see ContextBudget). `context/token_budget`.
     int contextTokenBudget = 12000;
@@ -52,6 +55,10 @@ struct RuntimeConfig
 
     int toolOutputModelCap = 16 * 1024;  // characters of tool output the model sees
     int toolOutputTapeCap = 256 * 1024;  // characters kept on the tape
+
+    // Whether this process takes over runs that wait for an approval when their process has
+    // exited (the window, `spool chat`, `spool serve`; not one-shot commands).
+    bool adoptWaitingRuns = false;
 
     int heartbeatMs = 2000;
     int pollMs = 150;               // cancel requests and decisions made by other processes

@@ -18,6 +18,7 @@
 #include "runs/contextbuilder.h"
 #include "runs/instancetracker.h"
 #include "runs/policyexplainer.h"
+#include "runs/runadoption.h"
 #include "runs/runinspector.h"
 #include "runs/runorchestrator.h"
 #include "runs/runrecovery.h"
@@ -110,6 +111,8 @@ Status Gateway::open()
     connect(m_approvals.get(), &ApprovalDesk::approvalResolved, this, &Engine::approvalResolved);
     m_recovery = std::make_unique<RunRecovery>(*m_journal, *m_runs, m_approvals->store(),
                                                *m_instances);
+    m_adoption = std::make_unique<RunAdoption>(*m_journal, *m_runs, m_approvals->store(),
+                                               *m_contextBuilder, *m_instances);
     m_host = std::make_unique<GatewayRunHost>(*this);
 
     if (Status s = m_instances->registerSelf(m_config.frontEnd); !s)
@@ -159,6 +162,8 @@ Status Gateway::open()
     m_open = true;
     for (const RunInfo &r : *recovered)
         emit runUpdated(r);
+    if (m_config.adoptWaitingRuns)
+        QTimer::singleShot(0, this, &Gateway::adoptOrphans);
     return {};
 }
 
@@ -167,8 +172,20 @@ void Gateway::shutdown()
     if (!m_open)
         return;
     const auto active = m_active.values();
-    for (RunOrchestrator *o : active)
+    for (RunOrchestrator *o : active) {
+        // A run that waits for an approval outlives this process: released, its approval
+        // open, for the next Spool process on the journal to adopt.
+        if (!o->isFinished() && !o->waitingApprovalId().isEmpty()) {
+            const Status released = m_adoption->release(o->runId(), o->waitingApprovalId(),
+                                                        o->wallClockUsedMs());
+            if (released) {
+                o->detach();
+                continue;
+            }
+            qCWarning(lcRuns) << "cannot release run" << o->runId() << released.errorMessage();
+        }
         o->interrupt(QStringLiteral("Spool was closed while the run was going."));
+    }
     qDeleteAll(m_active);
     m_active.clear();
     m_memory.reset(); // before the journal it reads
@@ -323,6 +340,100 @@ void Gateway::providerModels(const QString &name,
 
 Result<RunInfo> Gateway::startRun(const RunRequest &request)
 {
+    return launch(request, QString());
+}
+
+Result<RunInfo> Gateway::retryRun(const QString &idOrPrefix)
+{
+    if (!m_open)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    auto old = m_runs->find(idOrPrefix);
+    if (!old)
+        return old.error();
+    if (!old->isTerminal())
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("run %1 has not ended (%2): cancel it first")
+                                 .arg(old->id, runStateName(old->state)));
+    auto inputs = m_journal->tape(old->id, 1, 1, {TapeKind::Input});
+    if (!inputs)
+        return inputs.error();
+    if (inputs->isEmpty())
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("run %1 has no input on its tape to retry").arg(old->id));
+    const QJsonObject input = inputs->constFirst().payload;
+    if (!input.value(QStringLiteral("attachments")).toArray().isEmpty())
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("run %1 had attachments, which the journal does not keep: "
+                                        "send the message again with them")
+                                 .arg(old->id));
+    RunRequest request;
+    request.session.id = old->sessionId;
+    request.agent = old->agent;
+    request.provider = old->provider;
+    request.text = input.value(QStringLiteral("text")).toString();
+    request.source = QStringLiteral("retry");
+    return launch(request, old->id);
+}
+
+Result<RunInfo> Gateway::adoptRun(const QString &idOrPrefix)
+{
+    if (!m_open)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    auto found = m_runs->find(idOrPrefix);
+    if (!found)
+        return found.error();
+    if (m_active.contains(found->id))
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("run %1 is carried on by this process already").arg(found->id));
+    auto outcome = m_adoption->adopt(found->id, m_config.staleAfterMs, m_config.toolOutputModelCap);
+    if (!outcome)
+        return outcome.error();
+    m_counters.tapeEvents += outcome->written.size();
+    for (const TapeEvent &e : std::as_const(outcome->written))
+        emit tapeAppended(e);
+    if (!outcome->point) {
+        emit runUpdated(outcome->run);
+        return outcome->run;
+    }
+    const ResumePoint &point = *outcome->point;
+    auto session = m_sessions->find(point.run.sessionId);
+    auto agent = m_agents->get(point.run.agent);
+    if (!agent)
+        agent = m_agents->get(Agent::defaultName());
+    // (A run's session cannot go while the run is active; the agent falls back to the default.)
+    if (!session)
+        return session.error();
+    if (!agent)
+        return agent.error();
+    auto *orchestrator = new RunOrchestrator(*m_host, point.run, *session, *agent,
+                                             ChatMessage::user(QString()), this);
+    m_active.insert(point.run.id, orchestrator);
+    emit runUpdated(point.run);
+    if (point.approval.isPending())
+        emit approvalRequested(point.approval); // this process is now the one that asks
+    orchestrator->resume(point);
+    return m_runs->get(point.run.id);
+}
+
+void Gateway::adoptOrphans()
+{
+    if (!m_open)
+        return;
+    auto orphans = m_adoption->orphans(m_config.staleAfterMs);
+    if (!orphans) {
+        qCWarning(lcRuns) << "cannot look for runs to adopt:" << orphans.errorMessage();
+        return;
+    }
+    for (const RunInfo &r : std::as_const(*orphans)) {
+        auto adopted = adoptRun(r.id);
+        // Another process may have been quicker: that is the point of the compare-and-set.
+        if (!adopted && adopted.error().code != ErrorCode::Conflict)
+            qCWarning(lcRuns) << "cannot adopt run" << r.id << adopted.errorMessage();
+    }
+}
+
+Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryOf)
+{
     if (!m_open)
         return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
     if (request.text.trimmed().isEmpty() && request.attachments.isEmpty())
@@ -367,16 +478,6 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
     }
     spec.inputPreview = preview(request.text);
     spec.ownerInstance = m_instances->self().id;
-    auto run = m_runs->create(spec);
-    if (!run)
-        return run.error();
-    m_counters.runsStarted++;
-    m_counters.tapeEvents++;
-    // Front ends learn of the run before any of its events, and get every event from seq 1.
-    emit runUpdated(*run);
-    if (auto accepted = m_journal->tapeEvent(run->id, 1))
-        emit tapeAppended(*accepted);
-
     ChatMessage input = ChatMessage::user(request.text);
     QJsonArray attachments;
     for (Attachment a : request.attachments) {
@@ -386,17 +487,13 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         attachments.append(a.toJson());
         input.attachments.append(a);
     }
-    QJsonObject inputPayload{{QStringLiteral("text"), request.text},
-                             {QStringLiteral("attachments"), attachments},
-                             {QStringLiteral("source"), request.source}};
+    spec.input = {{QStringLiteral("text"), request.text},
+                  {QStringLiteral("attachments"), attachments},
+                  {QStringLiteral("source"), request.source}};
     if (!priorTurns.isEmpty())
-        inputPayload.insert(QStringLiteral("prior_turns"), priorTurns);
-    if (!m_host->record(run->id, TapeKind::Input, inputPayload)) {
-        warnIfFailed(m_host->transition(run->id, RunState::Failed, QStringLiteral("journal_error"),
-                                        QStringLiteral("The input could not be written to the journal.")),
-                     "cannot fail run:");
-        return m_runs->get(run->id);
-    }
+        spec.input.insert(QStringLiteral("prior_turns"), priorTurns);
+    if (!retryOf.isEmpty())
+        spec.input.insert(QStringLiteral("retry_of"), retryOf);
     // A conversation handed over whole is titled by its first message, as if typed here.
     QString titleText = request.text;
     for (const ChatMessage &m : request.priorTurns) {
@@ -405,7 +502,30 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
             break;
         }
     }
-    m_sessions->noteInput(session.id, titleText, run->createdAt);
+    spec.retryOf = retryOf;
+    // The run, its input and the session's bookkeeping in one durable commit.
+    Result<RunInfo> run = makeError(ErrorCode::Internal, QStringLiteral("not created"));
+    if (Status s = m_journal->transaction([&]() -> Status {
+            run = m_runs->create(spec);
+            if (run)
+                m_sessions->noteInput(session.id, titleText, run->createdAt);
+            return run.error();
+        });
+        !s)
+        return s.error();
+    m_counters.runsStarted++;
+    m_counters.tapeEvents += retryOf.isEmpty() ? 2 : 3;
+    if (!retryOf.isEmpty()) {
+        emitRun(retryOf);
+        if (auto retried = m_journal->tape(retryOf, 1, -1, {TapeKind::RunRetried}); retried && !retried->isEmpty())
+            emit tapeAppended(retried->constLast());
+    }
+    // Front ends learn of the run before any of its events, and get every event from seq 1.
+    emit runUpdated(*run);
+    if (auto written = m_journal->tape(run->id)) {
+        for (const TapeEvent &e : std::as_const(*written))
+            emit tapeAppended(e);
+    }
 
     auto *orchestrator = new RunOrchestrator(*m_host, *run, session, *agent, input, this);
     orchestrator->setPriorTurns(request.priorTurns);
@@ -427,8 +547,9 @@ Result<RunInfo> Gateway::cancelRun(const QString &idOrPrefix, const QString &by)
         o->cancel(by);
         return m_runs->get(r->id);
     }
-    // Owned by another process: recover it if that process is gone, else ask it to stop.
-    auto recovered = m_recovery->recoverRun(*r, m_config.staleAfterMs);
+    // Owned by another process: end it here if that process is gone (also when it waits for an
+    // approval with nobody carrying it), else ask it to stop.
+    auto recovered = m_recovery->recoverRun(*r, m_config.staleAfterMs, by.isEmpty() ? QStringLiteral("user") : by);
     if (!recovered)
         return recovered.error();
     if (*recovered)
@@ -583,6 +704,8 @@ void Gateway::applyDecision(const PendingToolApproval &approval)
 {
     if (RunOrchestrator *o = m_active.value(approval.runId))
         o->applyApprovalDecision(approval);
+    else if (m_config.adoptWaitingRuns)
+        adoptOrphans(); // a decision for a run nobody carries on: carry it on here
 }
 
 // --- policy ---------------------------------------------------------------------------------
@@ -782,6 +905,9 @@ void Gateway::heartbeat(qint64 now)
     warnIfFailed(m_instances->heartbeat(now), "cannot write the heartbeat:");
     if (!m_active.isEmpty())
         warnIfFailed(m_runs->heartbeat(m_instances->self().id, now), "cannot write run heartbeats:");
+    // A killed owner writes nothing: its runs are found by looking.
+    if (m_config.adoptWaitingRuns)
+        adoptOrphans();
 }
 
 void Gateway::onJournalChangedElsewhere()
@@ -796,6 +922,8 @@ void Gateway::onJournalChangedElsewhere()
         }
         const auto active = m_active.values();
         for (RunOrchestrator *o : active) {
+            if (o->isFinished())
+                continue;
             const QString waiting = o->waitingApprovalId();
             if (waiting.isEmpty())
                 continue;
@@ -805,6 +933,8 @@ void Gateway::onJournalChangedElsewhere()
             }
         }
     }
+    if (m_config.adoptWaitingRuns)
+        adoptOrphans(); // released by a process that exited, or decided for one
     emit journalChanged();
 }
 

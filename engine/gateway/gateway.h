@@ -23,6 +23,7 @@ class ProviderRegistry;
 class ProviderAdmin;
 class RunInspector;
 class RunOrchestrator;
+class RunAdoption;
 class RunRecovery;
 class RunStore;
 class SessionDesk;
@@ -80,6 +81,8 @@ public:
 
     Result<RunInfo> startRun(const RunRequest &request) override;
     Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by) override;
+    Result<RunInfo> retryRun(const QString &idOrPrefix) override;
+    Result<RunInfo> adoptRun(const QString &idOrPrefix) override;
     Result<RunInfo> run(const QString &idOrPrefix) const override;
     Result<QList<RunInfo>> runs(const RunFilter &filter = {}) const override;
     QStringList activeRunIds() const override;
@@ -149,6 +152,9 @@ private:
     // Another process committed: grants, cancel requests and decisions made elsewhere.
     void onJournalChangedElsewhere();
     void applyDecision(const PendingToolApproval &approval);
+    Result<RunInfo> launch(const RunRequest &request, const QString &retryOf);
+    // Adopts every run whose process left it waiting for an approval (adoptWaitingRuns).
+    void adoptOrphans();
     void emitRun(const QString &runId);
 
     RuntimeConfig m_config;
@@ -158,6 +164,7 @@ private:
     std::unique_ptr<RunStore> m_runs;
     std::unique_ptr<InstanceTracker> m_instances;
     std::unique_ptr<RunRecovery> m_recovery;
+    std::unique_ptr<RunAdoption> m_adoption;
     std::unique_ptr<RunInspector> m_inspector;
     std::unique_ptr<ContextBuilder> m_contextBuilder;
     std::unique_ptr<ProviderAdmin> m_providers;

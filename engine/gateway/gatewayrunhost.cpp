@@ -52,9 +52,17 @@ void GatewayRunHost::recallMemory(const MemoryQuery &query, QObject *context,
 }
 
 Result<TapeEvent> GatewayRunHost::record(const QString &runId, const QString &kind,
-                                         const QJsonObject &payload)
+                                         const QJsonObject &payload, JournalStore::Commit commit)
 {
-    auto e = m_gateway.m_journal->appendTape(runId, kind, payload);
+    Result<TapeEvent> e = makeError(ErrorCode::Internal, QStringLiteral("not written"));
+    const Status s = m_gateway.m_journal->transaction(
+            [&]() -> Status {
+                e = m_gateway.m_journal->appendTape(runId, kind, payload);
+                return e.error();
+            },
+            commit);
+    if (!s && e)
+        e = s.error(); // the commit itself failed
     if (!e) {
         qCWarning(lcJournal) << e.errorMessage();
         return e;

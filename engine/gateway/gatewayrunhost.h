@@ -22,7 +22,8 @@ public:
                       std::function<void(const MemoryRecall &recall)> done) override;
 
     Result<TapeEvent> record(const QString &runId, const QString &kind,
-                             const QJsonObject &payload) override;
+                             const QJsonObject &payload,
+                             JournalStore::Commit commit = JournalStore::Commit::Deferred) override;
     Status transition(const QString &runId, RunState to, const QString &reason,
                       const QString &detail, const QJsonObject &extra = {}) override;
     void streamText(const QString &runId, const QString &text) override;

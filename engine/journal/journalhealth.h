@@ -13,6 +13,10 @@ struct JournalHealth
     int schemaVersion = 0;
     QString check; // "ok", or what the check found
     qint64 tapeEvents = 0;
+    // Commits this process made since it opened the journal: those that synced the disk, and
+    // those deferred to the next sync (JournalStore::Commit).
+    qint64 syncedCommits = 0;
+    qint64 deferredCommits = 0;
 };
 
 } // namespace Spool

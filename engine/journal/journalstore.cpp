@@ -249,15 +249,22 @@ Status JournalStore::migrate(int targetVersion)
             return storageError(QStringLiteral("cannot create schema_migrations"), q.lastError());
         }
     }
-    const int current = schemaVersion();
+    // Every step not applied yet, by its own number: branches that add steps in parallel land in
+    // any order, so a journal may have a later step before an earlier one.
+    auto isApplied = [this](int version) {
+        QSqlQuery q(database());
+        q.prepare(QStringLiteral("SELECT 1 FROM schema_migrations WHERE version = ?"));
+        q.addBindValue(version);
+        return q.exec() && q.next();
+    };
     for (const Migration &m : journalMigrations()) {
-        if (m.version <= current || m.version > targetVersion)
+        if (m.version > targetVersion || isApplied(m.version))
             continue;
         bool applied = false;
         Status s = transaction([&]() -> Status {
-            // Another process opening the same new journal may have applied it since `current`
-            // was read; the transaction's write lock makes this second look the deciding one.
-            if (schemaVersion() >= m.version)
+            // Another process opening the same new journal may have applied it meanwhile; the
+            // transaction's write lock makes this second look the deciding one.
+            if (isApplied(m.version))
                 return {};
             applied = true;
             for (const QString &sql : m.statements) {
@@ -295,9 +302,10 @@ void JournalStore::close()
     QSqlDatabase::removeDatabase(m_connectionName);
     m_connectionName.clear();
     m_transactionDepth = 0;
+    m_commits = {};
 }
 
-Status JournalStore::transaction(const std::function<Status()> &work)
+Status JournalStore::transaction(const std::function<Status()> &work, Commit commit)
 {
     if (m_transactionDepth > 0) {
         ++m_transactionDepth;
@@ -305,27 +313,47 @@ Status JournalStore::transaction(const std::function<Status()> &work)
         --m_transactionDepth;
         return s;
     }
+    // SQLite applies `synchronous` to each commit, and refuses to change it inside a
+    // transaction: a deferred one lowers it for its own commit only. In WAL mode the next
+    // durable commit's sync covers the frames written before it.
+    const bool defer = commit == Commit::Deferred && m_durability == Durability::Full;
+    if (defer) {
+        if (auto q = execCached(QStringLiteral("PRAGMA synchronous = NORMAL")); !q)
+            return q.error();
+    }
     QSqlQuery begin(database());
     // IMMEDIATE takes the write lock up front, so a transaction that started reading never
     // fails half-way when another process writes (SQLITE_BUSY_SNAPSHOT).
-    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE")))
-        return storageError(QStringLiteral("cannot start a transaction"), begin.lastError());
-    m_transactionDepth = 1;
-    Status s = work();
-    m_transactionDepth = 0;
-    QSqlQuery end(database());
-    if (!s) {
-        if (!end.exec(QStringLiteral("ROLLBACK")))
-            qCWarning(lcJournal) << "rollback failed:" << end.lastError().text();
-        return s;
+    Status s;
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+        s = storageError(QStringLiteral("cannot start a transaction"), begin.lastError());
+    } else {
+        m_transactionDepth = 1;
+        s = work();
+        m_transactionDepth = 0;
+        QSqlQuery end(database());
+        if (!s) {
+            if (!end.exec(QStringLiteral("ROLLBACK")))
+                qCWarning(lcJournal) << "rollback failed:" << end.lastError().text();
+        } else if (!end.exec(QStringLiteral("COMMIT"))) {
+            s = storageError(QStringLiteral("cannot commit"), end.lastError());
+            QSqlQuery rollback(database());
+            rollback.exec(QStringLiteral("ROLLBACK"));
+        } else if (defer || m_durability == Durability::Normal) {
+            ++m_commits.deferred;
+        } else {
+            ++m_commits.synced;
+        }
     }
-    if (!end.exec(QStringLiteral("COMMIT"))) {
-        const Error e = storageError(QStringLiteral("cannot commit"), end.lastError());
-        QSqlQuery rollback(database());
-        rollback.exec(QStringLiteral("ROLLBACK"));
-        return e;
+    if (defer) {
+        // Every other write (also those outside transaction()) commits durably again.
+        if (auto q = execCached(QStringLiteral("PRAGMA synchronous = FULL")); !q) {
+            qCWarning(lcJournal) << "cannot restore synchronous=FULL:" << q.errorMessage();
+            if (s)
+                s = q.error();
+        }
     }
-    return {};
+    return s;
 }
 
 Result<QSqlQuery> JournalStore::exec(const QString &sql, const QVariantList &binds) const
@@ -592,6 +620,8 @@ Result<JournalHealth> JournalStore::health(bool runQuickCheck) const
     h.fileBytes = QFileInfo(m_path).size();
     h.walBytes = QFileInfo(m_path + QStringLiteral("-wal")).size();
     h.schemaVersion = schemaVersion();
+    h.syncedCommits = m_commits.synced;
+    h.deferredCommits = m_commits.deferred;
     h.check = QStringLiteral("not checked");
     if (runQuickCheck) {
         QSqlQuery q(database());

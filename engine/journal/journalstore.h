@@ -42,9 +42,25 @@ public:
     QSqlDatabase database() const;
     int schemaVersion() const;
 
+    // How one transaction's commit reaches the disk when the journal is at Durability::Full.
+    // Durable: the commit syncs the WAL, and with it every commit written before it. Deferred:
+    // the commit is written to the WAL without a sync, so it survives Spool being killed and
+    // becomes durable with the next durable commit; an OS crash or power cut before that may
+    // lose it, never the journal's consistency. A run groups its steps this way (SPEC §10):
+    // durable when accepted, before a tool acts on the world, and at its end.
+    enum class Commit { Durable, Deferred };
+
     // Runs `work` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails. Nested calls join
-    // the outer transaction.
-    Status transaction(const std::function<Status()> &work);
+    // the outer transaction (and its kind of commit).
+    Status transaction(const std::function<Status()> &work, Commit commit = Commit::Durable);
+
+    // Commits made through transaction() since open(), by whether they synced the disk.
+    struct CommitCounts
+    {
+        qint64 synced = 0;
+        qint64 deferred = 0;
+    };
+    CommitCounts commitCounts() const { return m_commits; }
 
     // Prepares, binds positionally and executes one statement.
     Result<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {}) const;
@@ -98,6 +114,7 @@ private:
     Redactor m_redactor;
     Durability m_durability = Durability::Full;
     int m_transactionDepth = 0;
+    CommitCounts m_commits;
     std::optional<QSqlQuery> m_appendQuery;
     mutable std::map<QString, QSqlQuery> m_cache;
 };

@@ -1,5 +1,7 @@
 #include "journal/migrations.h"
 
+#include <algorithm>
+
 namespace Spool {
 
 namespace {
@@ -308,6 +310,21 @@ QList<Migration> buildMigrations()
         },
     });
 
+    // Durable runs (issue 14). v6 belongs to another branch (attachments, fork): this step
+    // neither needs nor touches what v6 adds, and JournalStore applies every missing step, so
+    // the two apply in whichever order they land.
+    list.append(Migration{
+        7,
+        QStringLiteral("durable runs: approvals not carried out yet, for adoption"),
+        {
+            // Adoption looks for running runs with an approval not carried out yet. (A retry's
+            // link lives on the tapes: `retry_of` on its first event, `run.retried` on the old.)
+            QStringLiteral("CREATE INDEX approvals_unapplied ON approvals(run_id) WHERE applied_at IS NULL"),
+        },
+    });
+
+    std::sort(list.begin(), list.end(),
+              [](const Migration &a, const Migration &b) { return a.version < b.version; });
     return list;
 }
 

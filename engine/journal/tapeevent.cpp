@@ -44,6 +44,9 @@ QString TapeEvent::summary(int maxLength) const
             s += QStringLiteral(": ") + str(p, "detail");
     } else if (kind == TapeKind::Input || kind == TapeKind::AssistantMessage) {
         s = str(p, "text");
+        // First, so a long reply cut to the summary's length still says it.
+        if (p.value(QStringLiteral("partial")).toBool())
+            s = QStringLiteral("[partial: %1] ").arg(str(p, "reason")) + s;
         const int n = int(p.value(QStringLiteral("attachments")).toArray().size());
         if (n > 0)
             s += QStringLiteral(" [+%1 attachment(s)]").arg(n);
@@ -86,6 +89,11 @@ QString TapeEvent::summary(int maxLength) const
         } else if (!str(p, "text").isEmpty()) {
             s += QStringLiteral(": ") + str(p, "text");
         }
+    } else if (kind == TapeKind::ProviderPartial) {
+        s = QStringLiteral("turn %1, from %2: %3")
+                    .arg(p.value(QStringLiteral("turn")).toInt())
+                    .arg(p.value(QStringLiteral("offset")).toInteger())
+                    .arg(str(p, "text"));
     } else if (kind == TapeKind::ProviderError) {
         s = str(p, "error_class") + QStringLiteral(": ") + str(p, "message");
         if (p.value(QStringLiteral("retry_delay_ms")).isDouble())

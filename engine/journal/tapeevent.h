@@ -15,6 +15,9 @@ inline constexpr QLatin1String Input("input");
 inline constexpr QLatin1String Context("context");
 inline constexpr QLatin1String ProviderRequest("provider.request");
 inline constexpr QLatin1String ProviderResponse("provider.response");
+// Streamed text not yet answered by a provider.response, checkpointed at a bounded interval:
+// {turn, offset, text}, `text` following the `offset` characters already checkpointed.
+inline constexpr QLatin1String ProviderPartial("provider.partial");
 inline constexpr QLatin1String ProviderError("provider.error");
 inline constexpr QLatin1String ToolCall("tool.call");
 inline constexpr QLatin1String PolicyDecision("policy.decision");
@@ -22,6 +25,10 @@ inline constexpr QLatin1String ApprovalRequest("approval.request");
 inline constexpr QLatin1String ApprovalDecision("approval.decision");
 inline constexpr QLatin1String ToolOutput("tool.output");
 inline constexpr QLatin1String AssistantMessage("assistant.message");
+// Who carries a run on: {action: released | adopted, instance, pid, front_end, ...}.
+inline constexpr QLatin1String RunOwner("run.owner");
+// On a run that ended: a new run retries it, {run_id}. The new run's input has `retry_of`.
+inline constexpr QLatin1String RunRetried("run.retried");
 } // namespace TapeKind
 
 // One row of a run's append-only tape.

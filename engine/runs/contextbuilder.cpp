@@ -125,6 +125,34 @@ QList<ChatMessage> ContextBuilder::trimRun(const QList<ChatMessage> &messages, i
 
 ContextBuilder::ContextBuilder(const JournalStore &journal) : m_journal(journal) {}
 
+ChatMessage ContextBuilder::inputMessage(const TapeEvent &input)
+{
+    ChatMessage m = ChatMessage::user(input.payload.value(QStringLiteral("text")).toString());
+    const QJsonArray attachments = input.payload.value(QStringLiteral("attachments")).toArray();
+    for (const QJsonValue &v : attachments) {
+        const QJsonObject a = v.toObject();
+        m.attachments.append(Attachment{a.value(QStringLiteral("name")).toString(),
+                                        a.value(QStringLiteral("mime")).toString(),
+                                        a.value(QStringLiteral("bytes")).toInteger(),
+                                        a.value(QStringLiteral("sha256")).toString(),
+                                        {}});
+    }
+    return m;
+}
+
+Result<QList<ChatMessage>> ContextBuilder::messagesOfRuns(const QStringList &runIds,
+                                                          int toolOutputCap) const
+{
+    QList<ChatMessage> out;
+    for (const QString &id : runIds) {
+        auto events = m_journal.tape(id);
+        if (!events)
+            return events.error();
+        out.append(messagesFromTape(*events, toolOutputCap));
+    }
+    return out;
+}
+
 QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &events,
                                                     int toolOutputCap)
 {
@@ -165,17 +193,7 @@ QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &even
                     p.role = ChatMessage::Role::Assistant;
                 out.append(p);
             }
-            ChatMessage m = ChatMessage::user(e.payload.value(QStringLiteral("text")).toString());
-            const QJsonArray attachments = e.payload.value(QStringLiteral("attachments")).toArray();
-            for (const QJsonValue &v : attachments) {
-                const QJsonObject a = v.toObject();
-                m.attachments.append(Attachment{a.value(QStringLiteral("name")).toString(),
-                                                a.value(QStringLiteral("mime")).toString(),
-                                                a.value(QStringLiteral("bytes")).toInteger(),
-                                                a.value(QStringLiteral("sha256")).toString(),
-                                                {}});
-            }
-            out.append(m);
+            out.append(inputMessage(e));
         } else if (e.kind == TapeKind::ProviderResponse) {
             closeTurn();
             if (broken)

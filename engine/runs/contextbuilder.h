@@ -61,6 +61,11 @@ public:
     static QList<ChatMessage> trimRun(const QList<ChatMessage> &messages, int budget, bool cutText,
                                       ConversationContext::TrimmedRun *report = nullptr);
     static int tokensOf(const QList<ChatMessage> &messages);
+    // The user message an `input` event records.
+    static ChatMessage inputMessage(const TapeEvent &input);
+    // The conversation of these runs, in this order, as messagesFromTape() reads each (a run
+    // adopted by another process gets back the earlier turns it was given).
+    Result<QList<ChatMessage>> messagesOfRuns(const QStringList &runIds, int toolOutputCap = -1) const;
 
     // The text of the run before `beforeOrdinal`: its input and its reply, for the memory
     // query of the next run. Empty when there is none (or after a reset).

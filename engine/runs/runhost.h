@@ -2,6 +2,7 @@
 
 #include "approvals/pendingtoolapproval.h"
 #include "core/result.h"
+#include "journal/journalstore.h"
 #include "journal/tapeevent.h"
 #include "memory/memoryquery.h"
 #include "memory/memoryrecall.h"
@@ -40,8 +41,11 @@ public:
     virtual void recallMemory(const MemoryQuery &query, QObject *context,
                               std::function<void(const MemoryRecall &recall)> done) = 0;
 
+    // Steps are deferred (JournalStore::Commit): the run's next durable commit (before a tool
+    // acts, when it asks for an approval, at its end) makes them durable too.
     virtual Result<TapeEvent> record(const QString &runId, const QString &kind,
-                                     const QJsonObject &payload) = 0;
+                                     const QJsonObject &payload,
+                                     JournalStore::Commit commit = JournalStore::Commit::Deferred) = 0;
     virtual Status transition(const QString &runId, RunState to, const QString &reason,
                               const QString &detail, const QJsonObject &extra = {}) = 0;
     virtual void streamText(const QString &runId, const QString &text) = 0;

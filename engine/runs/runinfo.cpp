@@ -59,6 +59,7 @@ QJsonObject RunInfo::toJson() const
         {QStringLiteral("cancel_requested_at"), optional(cancelRequestedAt)},
         {QStringLiteral("usage"), QJsonObject{{QStringLiteral("prompt"), promptTokens},
                                               {QStringLiteral("completion"), completionTokens}}},
+        {QStringLiteral("retry_of"), retryOf.isEmpty() ? QJsonValue() : QJsonValue(retryOf)},
     };
 }
 

@@ -42,6 +42,7 @@ struct RunInfo
     QString cancelRequestedBy;
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
+    QString retryOf; // the run this one retries, if any
 
     bool isValid() const { return !id.isEmpty(); }
     bool isTerminal() const;

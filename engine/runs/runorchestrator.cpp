@@ -42,6 +42,8 @@ RunOrchestrator::RunOrchestrator(RunHost &host, const RunInfo &run, const Sessio
               {QStringLiteral("limit_ms"), m_host.config().wallClockMs}});
     });
     connect(&m_approvalTimer, &QTimer::timeout, this, &RunOrchestrator::onApprovalTimeout);
+    m_checkpoint.setSingleShot(true);
+    connect(&m_checkpoint, &QTimer::timeout, this, &RunOrchestrator::checkpointPartial);
 }
 
 RunOrchestrator::~RunOrchestrator() = default;
@@ -56,6 +58,7 @@ void RunOrchestrator::start()
         return;
     }
     m_wallClock.start(int(qMin<qint64>(m_host.config().wallClockMs, INT_MAX)));
+    m_ownedFor.start();
 
     // Memory first: what it gives counts against the model's context window. The query is the
     // input and the last turn, so "and the other one?" still finds what the turn was about.
@@ -68,6 +71,43 @@ void RunOrchestrator::start()
     query.sessionId = m_session.id;
     query.agent = m_agent.name;
     m_host.recallMemory(query, this, [this](const MemoryRecall &recall) { buildContext(recall); });
+}
+
+void RunOrchestrator::resume(const ResumePoint &point)
+{
+    if (m_finished)
+        return;
+    m_run = point.run;
+    m_messages = point.messages;
+    m_current = point.current;
+    m_queue = point.queue;
+    m_turns = point.turns;
+    m_toolCalls = point.toolCalls;
+    m_wallClockBefore = point.wallClockUsedMs;
+    m_ownedFor.start();
+    // The budget counts the time the run was carried on, not the time it waited unowned.
+    m_wallClock.start(int(qBound(qint64(0), m_host.config().wallClockMs - m_wallClockBefore,
+                                 qint64(INT_MAX))));
+    m_waitingApproval = point.approval.id;
+    if (!point.approval.isPending()) {
+        applyApprovalDecision(point.approval); // decided while nobody carried the run
+        return;
+    }
+    // The approval keeps the expiry it was given when it was asked, across processes.
+    m_approvalTimer.start(int(qBound<qint64>(0, point.approval.expiresAt - now(), qint64(INT_MAX))));
+}
+
+void RunOrchestrator::detach()
+{
+    m_finished = true;
+    m_wallClock.stop();
+    m_approvalTimer.stop();
+    m_checkpoint.stop();
+}
+
+qint64 RunOrchestrator::wallClockUsedMs() const
+{
+    return m_wallClockBefore + (m_ownedFor.isValid() ? m_ownedFor.elapsed() : 0);
 }
 
 int RunOrchestrator::historyBudget(int window, int systemTokens, int toolTokens, int inputTokens,
@@ -185,6 +225,9 @@ void RunOrchestrator::nextTurn()
     if (!record(TapeKind::ProviderRequest, snapshot))
         return;
 
+    m_streamed.clear();
+    m_checkpointed = 0;
+    m_checkpoint.stop();
     m_call = (*provider)->send(request, this);
     connect(m_call, &ProviderCall::textDelta, this, &RunOrchestrator::onTextDelta);
     connect(m_call, &ProviderCall::retrying, this, &RunOrchestrator::onProviderRetrying);
@@ -194,8 +237,35 @@ void RunOrchestrator::nextTurn()
 
 void RunOrchestrator::onTextDelta(const QString &text)
 {
-    if (!m_finished)
-        m_host.streamText(m_run.id, text);
+    if (m_finished)
+        return;
+    m_host.streamText(m_run.id, text);
+    m_streamed += text;
+    if (!m_checkpoint.isActive())
+        m_checkpoint.start(qMax(1, m_host.config().partialCheckpointMs));
+}
+
+void RunOrchestrator::checkpointPartial()
+{
+    if (m_finished || m_checkpointed >= m_streamed.size())
+        return;
+    // Deferred: it survives Spool being killed, which is what it is for.
+    if (record(TapeKind::ProviderPartial, {{QStringLiteral("turn"), m_turns},
+                                           {QStringLiteral("offset"), m_checkpointed},
+                                           {QStringLiteral("text"), m_streamed.mid(m_checkpointed)}}))
+        m_checkpointed = m_streamed.size();
+}
+
+void RunOrchestrator::keepPartial(const QString &why)
+{
+    m_checkpoint.stop();
+    if (m_streamed.isEmpty())
+        return;
+    const QString text = std::exchange(m_streamed, QString());
+    m_checkpointed = 0;
+    record(TapeKind::AssistantMessage, {{QStringLiteral("text"), text},
+                                        {QStringLiteral("partial"), true},
+                                        {QStringLiteral("reason"), why}});
 }
 
 void RunOrchestrator::onProviderRetrying(const ProviderError &error)
@@ -213,6 +283,9 @@ void RunOrchestrator::onProviderFinished(const ProviderResponse &response)
     if (m_call)
         m_call->deleteLater();
     m_call = nullptr;
+    m_checkpoint.stop();
+    m_streamed.clear(); // the response has it all
+    m_checkpointed = 0;
     m_host.countProviderCall(false);
     m_host.addUsage(m_run.id, response.usage);
     if (!record(TapeKind::ProviderResponse, response.toJson()))
@@ -238,6 +311,7 @@ void RunOrchestrator::onProviderFailed(const ProviderError &error)
     m_host.countProviderCall(true);
     if (!record(TapeKind::ProviderError, error.toJson()))
         return;
+    keepPartial(QStringLiteral("provider_error"));
     const QString description = providerErrorClassDescription(error.errorClass);
     fail(QStringLiteral("provider_error"),
          error.message.isEmpty() || error.message == description
@@ -342,7 +416,10 @@ void RunOrchestrator::decideCall()
         decision.explanation = QStringLiteral("This command would run without a sandbox, so Spool "
                                               "asks before every such command.");
     }
-    if (!record(TapeKind::PolicyDecision, decision.toJson(m_current.id)))
+    // The decision that lets a tool act on the world is durable before it acts.
+    const bool runsNow = decision.effect == PolicyEffect::Allow && !wouldBeRefused;
+    if (!record(TapeKind::PolicyDecision, decision.toJson(m_current.id),
+                runsNow ? JournalStore::Commit::Durable : JournalStore::Commit::Deferred))
         return;
 
     // A call the tool would refuse anyway (a path out of the workspace, an edit that does not
@@ -417,7 +494,8 @@ void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explan
                        {QStringLiteral("decision"), QStringLiteral("allow")},
                        {QStringLiteral("scope"), QStringLiteral("session")},
                        {QStringLiteral("decided_by"), grant->decidedBy},
-                       {QStringLiteral("via"), QStringLiteral("session_grant")}}))
+                       {QStringLiteral("via"), QStringLiteral("session_grant")}},
+                    JournalStore::Commit::Durable))
             return;
         execute();
         return;
@@ -447,7 +525,8 @@ void RunOrchestrator::askForApproval(const ToolSpec &spec, const QString &explan
                    {QStringLiteral("risk"), approval->risk},
                    {QStringLiteral("explanation"), explanation},
                    {QStringLiteral("preview"), approval->preview},
-                   {QStringLiteral("expires_at"), approval->expiresAt}}))
+                   {QStringLiteral("expires_at"), approval->expiresAt}},
+                  JournalStore::Commit::Durable))
         return;
     m_approvalTimer.start(int(qBound<qint64>(0, approval->expiresAt - now(), qint64(INT_MAX))));
 }
@@ -487,7 +566,9 @@ void RunOrchestrator::applyApprovalDecision(const PendingToolApproval &approval)
                          {QStringLiteral("reason"), approval.reason}};
     if (!approval.grantId.isEmpty())
         decision.insert(QStringLiteral("grant_id"), approval.grantId);
-    if (!record(TapeKind::ApprovalDecision, decision))
+    if (!record(TapeKind::ApprovalDecision, decision,
+                approval.status == ApprovalStatus::Allow ? JournalStore::Commit::Durable
+                                                         : JournalStore::Commit::Deferred))
         return;
     switch (approval.status) {
     case ApprovalStatus::Allow:
@@ -500,7 +581,7 @@ void RunOrchestrator::applyApprovalDecision(const PendingToolApproval &approval)
         finishCall(ToolResult::failure(
                 QStringLiteral("No one answered the approval request within %1 s; the call was "
                                "not run.")
-                        .arg(m_host.config().approvalTimeoutMs / 1000)));
+                        .arg(qMax<qint64>(0, approval.expiresAt - approval.createdAt) / 1000)));
         return;
     case ApprovalStatus::Cancelled:
     case ApprovalStatus::Pending:
@@ -566,9 +647,10 @@ void RunOrchestrator::finishCall(ToolResult result)
     processNextCall();
 }
 
-bool RunOrchestrator::record(const QString &kind, const QJsonObject &payload)
+bool RunOrchestrator::record(const QString &kind, const QJsonObject &payload,
+                             JournalStore::Commit commit)
 {
-    if (m_host.record(m_run.id, kind, payload))
+    if (m_host.record(m_run.id, kind, payload, commit))
         return true;
     // A run whose steps cannot be written must not go on unrecorded.
     if (!m_stopping)
@@ -584,6 +666,7 @@ void RunOrchestrator::stopWork(const QString &why)
         m_call->abort();
         m_call->deleteLater();
         m_call = nullptr;
+        keepPartial(why);
     }
     if (m_job) {
         m_job->cancel();

@@ -2,9 +2,11 @@
 
 #include "agents/agent.h"
 #include "approvals/pendingtoolapproval.h"
+#include "journal/journalstore.h"
 #include "memory/memoryrecall.h"
 #include "policy/policyengine.h"
 #include "providers/providertypes.h"
+#include "runs/resumepoint.h"
 #include "runs/runinfo.h"
 #include "sessions/sessioninfo.h"
 #include "tools/tool.h"
@@ -36,6 +38,15 @@ public:
     void setPriorTurns(const QList<ChatMessage> &turns) { m_priorTurns = turns; }
 
     void start();
+    // Carries on a run another process left waiting for an approval (RunAdoption): the
+    // decision, when there is one, is applied at once; else it waits, with the approval's own
+    // expiry.
+    void resume(const ResumePoint &point);
+    // This process exits while the run waits for an approval: it stops here without closing
+    // the approval, for another process to adopt (RunAdoption::release says so on the tape).
+    void detach();
+    // Wall-clock time the run has been carried on so far, across processes.
+    qint64 wallClockUsedMs() const;
     void cancel(const QString &by);
     // The process is shutting down: the run ends as failed/interrupted, as recovery would.
     void interrupt(const QString &detail);
@@ -66,6 +77,9 @@ private:
     QList<ToolDefinition> offeredTools() const;
     void nextTurn();
     void onTextDelta(const QString &text);
+    void checkpointPartial();
+    // The streamed text of a reply that will not complete stays, as a partial message.
+    void keepPartial(const QString &why);
     void onProviderRetrying(const ProviderError &error);
     void onProviderFinished(const ProviderResponse &response);
     void onProviderFailed(const ProviderError &error);
@@ -80,8 +94,10 @@ private:
     void onToolFinished(const ToolResult &result);
     void finishCall(ToolResult result);
 
-    // Writes one tape event; a failed write fails the run.
-    bool record(const QString &kind, const QJsonObject &payload);
+    // Writes one tape event; a failed write fails the run. Durable before the run acts on the
+    // world or asks someone; deferred otherwise (JournalStore::Commit).
+    bool record(const QString &kind, const QJsonObject &payload,
+                JournalStore::Commit commit = JournalStore::Commit::Deferred);
     void stopWork(const QString &why);
     void fail(const QString &reason, const QString &detail, const QJsonObject &extra = {});
     void finish(RunState state, const QString &reason, const QString &detail,
@@ -105,7 +121,12 @@ private:
     QJsonObject m_preview; // of the current call, for its approval request
     bool m_unsandboxed = false;
     QTimer m_wallClock;
+    QElapsedTimer m_ownedFor;    // since this process took the run on
+    qint64 m_wallClockBefore = 0; // used by earlier owners
     QTimer m_approvalTimer;
+    QString m_streamed;      // of the provider call in flight
+    qsizetype m_checkpointed = 0; // how much of it is on the tape
+    QTimer m_checkpoint;
     int m_turns = 0;
     int m_toolCalls = 0;
     bool m_finished = false;

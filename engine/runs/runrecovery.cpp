@@ -16,7 +16,8 @@ RunRecovery::RunRecovery(JournalStore &journal, RunStore &runs, ApprovalStore &a
 {
 }
 
-Result<bool> RunRecovery::recoverRun(const RunInfo &run, qint64 staleAfterMs)
+Result<bool> RunRecovery::recoverRun(const RunInfo &run, qint64 staleAfterMs,
+                                     const QString &cancelledBy)
 {
     if (run.isTerminal() || run.ownerInstance == m_instances.self().id)
         return false;
@@ -24,17 +25,36 @@ Result<bool> RunRecovery::recoverRun(const RunInfo &run, qint64 staleAfterMs)
     auto owner = m_instances.get(run.ownerInstance);
     if (owner && m_instances.isAlive(*owner, now, staleAfterMs))
         return false;
+    bool waits = false;
+    if (run.state == RunState::Running) {
+        auto waiting = m_approvals.waitingFor(run.id);
+        if (!waiting)
+            return waiting.error();
+        waits = waiting->has_value();
+    }
+    if (waits && cancelledBy.isEmpty())
+        return false; // for a process to adopt
+    // Someone cancels a run nobody carries on: it was not interrupted, it was cancelled.
+    const bool cancel = waits;
+    const QString why = cancel ? QStringLiteral("run cancelled by ") + cancelledBy
+                               : QString(RunReason::Interrupted);
 
     Status s = m_journal.transaction([&]() -> Status {
-        auto pending = m_approvals.list(ApprovalFilter{true, run.id, {}, -1});
-        if (!pending)
-            return pending.error();
-        for (const PendingToolApproval &a : *pending) {
-            auto closed = m_approvals.decide(a.id, ApprovalStatus::Cancelled, std::nullopt,
-                                             QStringLiteral("system:recovery"),
-                                             RunReason::Interrupted);
-            if (!closed)
-                return closed.error();
+        // Approvals it waits for, pending or decided but not carried out, end with it.
+        for (;;) {
+            auto waiting = m_approvals.waitingFor(run.id);
+            if (!waiting)
+                return waiting.error();
+            if (!waiting->has_value())
+                break;
+            PendingToolApproval a = **waiting;
+            if (a.isPending()) {
+                auto closed = m_approvals.decide(a.id, ApprovalStatus::Cancelled, std::nullopt,
+                                                 QStringLiteral("system:recovery"), why);
+                if (!closed)
+                    return closed.error();
+                a = *closed;
+            }
             if (auto applied = m_approvals.markApplied(a.id); !applied)
                 return applied.error();
             auto event = m_journal.appendTape(
@@ -44,10 +64,32 @@ Result<bool> RunRecovery::recoverRun(const RunInfo &run, qint64 staleAfterMs)
                      {QStringLiteral("decision"), QStringLiteral("cancelled")},
                      {QStringLiteral("scope"), QJsonValue()},
                      {QStringLiteral("decided_by"), QStringLiteral("system:recovery")},
-                     {QStringLiteral("reason"), QString(RunReason::Interrupted)}});
+                     {QStringLiteral("reason"), why}});
             if (!event)
                 return event.error();
         }
+        // What the user saw stream stays in the conversation, marked partial.
+        auto events = m_journal.tape(run.id, 1, -1,
+                                     {TapeKind::ProviderRequest, TapeKind::ProviderResponse,
+                                      TapeKind::ProviderPartial, TapeKind::AssistantMessage});
+        if (!events)
+            return events.error();
+        if (const QString text = unfinishedReply(*events); !text.isEmpty()) {
+            auto kept = m_journal.appendTape(run.id, TapeKind::AssistantMessage,
+                                             {{QStringLiteral("text"), text},
+                                              {QStringLiteral("partial"), true},
+                                              {QStringLiteral("reason"), why}});
+            if (!kept)
+                return kept.error();
+        }
+        if (cancel)
+            return m_runs
+                    .transition(run.id, RunState::Cancelled, QStringLiteral("cancelled"),
+                                QStringLiteral("Cancelled by %1 after its process had stopped.")
+                                        .arg(cancelledBy),
+                                {{QStringLiteral("by"), cancelledBy},
+                                 {QStringLiteral("owner_instance"), run.ownerInstance}})
+                    .error();
         return m_runs
                 .transition(run.id, RunState::Failed, RunReason::Interrupted,
                             QStringLiteral("The process running it (pid %1) stopped before the "
@@ -60,6 +102,23 @@ Result<bool> RunRecovery::recoverRun(const RunInfo &run, qint64 staleAfterMs)
         return s.error();
     qCInfo(lcRuns) << "recovered interrupted run" << run.id;
     return true;
+}
+
+QString RunRecovery::unfinishedReply(const QList<TapeEvent> &events)
+{
+    QString text;
+    for (const TapeEvent &e : events) {
+        if (e.kind == TapeKind::ProviderPartial) {
+            // Checkpoints follow each other; one that overlaps what is there adds the rest.
+            const qsizetype offset = e.payload.value(QStringLiteral("offset")).toInteger();
+            const QString part = e.payload.value(QStringLiteral("text")).toString();
+            if (offset <= text.size())
+                text = text.left(offset) + part;
+        } else {
+            text.clear(); // a new request, or the reply was answered
+        }
+    }
+    return text;
 }
 
 Result<QList<RunInfo>> RunRecovery::recover(qint64 staleAfterMs)

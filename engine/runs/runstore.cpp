@@ -15,7 +15,9 @@ namespace {
 const QString kColumns = QStringLiteral(
         "id, session_id, ordinal, agent, provider, model, state, reason, input_preview, "
         "detail, created_at, started_at, ended_at, owner_instance, heartbeat_at, cancel_requested_at, "
-        "prompt_tokens, completion_tokens, COALESCE(cancel_requested_by, '')");
+        "prompt_tokens, completion_tokens, COALESCE(cancel_requested_by, ''), "
+        "COALESCE((SELECT json_extract(t.payload, '$.retry_of') FROM orchestrator_tape t "
+        "WHERE t.run_id = runs.id AND t.seq = 1), '')");
 
 RunInfo readRun(const QSqlQuery &q)
 {
@@ -39,6 +41,7 @@ RunInfo readRun(const QSqlQuery &q)
     r.promptTokens = q.value(16).toLongLong();
     r.completionTokens = q.value(17).toLongLong();
     r.cancelRequestedBy = q.value(18).toString();
+    r.retryOf = q.value(19).toString();
     return r;
 }
 
@@ -66,12 +69,20 @@ Result<RunInfo> RunStore::create(const NewRun &run)
                  run.inputPreview, t, run.ownerInstance, t});
         if (!q)
             return q.error();
-        return m_journal
-                .appendTape(id, TapeKind::RunStatus,
-                            QJsonObject{{QStringLiteral("state"), QStringLiteral("accepted")},
-                                        {QStringLiteral("reason"), QStringLiteral("created")}},
-                            t)
-                .error();
+        QJsonObject accepted{{QStringLiteral("state"), QStringLiteral("accepted")},
+                             {QStringLiteral("reason"), QStringLiteral("created")}};
+        if (!run.retryOf.isEmpty()) {
+            accepted.insert(QStringLiteral("retry_of"), run.retryOf);
+            if (auto e = m_journal.appendTape(run.retryOf, TapeKind::RunRetried,
+                                              {{QStringLiteral("run_id"), id}}, t);
+                !e)
+                return e.error();
+        }
+        if (auto e = m_journal.appendTape(id, TapeKind::RunStatus, accepted, t); !e)
+            return e.error();
+        if (run.input.isEmpty())
+            return {};
+        return m_journal.appendTape(id, TapeKind::Input, run.input, t).error();
     });
     if (!s)
         return s.error();
@@ -181,7 +192,7 @@ Result<TapeEvent> RunStore::transition(const QString &id, RunState to, const QSt
         payload.insert(QStringLiteral("from"), runStateName(current->state));
         event = m_journal.appendTape(id, TapeKind::RunStatus, payload, t);
         return event.error();
-    });
+    }, RunStateMachine::isTerminal(to) ? JournalStore::Commit::Durable : JournalStore::Commit::Deferred);
     if (!s)
         return s.error();
     return event;
@@ -189,11 +200,15 @@ Result<TapeEvent> RunStore::transition(const QString &id, RunState to, const QSt
 
 Status RunStore::addUsage(const QString &id, qint64 prompt, qint64 completion)
 {
-    return m_journal
-            .exec(QStringLiteral("UPDATE runs SET prompt_tokens = prompt_tokens + ?, "
-                                 "completion_tokens = completion_tokens + ? WHERE id = ?"),
-                  {prompt, completion, id})
-            .error();
+    return m_journal.transaction(
+            [&]() -> Status {
+                return m_journal
+                        .exec(QStringLiteral("UPDATE runs SET prompt_tokens = prompt_tokens + ?, "
+                                             "completion_tokens = completion_tokens + ? WHERE id = ?"),
+                              {prompt, completion, id})
+                        .error();
+            },
+            JournalStore::Commit::Deferred);
 }
 
 Status RunStore::requestCancel(const QString &id, const QString &by)
@@ -229,6 +244,41 @@ Status RunStore::heartbeat(const QString &ownerInstance, qint64 when)
             .error();
 }
 
+Result<QList<RunInfo>> RunStore::waitingRuns() const
+{
+    auto q = m_journal.exec(QStringLiteral("SELECT ") + kColumns
+                                    + QStringLiteral(" FROM runs WHERE state = 'running' AND id IN "
+                                                     "(SELECT run_id FROM approvals WHERE "
+                                                     "applied_at IS NULL) ORDER BY created_at, id"));
+    if (!q)
+        return q.error();
+    QList<RunInfo> out;
+    while (q->next())
+        out.append(readRun(*q));
+    return out;
+}
+
+Result<TapeEvent> RunStore::changeOwner(const QString &id, const QString &from, const QString &to,
+                                        const QJsonObject &payload)
+{
+    Result<TapeEvent> event = makeError(ErrorCode::Internal, QStringLiteral("not written"));
+    const Status s = m_journal.transaction([&]() -> Status {
+        // Compare and set: only the owner it was read with can be replaced.
+        auto q = m_journal.exec(QStringLiteral("UPDATE runs SET owner_instance = ?, heartbeat_at = ? "
+                                               "WHERE id = ? AND owner_instance = ? AND state = 'running'"),
+                                {to, now(), id, from});
+        if (!q)
+            return q.error();
+        if (q->numRowsAffected() != 1)
+            return makeError(ErrorCode::Conflict,
+                             QStringLiteral("run %1 was taken over by another process").arg(id));
+        event = m_journal.appendTape(id, TapeKind::RunOwner, payload);
+        return event.error();
+    });
+    if (!s)
+        return s.error();
+    return event;
+}
 
 Result<QMap<QString, qint64>> RunStore::countByState() const
 {
