@@ -744,6 +744,8 @@ void tst_Gateway::priorTurnsReachTheModelAndStayOnTheTape()
     const int before = int(m_gateway->runs()->size());
     QCOMPARE(m_gateway->startRun(tool).error().code, ErrorCode::InvalidArgument);
     QCOMPARE(int(m_gateway->runs()->size()), before);
+}
+
 void tst_Gateway::runSyncsTheDiskOnlyWhereItMatters_data()
 {
     QTest::addColumn<QString>("text");
