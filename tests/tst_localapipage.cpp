@@ -16,6 +16,9 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -217,7 +220,16 @@ void tst_LocalApiPage::apiToolCallApprovedInTheWindow()
 
     QVERIFY(client.waitForReply(30000));
     const HttpReply reply = client.takeReply();
-    QVERIFY2(reply.body.contains("approved in the window"), reply.body.right(600).constData());
+    // The streamed text is the deltas of every chunk put together.
+    QString text;
+    for (const QByteArray &line : reply.body.split('\n')) {
+        if (!line.startsWith("data: {"))
+            continue;
+        const QJsonObject chunk = QJsonDocument::fromJson(line.mid(6)).object();
+        text += chunk.value(QStringLiteral("choices")).toArray().at(0).toObject()
+                        .value(QStringLiteral("delta")).toObject().value(QStringLiteral("content")).toString();
+    }
+    QVERIFY2(text.contains(QStringLiteral("approved in the window")), qPrintable(text));
     QVERIFY2(reply.body.contains("[DONE]"), reply.body.right(600).constData());
     QTRY_COMPARE(m_window->approvals()->rowCount(), 0);
 }
