@@ -21,7 +21,8 @@ struct ChatCompletionJob::Started
 
 ChatCompletionJob::ChatCompletionJob(ApiContext &context, ApiExchange *exchange,
                                      ChatCompletionRequest request)
-    : QObject(exchange), m_context(context), m_exchange(exchange), m_request(std::move(request))
+    : QObject(exchange), m_context(context), m_exchange(exchange), m_request(std::move(request)),
+      m_following(context, this)
 {
     m_sessionKey = QString::fromUtf8(exchange->request().header("x-spool-session")).trimmed();
     connect(exchange, &ApiExchange::clientGone, this, &ChatCompletionJob::onClientGone);
@@ -29,12 +30,12 @@ ChatCompletionJob::ChatCompletionJob(ApiContext &context, ApiExchange *exchange,
 
 ChatCompletionJob::~ChatCompletionJob()
 {
-    stopFollowing();
-    endStreaming();
+    m_following.stopFollowing();
+    m_following.endStreaming();
     // However the answer ended (the server stopping, the connection dropped), a run nobody
     // waits for any more does not go on alone.
     if (!m_ended)
-        cancelRun(QStringLiteral("connection closed"));
+        m_following.cancelRun(m_run, QStringLiteral("connection closed"));
 }
 
 void ChatCompletionJob::start()
@@ -144,7 +145,7 @@ void ChatCompletionJob::onStarted(const Started &started)
             qPrintable(m_run.sessionId), m_continued ? " (continued)" : "");
     if (!m_exchange || !m_exchange->isOpen()) {
         m_context.events.endStart(m_run.id, nullptr);
-        cancelRun(QStringLiteral("client disconnected"));
+        m_following.cancelRun(m_run, QStringLiteral("client disconnected"));
         return;
     }
     m_exchange->addHeader("X-Spool-Run-Id", m_run.id.toLatin1());
@@ -152,16 +153,14 @@ void ChatCompletionJob::onStarted(const Started &started)
     if (!m_request.ignored.isEmpty())
         m_exchange->addHeader("X-Spool-Ignored", m_request.ignored.join(QStringLiteral(", ")).toLatin1());
     if (m_request.stream) {
-        m_streaming = true;
-        ++m_context.counters.activeStreams;
+        m_following.beginStreaming();
         m_exchange->beginStream(200, "text/event-stream");
         m_exchange->writeChunk(OpenAiChat::event(OpenAiChat::chunk(
                 m_run.id, m_run.createdAt / 1000, m_model,
                 {{QStringLiteral("role"), QStringLiteral("assistant")}, {QStringLiteral("content"), QString()}},
                 {}, m_request.includeUsage)));
     }
-    m_following = true;
-    m_context.events.endStart(m_run.id, this); // what the run said so far, then the rest live
+    m_following.follow(m_run.id); // what the run said so far, then the rest live
     if (m_run.isTerminal() && !m_ended)
         finish(m_run);
 }
@@ -209,8 +208,8 @@ void ChatCompletionJob::runUpdated(const RunInfo &run)
 void ChatCompletionJob::finish(const RunInfo &run)
 {
     m_ended = true;
-    stopFollowing();
-    endStreaming();
+    m_following.stopFollowing();
+    m_following.endStreaming();
     if (!m_exchange || !m_exchange->isOpen())
         return;
     const QJsonObject usage = OpenAiChat::usage(run.promptTokens, run.completionTokens);
@@ -264,36 +263,10 @@ void ChatCompletionJob::onClientGone(const QString &why)
     ++m_context.counters.clientDisconnects;
     qCInfo(lcApi, "chat completion client gone (%s): cancelling run %s", qPrintable(why),
            qPrintable(m_run.id));
-    cancelRun(why);
+    m_following.cancelRun(m_run, why);
     m_ended = true;
-    stopFollowing();
-    endStreaming();
-}
-
-void ChatCompletionJob::endStreaming()
-{
-    if (!m_streaming)
-        return;
-    m_streaming = false;
-    --m_context.counters.activeStreams;
-}
-
-void ChatCompletionJob::cancelRun(const QString &why)
-{
-    if (m_cancelSent || m_run.id.isEmpty() || m_run.isTerminal())
-        return;
-    m_cancelSent = true;
-    const QString id = m_run.id;
-    const QString by = QStringLiteral("api: ") + why;
-    m_context.client.post([id, by](Engine &e) { (void)e.cancelRun(id, by); });
-}
-
-void ChatCompletionJob::stopFollowing()
-{
-    if (!m_following)
-        return;
-    m_following = false;
-    m_context.events.unfollow(m_run.id, this);
+    m_following.stopFollowing();
+    m_following.endStreaming();
 }
 
 } // namespace Spool

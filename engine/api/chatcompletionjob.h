@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/openaichat.h"
+#include "api/runfollowing.h"
 #include "api/runlistener.h"
 
 #include <QByteArray>
@@ -36,9 +37,6 @@ private:
     void onStarted(const Started &started);
     void finish(const RunInfo &run);
     void onClientGone(const QString &why);
-    void cancelRun(const QString &why);
-    void stopFollowing();
-    void endStreaming();
 
     ApiContext &m_context;
     QPointer<ApiExchange> m_exchange;
@@ -46,14 +44,12 @@ private:
     QString m_sessionKey;
     QByteArray m_fingerprint;
     RunInfo m_run;
+    RunFollowing m_following;
     QString m_model;
     QString m_text;          // what the client got: every turn's text, turns apart by a blank line
     bool m_turnEnded = false;
-    bool m_following = false;
     bool m_ended = false;
-    bool m_cancelSent = false;
     bool m_continued = false;
-    bool m_streaming = false;
 };
 
 } // namespace Spool

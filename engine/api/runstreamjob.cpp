@@ -15,17 +15,17 @@ namespace Spool {
 RunStreamJob::RunStreamJob(ApiContext &context, ApiExchange *exchange, const QString &session,
                            RunRequest request, bool stream)
     : QObject(exchange), m_context(context), m_exchange(exchange), m_session(session),
-      m_request(std::move(request)), m_stream(stream)
+      m_request(std::move(request)), m_stream(stream), m_following(context, this)
 {
     connect(exchange, &ApiExchange::clientGone, this, &RunStreamJob::onClientGone);
 }
 
 RunStreamJob::~RunStreamJob()
 {
-    stopFollowing();
-    endStreaming();
+    m_following.stopFollowing();
+    m_following.endStreaming();
     if (!m_ended)
-        cancelRun(QStringLiteral("connection closed"));
+        m_following.cancelRun(m_run, QStringLiteral("connection closed"));
 }
 
 void RunStreamJob::start()
@@ -90,17 +90,15 @@ void RunStreamJob::onStarted(const Result<RunInfo> &run)
     }
     if (!m_exchange || !m_exchange->isOpen()) {
         m_context.events.endStart(m_run.id, nullptr);
-        cancelRun(QStringLiteral("client disconnected"));
+        m_following.cancelRun(m_run, QStringLiteral("client disconnected"));
         return;
     }
     m_exchange->addHeader("X-Spool-Run-Id", m_run.id.toLatin1());
     m_exchange->addHeader("X-Spool-Session-Id", m_run.sessionId.toLatin1());
     m_exchange->beginStream(200, "application/x-ndjson");
-    m_streaming = true;
-    ++m_context.counters.activeStreams;
+    m_following.beginStreaming();
     line({{QStringLiteral("type"), QStringLiteral("run")}, {QStringLiteral("run"), m_run.toJson()}});
-    m_following = true;
-    m_context.events.endStart(m_run.id, this);
+    m_following.follow(m_run.id);
     if (m_run.isTerminal() && !m_ended)
         finish(m_run);
 }
@@ -143,8 +141,8 @@ void RunStreamJob::runUpdated(const RunInfo &run)
 void RunStreamJob::finish(const RunInfo &run)
 {
     m_ended = true;
-    stopFollowing();
-    endStreaming();
+    m_following.stopFollowing();
+    m_following.endStreaming();
     line({{QStringLiteral("type"), QStringLiteral("result")},
           {QStringLiteral("run"), run.toJson()},
           {QStringLiteral("text"), m_finalText}});
@@ -159,36 +157,10 @@ void RunStreamJob::onClientGone(const QString &why)
     ++m_context.counters.clientDisconnects;
     qCInfo(lcApi, "run stream client gone (%s): cancelling run %s", qPrintable(why),
            qPrintable(m_run.id));
-    cancelRun(why);
+    m_following.cancelRun(m_run, why);
     m_ended = true;
-    stopFollowing();
-    endStreaming();
-}
-
-void RunStreamJob::endStreaming()
-{
-    if (!m_streaming)
-        return;
-    m_streaming = false;
-    --m_context.counters.activeStreams;
-}
-
-void RunStreamJob::cancelRun(const QString &why)
-{
-    if (m_cancelSent || m_run.id.isEmpty() || m_run.isTerminal())
-        return;
-    m_cancelSent = true;
-    const QString id = m_run.id;
-    const QString by = QStringLiteral("api: ") + why;
-    m_context.client.post([id, by](Engine &e) { (void)e.cancelRun(id, by); });
-}
-
-void RunStreamJob::stopFollowing()
-{
-    if (!m_following)
-        return;
-    m_following = false;
-    m_context.events.unfollow(m_run.id, this);
+    m_following.stopFollowing();
+    m_following.endStreaming();
 }
 
 } // namespace Spool

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/runfollowing.h"
 #include "api/runlistener.h"
 #include "core/result.h"
 #include "runs/runrequest.h"
@@ -40,9 +41,6 @@ private:
     void line(const QJsonObject &object);
     void finish(const RunInfo &run);
     void onClientGone(const QString &why);
-    void cancelRun(const QString &why);
-    void stopFollowing();
-    void endStreaming();
 
     ApiContext &m_context;
     QPointer<ApiExchange> m_exchange;
@@ -50,11 +48,9 @@ private:
     RunRequest m_request;
     bool m_stream;
     RunInfo m_run;
+    RunFollowing m_following;
     QString m_finalText;
-    bool m_following = false;
-    bool m_streaming = false;
     bool m_ended = false;
-    bool m_cancelSent = false;
 };
 
 } // namespace Spool
