@@ -1,3 +1,4 @@
+#include "engineanswer.h"
 #include "testsupport.h"
 
 #include "approvaldialog.h"
@@ -58,12 +59,7 @@ private:
 template<typename Work>
 auto tst_ApprovalsList::ask(Work work) -> std::optional<std::invoke_result_t<Work, Engine &>>
 {
-    using R = std::invoke_result_t<Work, Engine &>;
-    std::optional<R> answer;
-    QObject context; // an answer after the wait gave up is dropped with it
-    m_engine->call(&context, std::move(work), [&answer](R r) { answer = std::move(r); });
-    (void)QTest::qWaitFor([&] { return answer.has_value(); }, 10000);
-    return answer;
+    return Test::engineAnswer(*m_engine, std::move(work));
 }
 
 void tst_ApprovalsList::init()
