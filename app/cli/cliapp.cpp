@@ -19,7 +19,7 @@ const QStringList &commands()
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
-        QStringLiteral("memory"),
+        QStringLiteral("memory"), QStringLiteral("export"),  QStringLiteral("import"),
     };
     return list;
 }
@@ -195,6 +195,10 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runTools(*this, arguments);
     if (command == QLatin1String("memory"))
         return runMemory(*this, arguments);
+    if (command == QLatin1String("export"))
+        return runExport(*this, arguments);
+    if (command == QLatin1String("import"))
+        return runImport(*this, arguments);
     return ExitUsage;
 }
 

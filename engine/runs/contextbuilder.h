@@ -67,6 +67,16 @@ public:
     Result<QString> lastTurnText(const QString &sessionId, int contextFloor, int beforeOrdinal) const;
 
 private:
+    // Runs of one session with floor < ordinal < before.
+    struct Segment
+    {
+        QString sessionId;
+        int floor = 0;
+        int before = 0;
+    };
+    Result<QList<Segment>> segments(const QString &sessionId, int contextFloor,
+                                    int beforeOrdinal) const;
+
     const JournalStore &m_journal;
 };
 

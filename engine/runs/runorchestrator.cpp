@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "core/runtimeconfig.h"
 #include "policy/policyengine.h"
+#include "providers/attachmentkind.h"
 #include "providers/contextwindow.h"
 #include "providers/modelprovider.h"
 #include "providers/providerregistry.h"
@@ -116,9 +117,7 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
             ? 0
             : estimateTokens(QString::fromUtf8(QJsonDocument(toolsJson).toJson(QJsonDocument::Compact)));
     const int systemTokens = estimateTokens(m_agent.systemPrompt) + m_memory.tokens;
-    int inputTokens = m_input.estimatedTokens();
-    for (const Attachment &a : std::as_const(m_input.attachments))
-        inputTokens += int(qMin<qint64>(a.bytes / 4, INT_MAX / 4));
+    const int inputTokens = m_input.estimatedTokens(); // its attachments included
     QJsonObject budget;
     const int history = historyBudget(window, systemTokens, toolTokens, inputTokens,
                                       config.contextTokenBudget, &budget);
@@ -142,6 +141,22 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
     if (!record(TapeKind::Context, payload))
         return;
     m_messages = context->messages;
+    // Earlier images go again only to a model that reads them; another is told what they were.
+    auto provider = m_host.providers().get(m_run.provider);
+    if (provider && !(*provider)->acceptsImages(m_run.model)) {
+        for (ChatMessage &m : m_messages) {
+            QStringList left;
+            for (qsizetype i = m.attachments.size() - 1; i >= 0; --i) {
+                if (isImageAttachment(m.attachments.at(i))) {
+                    left.prepend(m.attachments.at(i).name);
+                    m.attachments.removeAt(i);
+                }
+            }
+            if (!left.isEmpty())
+                m.text += QStringLiteral("\n\n[Image(s) not sent, this model does not take images: %1]")
+                                  .arg(left.join(QStringLiteral(", ")));
+        }
+    }
     m_messages.append(m_input);
     nextTurn();
 }
