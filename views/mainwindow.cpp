@@ -3,10 +3,12 @@
 #include "approvaldialog.h"
 #include "approvallistmodel.h"
 #include "apptheme.h"
-#include "composer.h"
 #include "client/engineclient.h"
+#include "composer.h"
+#include "core/attachmentlimits.h"
 #include "memorydialog.h"
 #include "operationsdialog.h"
+#include "providers/attachmentkind.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
 #include "sessionbar.h"
@@ -28,6 +30,16 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPixmap>
+#include <QFileInfo>
+#include <QFile>
+#include <QDir>
+#include <QImage>
+#include <QDesktopServices>
+#include <QStandardPaths>
+#include <QScrollArea>
+#include <QFileDialog>
+#include <QDialog>
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
@@ -82,7 +94,18 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     connect(m_transcript, &TranscriptView::copied, this,
             [this](const QString &what) { setStatus(tr("Copied the %1").arg(what)); });
 
+    connect(m_transcript, &TranscriptView::forkRequested, this, &MainWindow::forkFrom);
+    connect(m_transcript, &TranscriptView::attachmentOpenRequested, this, &MainWindow::openAttachment);
+    connect(m_transcript, &TranscriptView::attachmentContentWanted, this, [this](const QString &sha) {
+        m_engine.call(this, [sha](Engine &g) { return g.attachment(sha); },
+                      [this, sha](Result<Attachment> a) {
+                          if (a)
+                              m_transcript->setAttachmentContent(sha, a->data);
+                      });
+    });
+
     m_composer = new Composer(this);
+    m_composer->setImageMaxEdge(AttachmentLimits::load(m_engine.config().settingsPath()).imageMaxEdge);
     connect(m_composer, &Composer::submitted, this, &MainWindow::send);
     connect(m_composer, &Composer::stopRequested, this, &MainWindow::stop);
 
@@ -168,6 +191,26 @@ void MainWindow::createActions()
         m_runPanel->tape()->exportJsonl();
     });
     exportTape->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    QAction *exportSession = file->addAction(tr("Export &Session\u2026"), this, [this] { exportSessions(false); });
+    exportSession->setToolTip(tr("The session as Markdown (with its files beside it) or JSON (everything)"));
+    file->addAction(tr("Export &All Sessions\u2026"), this, [this] { exportSessions(true); });
+    file->addAction(tr("&Import Sessions\u2026"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import Sessions"), QString(),
+                                                          tr("Spool exports (*.json)"));
+        if (path.isEmpty())
+            return;
+        m_engine.call(this, [path](Engine &g) { return g.importSessions(path); },
+                      [this](Result<ImportReport> r) {
+                          if (!r) {
+                              QMessageBox::warning(this, tr("Cannot import"), r.errorMessage());
+                              return;
+                          }
+                          reloadSessions();
+                          setStatus(tr("Imported %n session(s)", nullptr, int(r->sessionIds.size())));
+                          if (!r->sessionIds.isEmpty())
+                              showSession(r->sessionIds.constLast());
+                      });
+    });
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
@@ -449,8 +492,13 @@ void MainWindow::updateTitle()
                                                         .arg(agent->name, agent->provider,
                                                              sessionModel.isEmpty() ? agent->model : sessionModel));
                       });
-        m_composer->setHint(s.contextFloor > 0 ? tr("Context was reset: the model starts fresh from here.")
-                                               : QString());
+        if (s.contextFloor > 0)
+            m_composer->setHint(tr("Context was reset: the model starts fresh from here."));
+        else if (s.isFork())
+            m_composer->setHint(tr("A branch: the model also sees its parent's first %n run(s).", nullptr,
+                                   s.forkOrdinal));
+        else
+            m_composer->setHint(QString());
     }
 }
 
@@ -463,7 +511,8 @@ void MainWindow::updateSessionActions()
 
 void MainWindow::send(const QString &text)
 {
-    if (text.trimmed().isEmpty() || !m_ready || !m_activeRunId.isEmpty())
+    const QList<Attachment> attachments = m_composer->attachments();
+    if ((text.trimmed().isEmpty() && attachments.isEmpty()) || !m_ready || !m_activeRunId.isEmpty())
         return;
     m_composer->clear();
     m_composer->setRunning(true);
@@ -471,34 +520,38 @@ void MainWindow::send(const QString &text)
         // A new session: create it first and show it, so its transcript follows the run from
         // its first event.
         m_engine.call(this, [](Engine &g) { return g.resolveSession({}, true); },
-                      [this, text](Result<SessionResolution> r) {
+                      [this, text, attachments](Result<SessionResolution> r) {
                           if (!r) {
                               m_composer->setRunning(false);
                               m_composer->editor()->setPlainText(text);
+                              m_composer->setAttachments(attachments);
                               QMessageBox::warning(this, tr("Cannot send"), r.errorMessage());
                               return;
                           }
                           showSession(r->session.id);
                           m_composer->setRunning(true);
-                          startRunIn(r->session.id, text);
+                          startRunIn(r->session.id, text, attachments);
                       });
         return;
     }
-    startRunIn(m_sessionId, text);
+    startRunIn(m_sessionId, text, attachments);
 }
 
-void MainWindow::startRunIn(const QString &sessionId, const QString &text)
+void MainWindow::startRunIn(const QString &sessionId, const QString &text,
+                            const QList<Attachment> &attachments)
 {
     RunRequest request;
     request.session.id = sessionId;
     request.createSession = false;
     request.text = text;
+    request.attachments = attachments;
     request.source = QStringLiteral("gui");
     m_engine.call(this, [request](Engine &g) { return g.startRun(request); },
-                  [this, text](Result<RunInfo> run) {
+                  [this, text, attachments](Result<RunInfo> run) {
                       if (!run) {
                           m_composer->setRunning(false);
                           m_composer->editor()->setPlainText(text); // nothing is lost
+                          m_composer->setAttachments(attachments);
                           QMessageBox::warning(this, tr("Cannot send"), run.errorMessage());
                           return;
                       }
@@ -507,6 +560,93 @@ void MainWindow::startRunIn(const QString &sessionId, const QString &text)
                       m_transcriptModel->applyRun(*run);
                       onRunUpdated(*run);
                       reloadSessions();
+                  });
+}
+
+void MainWindow::forkFrom(const QString &runId)
+{
+    if (m_sessionId.isEmpty() || runId.isEmpty())
+        return;
+    const QString sessionId = m_sessionId;
+    m_engine.call(this, [sessionId, runId](Engine &g) { return g.forkSession(sessionId, runId); },
+                  [this](Result<SessionInfo> fork) {
+                      if (!fork) {
+                          QMessageBox::warning(this, tr("Cannot fork"), fork.errorMessage());
+                          return;
+                      }
+                      reloadSessions();
+                      showSession(fork->id);
+                      setStatus(tr("Forked: this session continues from run %1 of its parent").arg(fork->forkOrdinal));
+                      m_composer->editor()->setFocus(Qt::OtherFocusReason);
+                  });
+}
+
+void MainWindow::openAttachment(const QString &sha256, const QString &name)
+{
+    m_engine.call(this, [sha256](Engine &g) { return g.attachment(sha256); },
+                  [this, name](Result<Attachment> a) {
+                      if (!a) {
+                          QMessageBox::warning(this, tr("Cannot open %1").arg(name), a.errorMessage());
+                          return;
+                      }
+                      QImage image;
+                      if (isImageAttachment(*a) && image.loadFromData(a->data)) {
+                          // Full size, scrollable.
+                          auto *dialog = new QDialog(this);
+                          dialog->setAttribute(Qt::WA_DeleteOnClose);
+                          dialog->setWindowTitle(tr("%1 \u2014 %2 \u00d7 %3").arg(name).arg(image.width()).arg(image.height()));
+                          auto *label = new QLabel;
+                          label->setPixmap(QPixmap::fromImage(image));
+                          label->setAccessibleName(name);
+                          auto *scroll = new QScrollArea(dialog);
+                          scroll->setWidget(label);
+                          auto *layout = new QVBoxLayout(dialog);
+                          layout->setContentsMargins(0, 0, 0, 0);
+                          layout->addWidget(scroll);
+                          dialog->resize(qMin(image.width() + 24, 1200), qMin(image.height() + 24, 900));
+                          dialog->show();
+                          return;
+                      }
+                      // Other files open in their application, from a copy in a private folder.
+                      const QString folder = QDir(QStandardPaths::writableLocation(QStandardPaths::TempLocation))
+                                                     .filePath(QStringLiteral("spool-attachments/") + a->sha256.left(16));
+                      QDir().mkpath(folder);
+                      QFile out(QDir(folder).filePath(QFileInfo(name).fileName()));
+                      if (!out.open(QIODevice::WriteOnly) || out.write(a->data) != a->data.size()) {
+                          QMessageBox::warning(this, tr("Cannot open %1").arg(name), out.errorString());
+                          return;
+                      }
+                      out.close();
+                      QDesktopServices::openUrl(QUrl::fromLocalFile(out.fileName()));
+                  });
+}
+
+void MainWindow::exportSessions(bool all)
+{
+    if (!all && m_sessionId.isEmpty())
+        return;
+    QString selected;
+    const QString path = QFileDialog::getSaveFileName(this, all ? tr("Export All Sessions") : tr("Export Session"),
+                                                      QString(), tr("Markdown (*.md);;JSON with everything (*.json)"),
+                                                      &selected);
+    if (path.isEmpty())
+        return;
+    ExportRequest request;
+    request.all = all;
+    if (!all)
+        request.sessions = {m_sessionId};
+    request.path = path;
+    request.format = path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive) || selected.contains(QLatin1String("JSON"))
+            ? ExportRequest::Format::Json
+            : ExportRequest::Format::Markdown;
+    setStatus(tr("Exporting\u2026"));
+    m_engine.call(this, [request](Engine &g) { return g.exportSessions(request); },
+                  [this](Result<ExportReport> r) {
+                      if (!r) {
+                          QMessageBox::warning(this, tr("Cannot export"), r.errorMessage());
+                          return;
+                      }
+                      setStatus(tr("Exported %n session(s) to %1", nullptr, r->sessions).arg(r->path));
                   });
 }
 

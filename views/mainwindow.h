@@ -1,6 +1,7 @@
 #pragma once
 
 #include "approvals/pendingtoolapproval.h"
+#include "providers/chatmessage.h"
 #include "runs/runinfo.h"
 
 #include <QHash>
@@ -93,7 +94,13 @@ private:
     void resetSession(const QString &id);
     void deleteSession(const QString &id);
     void retryRun(const QString &runId);
-    void startRunIn(const QString &sessionId, const QString &text);
+    // Fork from here, the attachments of the transcript, File → Export.
+    void forkFrom(const QString &runId);
+    void openAttachment(const QString &sha256, const QString &name);
+    void exportSessions(bool all);
+
+    void startRunIn(const QString &sessionId, const QString &text,
+                    const QList<Attachment> &attachments = {});
     void setStatus(const QString &message, int timeoutMs = 4000);
 
     EngineClient &m_engine;
