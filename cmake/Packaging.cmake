@@ -22,6 +22,10 @@ set(SPOOL_LICENSE_TEXT "No license has been granted for Spool yet: all rights ar
 if(TARGET spool-window)
     install(TARGETS spool-window RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/spool")
 endif()
+# The image helper of `spool chat --attach` (QtGui, kept out of `spool`).
+if(TARGET spool-image)
+    install(TARGETS spool-image RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/spool")
+endif()
 
 # Desktop integration: one id names the desktop file, the icon and the AppStream component,
 # and the window sets it as its desktop file name (SPOOL_APP_ID, top-level CMakeLists.txt).

@@ -50,9 +50,19 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
     case TitleRole:
         if (role == TitleRole)
             return s.title;
-        return s.title.isEmpty() ? (s.key.isEmpty() ? tr("New session") : s.key) : s.title;
+        // A fork shows as a branch of its parent.
+        return QString((s.isFork() ? QStringLiteral("\u2387 ") : QString())
+                       + (s.title.isEmpty() ? (s.key.isEmpty() ? tr("New session") : s.key) : s.title));
     case Qt::ToolTipRole: {
         QString tip = s.title.isEmpty() ? tr("Untitled session") : s.title;
+        if (s.isFork()) {
+            QString parent = s.parentSessionId;
+            for (const SessionInfo &other : m_rows) {
+                if (other.id == s.parentSessionId)
+                    parent = other.title.isEmpty() ? other.id : other.title;
+            }
+            tip += QLatin1Char('\n') + tr("Branch of \u201c%1\u201d from its run %2").arg(parent).arg(s.forkOrdinal);
+        }
         if (!s.key.isEmpty())
             tip += QLatin1Char('\n') + tr("Key: %1").arg(s.key);
         tip += QLatin1Char('\n') + tr("%n run(s), last active %1", nullptr, s.runCount)

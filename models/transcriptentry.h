@@ -23,6 +23,8 @@ struct TranscriptEntry
     // User messages: the memories the run was given with it ({id, score, source, snippet}, the
     // `context` event's memory_hits).
     QJsonArray memoryHits;
+    // User messages: what was attached ({name, mime, bytes, sha256}, the input's attachments).
+    QJsonArray attachments;
 
     // Tool calls
     QString tool;

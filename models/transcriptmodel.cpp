@@ -275,6 +275,7 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
         e.kind = TranscriptEntry::Kind::User;
         e.runId = event.runId;
         e.text = str(p, "text");
+        e.attachments = p.value(QStringLiteral("attachments")).toArray();
         e.at = event.createdAt;
         insertEntry(entries, e, live);
     } else if (event.kind == TapeKind::Context) {

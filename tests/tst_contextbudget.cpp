@@ -107,6 +107,7 @@ void tst_ContextBudget::trimRun()
     QCOMPARE(report.messagesDropped, 2 * (turns - keptTurns));
     QCOMPARE(report.textCut, textCut);
     // The kept turns are the newest ones.
+    // (the last tool output comes just before the final reply).
     if (keptTurns > 0)
         QCOMPARE(out.at(out.size() - 2).toolCallId, QStringLiteral("call_%1").arg(turns - 1));
 }
@@ -169,7 +170,8 @@ void tst_ContextBudget::oversizedRunIsTrimmed()
     QCOMPARE(Test::waitForRun(*g, third->id).state, RunState::Succeeded);
     QJsonObject context;
     QJsonArray messages;
-    for (const TapeEvent &t : *g->tape(third->id)) {
+    const auto thirdTape = g->tape(third->id); // held: a range-for over *g->tape() would dangle
+    for (const TapeEvent &t : *thirdTape) {
         if (t.kind == TapeKind::Context)
             context = t.payload;
         if (t.kind == TapeKind::ProviderRequest && messages.isEmpty())
@@ -204,7 +206,8 @@ void tst_ContextBudget::oversizedRunIsTrimmed()
     r.text = QStringLiteral("once more");
     auto fourth = g->startRun(r);
     QCOMPARE(Test::waitForRun(*g, fourth->id).state, RunState::Succeeded);
-    for (const TapeEvent &t : *g->tape(fourth->id)) {
+    const auto fourthTape = g->tape(fourth->id);
+    for (const TapeEvent &t : *fourthTape) {
         if (t.kind != TapeKind::Context)
             continue;
         const QJsonObject b = t.payload.value(QStringLiteral("budget")).toObject();

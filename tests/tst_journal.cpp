@@ -1,3 +1,4 @@
+#include "core/ulid.h"
 #include "journal/journalstore.h"
 #include "journal/migrations.h"
 #include "core/datapaths.h"
@@ -65,13 +66,17 @@ void tst_Journal::cleanup()
 
 QString tst_Journal::newRun(JournalStore &journal, const QString &sessionKey)
 {
-    SessionStore sessions(journal);
-    auto s = sessions.create(sessionKey, QStringLiteral("p"), QStringLiteral("d"),
-                             QStringLiteral("default"));
+    // The session row is written directly: this also fills journals of older schemas, whose
+    // sessions table SessionStore (which reads the fork columns of v6) cannot read.
+    const QString sessionId = Ulid::generate();
+    auto s = journal.exec(QStringLiteral("INSERT INTO sessions(id, key, principal, device_id, agent, "
+                                         "created_at, updated_at, last_activity_at) "
+                                         "VALUES (?, ?, 'p', 'd', 'default', 1, 1, 1)"),
+                          {sessionId, sessionKey.isEmpty() ? QVariant() : QVariant(sessionKey)});
     if (!s)
         qFatal("session: %s", qPrintable(s.errorMessage()));
     RunStore runs(journal);
-    auto r = runs.create(NewRun{s->id, QStringLiteral("default"), QStringLiteral("deterministic"),
+    auto r = runs.create(NewRun{sessionId, QStringLiteral("default"), QStringLiteral("deterministic"),
                                 QStringLiteral("echo-1"), QStringLiteral("hi"), QStringLiteral("i")});
     if (!r)
         qFatal("run: %s", qPrintable(r.errorMessage()));

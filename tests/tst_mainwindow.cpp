@@ -20,6 +20,9 @@
 #include "transcriptview.h"
 
 #include <QAbstractButton>
+#include <QClipboard>
+#include <QImage>
+#include <QToolButton>
 #include <QAbstractItemView>
 #include <QAction>
 #include <QAbstractSpinBox>
@@ -62,6 +65,7 @@ private slots:
     void sessionsControllerActsOnSessions();
     void runsControllerCreatesTheSessionWithItsFirstMessage();
     void questionsDoNotOutliveTheWindow();
+    void attachPasteSendThumbnailAndFork();
 
 private:
     void openWindow(int delayMs = 0);
@@ -502,6 +506,72 @@ void tst_MainWindow::questionsDoNotOutliveTheWindow()
     m_engine->call(this, [](Engine &g) { return g.isOpen(); }, [&later](bool) { later = true; });
     QTRY_VERIFY(later);
     QVERIFY(!shown<QMessageBox>());
+}
+
+void tst_MainWindow::attachPasteSendThumbnailAndFork()
+{
+    openWindow();
+    Composer *composer = m_window->composer();
+    // A large picture from a file is scaled down before it is sent.
+    QImage big(3000, 2000, QImage::Format_RGB32);
+    big.fill(Qt::darkCyan);
+    const QString path = m_env->dir.filePath(QStringLiteral("screen.png"));
+    QVERIFY(big.save(path));
+    composer->attachFiles({path});
+    QCOMPARE(composer->attachments().size(), 1);
+    QImage sent;
+    QVERIFY(sent.loadFromData(composer->attachments().constFirst().data));
+    QCOMPARE(sent.size(), QSize(2048, 1365));
+    // A picture pasted from the clipboard becomes an attachment, not text.
+    QImage small(40, 30, QImage::Format_RGB32);
+    small.fill(Qt::red);
+    QApplication::clipboard()->setImage(small);
+    composer->editor()->setFocus();
+    QTest::keyClick(composer->editor(), Qt::Key_V, Qt::ControlModifier);
+    QTRY_COMPARE(composer->attachments().size(), 2);
+    QVERIFY(composer->editor()->toPlainText().isEmpty());
+    // Each shows as a chip that removes it.
+    QList<QToolButton *> chips;
+    for (QToolButton *b : composer->findChildren<QToolButton *>()) {
+        if (b->isVisibleTo(composer) && b->accessibleName().startsWith(QStringLiteral("Attachment ")))
+            chips.append(b);
+    }
+    QCOMPARE(chips.size(), 2);
+    chips.at(1)->click();
+    QCOMPARE(composer->attachments().size(), 1);
+
+    type(QStringLiteral("what is on my screen?"));
+    QTRY_VERIFY_WITH_TIMEOUT(!composer->isRunning(), 10000);
+    QVERIFY(composer->attachments().isEmpty());
+    TranscriptModel *model = m_window->transcriptModel();
+    QTRY_COMPARE(model->rowCount(), 2);
+    QCOMPARE(model->entryAt(0).attachments.size(), 1);
+    QVERIFY2(model->entryAt(1).text.contains(QStringLiteral("Received 1 attachment")), qPrintable(model->entryAt(1).text));
+    // The thumbnail comes from the journal through the engine.
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->transcript()->toHtml().contains(QStringLiteral("spool-thumb:")), 10000);
+
+    // Fork from here: a new session, shown as a branch.
+    const QString runId = model->entryAt(0).runId;
+    const QString parentId = m_window->currentSessionId();
+    SessionListModel *sessions = m_window->findChild<SessionListModel *>();
+    QVERIFY(sessions);
+    QTRY_COMPARE(sessions->rowCount(), 1);
+    emit m_window->transcript()->forkRequested(runId);
+    QTRY_COMPARE(sessions->rowCount(), 2);
+    bool branch = false;
+    for (int row = 0; row < sessions->rowCount(); ++row)
+        branch = branch || sessions->index(row, 0).data(Qt::DisplayRole).toString().startsWith(QStringLiteral("\u2387"));
+    QVERIFY(branch);
+    // The branch is shown, and the composer says what its model sees.
+    QTRY_VERIFY(m_window->currentSessionId() != parentId);
+    auto hinted = [composer] {
+        for (QLabel *label : composer->findChildren<QLabel *>()) {
+            if (label->text().startsWith(QStringLiteral("A branch:")))
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY(hinted());
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -562,8 +562,9 @@ void tst_ProviderHistory::messageWithOnlyAnAttachment_data()
 
 void tst_ProviderHistory::messageWithOnlyAnAttachment()
 {
-    // A message of an attachment and no text (the attachment itself does not go to the model):
-    // no empty message goes out, in its own run or in the history of the next.
+    // A message of an attachment and no text: the file goes as a text part (OpenAI) or a
+    // plain-text document (Anthropic) beside a line naming it, so no empty message goes out, in
+    // its own run or in the history of the next.
     QFETCH(QString, api);
     Setup s;
     QVERIFY(s.open(api));

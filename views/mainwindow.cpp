@@ -3,8 +3,10 @@
 #include "approvalscontroller.h"
 #include "api/apiserver.h"
 #include "apptheme.h"
+#include "attachmentviewer.h"
 #include "client/engineclient.h"
 #include "composer.h"
+#include "core/attachmentlimits.h"
 #include "elidedlabel.h"
 #include "localapiindicator.h"
 #include "localapipage.h"
@@ -83,6 +85,28 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
             [this] { showSettings(tr("Providers")); });
     connect(m_transcript, &TranscriptView::copied, this,
             [this](const QString &what) { setStatus(tr("Copied the %1").arg(what)); });
+    connect(m_transcript, &TranscriptView::forkRequested, m_sessionsController, [this](const QString &runId) {
+        m_sessionsController->fork(m_sessionsController->currentSessionId(), runId);
+    });
+    // Attachments come from the journal through the engine: thumbnails as they are drawn,
+    // the whole file when one is opened.
+    connect(m_transcript, &TranscriptView::attachmentContentWanted, this, [this](const QString &sha) {
+        m_engine.call(this, [sha](Engine &g) { return g.attachment(sha); }, [this, sha](Result<Attachment> a) {
+            if (a)
+                m_transcript->setAttachmentContent(sha, a->data);
+        });
+    });
+    connect(m_transcript, &TranscriptView::attachmentOpenRequested, this,
+            [this](const QString &sha, const QString &name) {
+                m_engine.call(this, [sha](Engine &g) { return g.attachment(sha); },
+                              [this, name](Result<Attachment> a) {
+                                  if (!a)
+                                      return setStatus(tr("Cannot open %1: %2").arg(name, a.errorMessage()), 8000);
+                                  a->name = name;
+                                  openAttachment(this, *a);
+                              });
+            });
+    m_composer->setImageMaxEdge(AttachmentLimits::load(engine.config().settingsPath()).imageMaxEdge);
 
     auto *center = new QWidget(this);
     auto *centerLayout = new QVBoxLayout(center);
@@ -161,6 +185,13 @@ void MainWindow::createActions()
         m_runPanel->tape()->exportJsonl();
     });
     exportTape->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    QAction *exportSession = file->addAction(tr("Export &Session\u2026"), m_sessionsController,
+                                             [this] { m_sessionsController->askToExport(false); });
+    exportSession->setToolTip(tr("The session as Markdown (with its files beside it) or JSON (everything)"));
+    exportSession->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    file->addAction(tr("Export &All Sessions\u2026"), m_sessionsController,
+                    [this] { m_sessionsController->askToExport(true); });
+    file->addAction(tr("&Import Sessions\u2026"), m_sessionsController, [this] { m_sessionsController->askToImport(); });
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
@@ -208,7 +239,7 @@ void MainWindow::createActions()
     run->addSeparator();
     QAction *operations = run->addAction(tr("&Operations\u2026"), this, &MainWindow::showOperations);
     operations->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-    m_sessionActions = {rename, reset, archive, remove, tape};
+    m_sessionActions = {rename, reset, archive, remove, tape, exportSession};
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     QAction *toggleRail = view->addAction(tr("Session &Rail"));

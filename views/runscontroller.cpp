@@ -70,42 +70,45 @@ void RunsController::setSession(const QString &sessionId)
 
 void RunsController::send(const QString &text)
 {
-    if (text.trimmed().isEmpty() || !m_engine.isReady() || isRunning())
+    const QList<Attachment> attachments = m_composer ? m_composer->attachments() : QList<Attachment>();
+    if ((text.trimmed().isEmpty() && attachments.isEmpty()) || !m_engine.isReady() || isRunning())
         return;
     if (m_composer) {
         m_composer->clear();
         m_composer->setRunning(true);
     }
     if (!m_sessionId.isEmpty()) {
-        startRunIn(m_sessionId, text);
+        startRunIn(m_sessionId, text, attachments);
         return;
     }
     // A new session: create it first and show it, so its transcript follows the run from its
     // first event.
     m_engine.call(this, [](Engine &g) { return g.resolveSession({}, true); },
-                  [this, text](Result<SessionResolution> r) {
+                  [this, text, attachments](Result<SessionResolution> r) {
                       if (!r) {
-                          sendFailed(text, r.errorMessage());
+                          sendFailed(text, attachments, r.errorMessage());
                           return;
                       }
                       emit sessionToShow(r->session.id); // shows it: setSession() follows
                       if (m_composer)
                           m_composer->setRunning(true);
-                      startRunIn(r->session.id, text);
+                      startRunIn(r->session.id, text, attachments);
                   });
 }
 
-void RunsController::startRunIn(const QString &sessionId, const QString &text)
+void RunsController::startRunIn(const QString &sessionId, const QString &text,
+                                const QList<Attachment> &attachments)
 {
     RunRequest request;
     request.session.id = sessionId;
     request.createSession = false;
     request.text = text;
+    request.attachments = attachments;
     request.source = QStringLiteral("gui");
     m_engine.call(this, [request](Engine &g) { return g.startRun(request); },
-                  [this, text](Result<RunInfo> run) {
+                  [this, text, attachments](Result<RunInfo> run) {
                       if (!run) {
-                          sendFailed(text, run.errorMessage());
+                          sendFailed(text, attachments, run.errorMessage());
                           return;
                       }
                       if (run->sessionId != m_sessionId)
@@ -115,11 +118,13 @@ void RunsController::startRunIn(const QString &sessionId, const QString &text)
                   });
 }
 
-void RunsController::sendFailed(const QString &text, const QString &error)
+void RunsController::sendFailed(const QString &text, const QList<Attachment> &attachments,
+                                const QString &error)
 {
     if (m_composer) {
         m_composer->setRunning(false);
-        m_composer->editor()->setPlainText(text); // nothing is lost
+        m_composer->editor()->setPlainText(text);
+        m_composer->setAttachments(attachments);
     }
     showWarning(m_window, tr("Cannot send"), error);
 }

@@ -7,6 +7,7 @@ class QWidget;
 
 namespace Spool {
 
+struct Attachment;
 class Composer;
 class EngineClient;
 class RunPanel;
@@ -38,6 +39,7 @@ public:
     QString activeRunId() const { return m_activeRunId; }
     bool isRunning() const { return !m_activeRunId.isEmpty(); }
 
+    // Sends the text with the composer's attachments.
     void send(const QString &text);
     void stop();
     // Sends a run's input again.
@@ -59,10 +61,11 @@ signals:
     void status(const QString &message, int timeoutMs);
 
 private:
-    void startRunIn(const QString &sessionId, const QString &text);
+    void startRunIn(const QString &sessionId, const QString &text, const QList<Attachment> &attachments);
     void onRunUpdated(const RunInfo &run);
     void onTapeEvent(const TapeEvent &event);
-    void sendFailed(const QString &text, const QString &error);
+    // Puts the text and the attachments back in the composer: nothing is lost.
+    void sendFailed(const QString &text, const QList<Attachment> &attachments, const QString &error);
 
     EngineClient &m_engine;
     QPointer<QWidget> m_window;

@@ -8,6 +8,7 @@
 #include "sessionrail.h"
 
 #include <QDate>
+#include <QFileDialog>
 #include <QInputDialog>
 #include <QListView>
 
@@ -114,8 +115,13 @@ void SessionsController::describeCurrent()
     if (row < 0)
         return; // not listed (yet): described when the list comes
     const SessionInfo s = m_sessions->rowAt(row);
-    emit composerHintChanged(s.contextFloor > 0 ? tr("Context was reset: the model starts fresh from here.")
-                                                : QString());
+    if (s.contextFloor > 0)
+        emit composerHintChanged(tr("Context was reset: the model starts fresh from here."));
+    else if (s.isFork())
+        emit composerHintChanged(tr("A branch: the model also sees its parent's first %n run(s).", nullptr,
+                                    s.forkOrdinal));
+    else
+        emit composerHintChanged(QString());
     const int generation = ++m_describeGeneration;
     const QString agentName = s.agent;
     const QString sessionModel = s.model;
@@ -190,6 +196,82 @@ void SessionsController::resetContext(const QString &sessionId)
                       else
                           showWarning(m_window, tr("Cannot reset"), s.errorMessage());
                   });
+}
+
+void SessionsController::fork(const QString &sessionId, const QString &runId)
+{
+    if (sessionId.isEmpty() || runId.isEmpty())
+        return;
+    m_engine.call(this, [sessionId, runId](Engine &g) { return g.forkSession(sessionId, runId); },
+                  [this](Result<SessionInfo> fork) {
+                      if (!fork) {
+                          showWarning(m_window, tr("Cannot fork"), fork.errorMessage());
+                          return;
+                      }
+                      reload();
+                      selectSession(fork->id);
+                      emit status(tr("Forked: this session continues from run %1 of its parent")
+                                          .arg(fork->forkOrdinal),
+                                  6000);
+                  });
+}
+
+void SessionsController::askToExport(bool all)
+{
+    const QString sessionId = m_sessionId;
+    if ((!all && sessionId.isEmpty()) || !m_window)
+        return;
+    auto *dialog = new QFileDialog(m_window, all ? tr("Export All Sessions") : tr("Export Session"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    const QString markdown = tr("Markdown, files beside it (*.md)");
+    const QString json = tr("JSON with the whole tape (*.json)");
+    dialog->setNameFilters({markdown, json});
+    connect(dialog, &QFileDialog::fileSelected, this, [this, dialog, all, sessionId, json](const QString &path) {
+        ExportRequest request;
+        request.all = all;
+        if (!all)
+            request.sessions = {sessionId};
+        request.path = path;
+        request.format = path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive)
+                                 || dialog->selectedNameFilter() == json
+                ? ExportRequest::Format::Json
+                : ExportRequest::Format::Markdown;
+        emit status(tr("Exporting\u2026"), 0);
+        m_engine.call(this, [request](Engine &g) { return g.exportSessions(request); },
+                      [this](Result<ExportReport> r) {
+                          if (!r) {
+                              emit status(tr("Export failed"), 4000);
+                              showWarning(m_window, tr("Cannot export"), r.errorMessage());
+                              return;
+                          }
+                          emit status(tr("Exported %n session(s) to %1", nullptr, r->sessions).arg(r->path), 8000);
+                      });
+    });
+    dialog->open();
+}
+
+void SessionsController::askToImport()
+{
+    if (!m_window)
+        return;
+    auto *dialog = new QFileDialog(m_window, tr("Import Sessions"), QString(), tr("Spool exports (*.json)"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setFileMode(QFileDialog::ExistingFile);
+    connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &path) {
+        m_engine.call(this, [path](Engine &g) { return g.importSessions(path); },
+                      [this](Result<ImportReport> r) {
+                          if (!r) {
+                              showWarning(m_window, tr("Cannot import"), r.errorMessage());
+                              return;
+                          }
+                          reload();
+                          emit status(tr("Imported %n session(s)", nullptr, int(r->sessionIds.size())), 8000);
+                          if (!r->sessionIds.isEmpty())
+                              selectSession(r->sessionIds.constLast());
+                      });
+    });
+    dialog->open();
 }
 
 void SessionsController::askToDelete(const QString &sessionId)

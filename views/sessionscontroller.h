@@ -16,8 +16,8 @@ struct SessionInfo;
 
 // Which session the window shows, and what can be done to sessions: the rail (search,
 // archived, its context menu) and the Session menu both come here to select, start, rename,
-// archive or restore, reset the context of, and delete a session, one method per action (a
-// new action, such as forking, is one more). Keeps the session header (title, model, folder,
+// archive or restore, reset the context of, fork, export, import and delete a session, one
+// method per action. Keeps the session header (title, model, folder,
 // tokens) on the shown session. Owns the session list model; the views belong to the window.
 class SessionsController : public QObject
 {
@@ -45,6 +45,12 @@ public:
     // Asks for confirmation (a dialog that does not block), then deletes.
     void askToDelete(const QString &sessionId);
     void deleteSession(const QString &sessionId);
+    // A new session whose context is this one's up to and including `runId`, shown at once.
+    void fork(const QString &sessionId, const QString &runId);
+    // Ask where (dialogs that do not block), then export the shown session or all of them
+    // (Markdown or JSON, by the file's type), or import a JSON export as new sessions.
+    void askToExport(bool all);
+    void askToImport();
 
     // Lists the sessions again (search, archived, another process's changes).
     void reload();

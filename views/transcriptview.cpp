@@ -9,6 +9,8 @@
 #include <QDesktopServices>
 #include <QEvent>
 #include <QFontDatabase>
+#include <QJsonObject>
+#include <QLocale>
 #include <QJsonDocument>
 #include <QScrollBar>
 #include <QTextBlock>
@@ -340,7 +342,8 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
 {
     switch (e.kind) {
     case TranscriptEntry::Kind::User: {
-        QString html = QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
+        QString html = e.text.isEmpty() ? QString() : QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
+        html += attachmentsHtml(e.attachments);
         if (!e.memoryHits.isEmpty()) {
             // What the run was given from memory, so a wrong memory can be found and fixed.
             QStringList lines;
@@ -488,6 +491,8 @@ void TranscriptView::onAnchor(const QUrl &url)
         emit retryRequested(what);
     } else if (scheme == QLatin1String("spool-approve")) {
         emit approvalRequested(what);
+    } else if (scheme == QLatin1String("spool-attachment")) {
+        emit attachmentOpenRequested(url.path(), QUrlQuery(url).queryItemValue(QStringLiteral("name"), QUrl::FullyDecoded));
     } else if (scheme == QLatin1String("spool-settings")) {
         emit providerSettingsRequested();
     } else if (scheme == QLatin1String("http") || scheme == QLatin1String("https")
@@ -498,10 +503,67 @@ void TranscriptView::onAnchor(const QUrl &url)
 
 QVariant TranscriptView::loadResource(int type, const QUrl &name)
 {
-    // Nothing a model wrote may make the view read a file or the network.
-    Q_UNUSED(type);
-    Q_UNUSED(name);
+    // Nothing a model wrote may make the view read a file or the network: only the
+    // thumbnails of attachments, which come from the journal through the engine.
+    if (type == QTextDocument::ImageResource && name.scheme() == QLatin1String("spool-thumb")) {
+        const QImage thumb = m_thumbnails.value(name.path());
+        if (!thumb.isNull())
+            return thumb;
+    }
     return {};
+}
+
+void TranscriptView::setAttachmentContent(const QString &sha256, const QByteArray &data)
+{
+    QImage image;
+    if (!image.loadFromData(data))
+        return;
+    m_thumbnails.insert(sha256, image.scaled(kThumbnailEdge, kThumbnailEdge, Qt::KeepAspectRatio,
+                                             Qt::SmoothTransformation));
+    if (!m_model)
+        return;
+    for (int row = 0; row < m_model->rowCount() && row < m_blocks.size(); ++row) {
+        const TranscriptEntry &e = m_model->entryAt(row);
+        for (const QJsonValue &v : e.attachments) {
+            if (v.toObject().value(QStringLiteral("sha256")).toString() == sha256) {
+                render(row);
+                break;
+            }
+        }
+    }
+}
+
+QString TranscriptView::attachmentsHtml(const QJsonArray &attachments)
+{
+    QStringList items;
+    for (const QJsonValue &v : attachments) {
+        const QJsonObject a = v.toObject();
+        const QString sha = a.value(QStringLiteral("sha256")).toString();
+        const QString name = a.value(QStringLiteral("name")).toString();
+        const QString mime = a.value(QStringLiteral("mime")).toString();
+        const QString size = QLocale().formattedDataSize(a.value(QStringLiteral("bytes")).toInteger());
+        const QString href = QStringLiteral("spool-attachment:%1?name=%2")
+                                     .arg(sha, QString::fromLatin1(QUrl::toPercentEncoding(name)));
+        if (mime.startsWith(QLatin1String("image/"))) {
+            if (!m_thumbnails.contains(sha)) {
+                m_thumbnails.insert(sha, QImage());
+                emit attachmentContentWanted(sha);
+            }
+            const QImage thumb = m_thumbnails.value(sha);
+            if (!thumb.isNull()) {
+                items.append(QStringLiteral("<a href=\"%1\"><img src=\"spool-thumb:%2\" width=\"%3\" height=\"%4\" "
+                                            "title=\"%5\"></a>")
+                                     .arg(href, sha)
+                                     .arg(thumb.width())
+                                     .arg(thumb.height())
+                                     .arg(tr("%1 (%2): click to open full size").arg(name, size).toHtmlEscaped()));
+                continue;
+            }
+        }
+        items.append(QStringLiteral("<a href=\"%1\">\U0001F4CE %2</a> <span style=\"color:%3;\">%4</span>")
+                             .arg(href, name.toHtmlEscaped(), m_muted.name(), size.toHtmlEscaped()));
+    }
+    return items.isEmpty() ? QString() : QStringLiteral("<p>%1</p>").arg(items.join(QStringLiteral(" &nbsp; ")));
 }
 
 void TranscriptView::changeEvent(QEvent *event)
@@ -559,6 +621,10 @@ void TranscriptView::contextMenuEvent(QContextMenuEvent *event)
         emit copied(tr("message"));
     });
     copyMessage->setEnabled(row >= 0);
+    const QString runId = row >= 0 && m_model ? m_model->entryAt(row).runId : QString();
+    QAction *fork = menu->addAction(tr("&Fork from Here"), this, [this, runId] { emit forkRequested(runId); });
+    fork->setToolTip(tr("A new session that continues from this run"));
+    fork->setEnabled(!runId.isEmpty());
     menu->addAction(tr("Copy the &Conversation"), this, [this] {
         QApplication::clipboard()->setText(toPlainText());
         emit copied(tr("conversation"));

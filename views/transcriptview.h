@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QPointer>
 #include <QSet>
+#include <QImage>
 #include <QTextBrowser>
 
 class QTextFrame;
@@ -44,6 +45,17 @@ signals:
     // An error notice's "Provider settings" link.
     void providerSettingsRequested();
     void copied(const QString &what);
+    // A thumbnail needs the attachment's content: answer with setAttachmentContent().
+    void attachmentContentWanted(const QString &sha256);
+    // An attachment was clicked: show it whole.
+    void attachmentOpenRequested(const QString &sha256, const QString &name);
+    // "Fork from here" on a message of this run.
+    void forkRequested(const QString &runId);
+
+public:
+    // The content of an attachment (for its thumbnail); rows showing it are drawn again.
+    void setAttachmentContent(const QString &sha256, const QByteArray &data);
+    static constexpr int kThumbnailEdge = 160;
 
 protected:
     QVariant loadResource(int type, const QUrl &name) override;
@@ -89,6 +101,8 @@ private:
     QHash<int, QString> m_codeBlocks;
     int m_nextCode = 0;
     QSet<QString> m_expanded; // tool cards shown whole (by run and call id)
+    QHash<QString, QImage> m_thumbnails; // by sha256; a null image: asked for, not there yet
+    QString attachmentsHtml(const QJsonArray &attachments);
     MarkdownRenderer::Style m_style;
     QColor m_userBackground;
     QColor m_cardBackground;

@@ -1,7 +1,16 @@
 #include "cli/chatsession.h"
 
+#include "core/attachmentlimits.h"
+
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMimeDatabase>
+#include <QProcess>
+#include <QTemporaryDir>
 
 #include <unistd.h>
 
@@ -11,7 +20,69 @@ namespace {
 
 const QString kUsage = QStringLiteral(
         "spool chat [--session KEY | --session-id ID | --new] [--agent NAME] "
-        "[--workspace DIR] [--approve | --deny] [--json] TEXT...   (TEXT \"-\" reads the message from stdin)");
+        "[--workspace DIR] [--attach FILE]... [--approve | --deny] [--json] TEXT...   "
+        "(TEXT \"-\" reads the message from stdin)");
+
+// The helper that scales images down: beside `spool` in a build, in libexec once installed.
+QString imageHelper()
+{
+    const QDir self(QCoreApplication::applicationDirPath());
+    for (const QString &candidate : {self.filePath(QStringLiteral("spool-image")),
+                                     self.filePath(QStringLiteral(SPOOL_IMAGE_FROM_BIN))}) {
+        if (QFileInfo(candidate).isExecutable())
+            return candidate;
+    }
+    return QString();
+}
+
+// The file as an attachment; an image goes through spool-image first (scaled to the configured
+// maximum, in a format models read). The engine checks type and size again.
+Result<Attachment> readAttachment(CliApp &app, const QString &path, const AttachmentLimits &limits)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("cannot attach %1: %2").arg(path, file.errorString()));
+    Attachment a;
+    a.name = QFileInfo(path).fileName();
+    // Larger than any cap: refused by the engine without reading it all.
+    if (file.size() > limits.maxFileBytes) {
+        a.data = file.read(limits.maxFileBytes + 1);
+        return a;
+    }
+    a.data = file.readAll();
+    if (!QMimeDatabase().mimeTypeForData(a.data).name().startsWith(QLatin1String("image/")))
+        return a;
+    const QString helper = imageHelper();
+    if (helper.isEmpty()) {
+        app.err() << QStringLiteral("spool: warning: spool-image is not installed; %1 is sent "
+                                    "at its full size\n").arg(a.name);
+        return a;
+    }
+    QTemporaryDir dir;
+    const QString out = dir.filePath(QStringLiteral("prepared"));
+    QProcess process;
+    process.start(helper, {QString::number(limits.imageMaxEdge), QFileInfo(path).absoluteFilePath(), out});
+    if (!process.waitForFinished(120000) || process.exitStatus() != QProcess::NormalExit
+        || process.exitCode() != 0)
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("cannot prepare the image %1: %2")
+                                 .arg(path, QString::fromUtf8(process.readAllStandardError()).trimmed()));
+    const QJsonObject info = QJsonDocument::fromJson(process.readAllStandardOutput()).object();
+    QFile prepared(out);
+    if (!prepared.open(QIODevice::ReadOnly))
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("cannot prepare the image %1: %2").arg(path, prepared.errorString()));
+    a.data = prepared.readAll();
+    if (info.value(QStringLiteral("changed")).toBool()) {
+        const QString mime = info.value(QStringLiteral("mime")).toString();
+        const QString ext = mime == QLatin1String("image/png") ? QStringLiteral("png") : QStringLiteral("jpg");
+        const QString suffix = QFileInfo(a.name).suffix().toLower();
+        if (suffix != ext && !(ext == QLatin1String("jpg") && suffix == QLatin1String("jpeg")))
+            a.name = QFileInfo(a.name).completeBaseName() + QLatin1Char('.') + ext;
+    }
+    return a;
+}
 
 // Broken policies deny every tool call: say so before the run, not only in its tape.
 void warnAboutPolicyProblems(CliApp &app)
@@ -55,7 +126,10 @@ int runChat(CliApp &app, const QStringList &arguments)
                                      QStringLiteral("Allow every tool call that asks, once."));
     const QCommandLineOption deny(QStringLiteral("deny"),
                                   QStringLiteral("Deny every tool call that asks."));
-    parser.addOptions({session, sessionId, newSession, agent, workspace, approve, deny});
+    const QCommandLineOption attach(QStringLiteral("attach"),
+                                    QStringLiteral("Attach a file (an image, a PDF, a text file); repeatable."),
+                                    QStringLiteral("FILE"));
+    parser.addOptions({session, sessionId, newSession, agent, workspace, approve, deny, attach});
     parser.addPositionalArgument(QStringLiteral("text"), QStringLiteral("The message, or - for stdin."),
                                  QStringLiteral("TEXT..."));
     if (auto rc = app.parse(parser, arguments, kUsage))
@@ -74,9 +148,20 @@ int runChat(CliApp &app, const QStringList &arguments)
             return app.fail(makeError(ErrorCode::InvalidArgument, QStringLiteral("cannot read stdin")));
         text = QString::fromUtf8(in.readAll());
     }
-    if (text.trimmed().isEmpty())
+    const QStringList files = parser.values(attach);
+    if (text.trimmed().isEmpty() && files.isEmpty())
         return app.usageError(QStringLiteral("no message given"), kUsage);
 
+    // Files are read (and images prepared by the helper, which this waits for) before the
+    // engine opens: nothing waits on the engine's thread.
+    QList<Attachment> attachments;
+    const AttachmentLimits limits = AttachmentLimits::load(app.loadConfig().settingsPath());
+    for (const QString &path : files) {
+        auto a = readAttachment(app, path, limits);
+        if (!a)
+            return app.fail(a.error());
+        attachments.append(*a);
+    }
     // A `spool chat` also carries on runs other processes left waiting for an approval.
     if (int rc = app.openEngine(QStringLiteral("cli"), true); rc != ExitOk)
         return rc;
@@ -88,6 +173,7 @@ int runChat(CliApp &app, const QStringList &arguments)
     request.createSession = true;
     request.agent = parser.value(agent);
     request.text = text;
+    request.attachments = attachments;
     request.source = QStringLiteral("cli");
     if (parser.isSet(workspace)) {
         // The session exists first, so its runs see the folder from the start.

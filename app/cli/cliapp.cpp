@@ -19,8 +19,8 @@ const QStringList &commands()
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
-        QStringLiteral("memory"),
-        QStringLiteral("serve"),
+        QStringLiteral("memory"), QStringLiteral("serve"),   QStringLiteral("export"),
+        QStringLiteral("import"),
     };
     return list;
 }
@@ -199,6 +199,10 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runMemory(*this, arguments);
     if (command == QLatin1String("serve"))
         return runServe(*this, arguments);
+    if (command == QLatin1String("export"))
+        return runExport(*this, arguments);
+    if (command == QLatin1String("import"))
+        return runImport(*this, arguments);
     return ExitUsage;
 }
 

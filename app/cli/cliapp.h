@@ -106,6 +106,8 @@ private:
 // Commands, one file each.
 int runChat(CliApp &app, const QStringList &arguments);
 int runSessions(CliApp &app, const QStringList &arguments);
+int runExport(CliApp &app, const QStringList &arguments);
+int runImport(CliApp &app, const QStringList &arguments);
 int runRuns(CliApp &app, const QStringList &arguments);
 int runTape(CliApp &app, const QStringList &arguments);
 int runApprovals(CliApp &app, const QStringList &arguments);

@@ -19,7 +19,7 @@ const QString kUsage = QStringLiteral(
         "spool providers list\n"
         "       spool providers add NAME --kind openai|anthropic [--base-url URL] [--model MODEL]\n"
         "             [--key-stdin | --key-env VAR | --no-key] [--header NAME=VALUE]...\n"
-        "             [--timeout-ms N] [--connect-timeout-ms N] [--max-retries N]\n"
+        "             [--timeout-ms N] [--connect-timeout-ms N] [--max-retries N] [--images yes|no]\n"
         "       spool providers remove NAME\n"
         "       spool providers test NAME\n"
         "       spool providers models NAME\n"
@@ -200,6 +200,12 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
                               kUsage);
     if (!number(QStringLiteral("max-retries"), 0, 10, &config.maxRetries))
         return app.usageError(QStringLiteral("--max-retries needs a number from 0 to 10"), kUsage);
+    if (parser.isSet(QStringLiteral("images"))) {
+        const QString images = parser.value(QStringLiteral("images"));
+        if (images != QLatin1String("yes") && images != QLatin1String("no"))
+            return app.usageError(QStringLiteral("--images needs yes or no"), kUsage);
+        config.acceptsImages = images == QLatin1String("yes");
+    }
 
     const bool keyStdin = parser.isSet(QStringLiteral("key-stdin"));
     const bool keyEnv = parser.isSet(QStringLiteral("key-env"));
@@ -364,6 +370,10 @@ int runProviders(CliApp &app, const QStringList &arguments)
                            QStringLiteral("How long connecting may take."), QStringLiteral("N")));
     add(QCommandLineOption(QStringLiteral("max-retries"),
                            QStringLiteral("Retries of a failed request (0-10)."), QStringLiteral("N")));
+    add(QCommandLineOption(QStringLiteral("images"),
+                           QStringLiteral("Whether its models take images (default yes); no refuses "
+                                          "messages with images."),
+                           QStringLiteral("yes|no")));
     parser.addPositionalArgument(QStringLiteral("action"),
                                  QStringLiteral("list, add, remove, test, models"));
     if (auto rc = app.parse(parser, arguments, kUsage))

@@ -14,6 +14,7 @@ const QString kUsage = QStringLiteral(
         "       spool sessions show|archive|restore|reset SESSION\n"
         "       spool sessions rename SESSION TITLE...\n"
         "       spool sessions delete SESSION [--yes]\n"
+        "       spool sessions fork SESSION [--at RUN]   (a new session continuing from RUN; default: the last)\n"
         "       spool sessions model SESSION [MODEL]   (\"\" goes back to the agent's model)\n"
         "       spool sessions workspace SESSION [DIR] (\"\" goes back to the default folder)\n"
         "SESSION is an id, a unique id prefix, or a key.");
@@ -129,9 +130,11 @@ int runSessions(CliApp &app, const QStringList &arguments)
     const QCommandLineOption limit(QStringLiteral("limit"), QStringLiteral("At most N sessions."),
                                    QStringLiteral("N"));
     const QCommandLineOption yes(QStringLiteral("yes"), QStringLiteral("Delete without asking."));
-    parser.addOptions({archived, all, search, limit, yes});
+    const QCommandLineOption at(QStringLiteral("at"), QStringLiteral("fork: the last run the fork keeps."),
+                                QStringLiteral("RUN"));
+    parser.addOptions({archived, all, search, limit, yes, at});
     parser.addPositionalArgument(QStringLiteral("action"),
-                                 QStringLiteral("list, show, rename, archive, restore, delete, reset, model, workspace"));
+                                 QStringLiteral("list, show, rename, archive, restore, delete, reset, model, workspace, fork"));
     if (auto rc = app.parse(parser, arguments, kUsage))
         return *rc;
     const QStringList args = parser.positionalArguments();
@@ -140,7 +143,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
                                      QStringLiteral("rename"),  QStringLiteral("archive"),
                                      QStringLiteral("restore"), QStringLiteral("delete"),
                                      QStringLiteral("reset"),   QStringLiteral("model"),
-                                     QStringLiteral("workspace")};
+                                     QStringLiteral("workspace"), QStringLiteral("fork")};
     if (!actions.contains(action))
         return app.usageError(QStringLiteral("unknown sessions action \"%1\"").arg(action), kUsage);
     if (action != QLatin1String("list") && args.size() < 2)
@@ -226,6 +229,9 @@ int runSessions(CliApp &app, const QStringList &arguments)
     if (action == QLatin1String("reset"))
         return printSession(app, app.engine().resetSession(which),
                             QStringLiteral("reset"));
+    if (action == QLatin1String("fork"))
+        return printSession(app, app.engine().forkSession(which, parser.value(at)),
+                            QStringLiteral("forked into"));
 
     // delete
     auto target = app.engine().session(which);

@@ -3,6 +3,9 @@
 #include "agents/agent.h"
 #include "approvals/pendingtoolapproval.h"
 #include "approvals/policygrant.h"
+#include "attachments/exportreport.h"
+#include "attachments/exportrequest.h"
+#include "attachments/importreport.h"
 #include "core/result.h"
 #include "core/runtimeconfig.h"
 #include "gateway/gatewaystatus.h"
@@ -26,6 +29,8 @@
 
 #include <QJsonObject>
 #include <QObject>
+
+class QIODevice;
 
 #include <functional>
 #include <optional>
@@ -189,6 +194,18 @@ public:
                               std::function<void(const MemoryImportReport &)> done) = 0;
     // Drops every vector and computes them again in the background.
     virtual Status reindexMemory() = 0;
+
+    // Attachments, fork, export and import (SPEC §4).
+    // An attachment the journal holds, with its bytes (thumbnails, "open full size").
+    virtual Result<Attachment> attachment(const QString &sha256) const = 0;
+    // A new session whose context is the session's runs up to `atRun` (id or prefix; empty:
+    // its last run), linked rather than copied, then its own.
+    virtual Result<SessionInfo> forkSession(const QString &idOrKey, const QString &atRun = {}) = 0;
+    // Streams the sessions to request.path (or to `device` when the path is empty).
+    virtual Result<ExportReport> exportSessions(const ExportRequest &request,
+                                                QIODevice *device = nullptr) const = 0;
+    // Brings every session of a JSON export back as a new session.
+    virtual Result<ImportReport> importSessions(const QString &path) = 0;
 
     virtual GatewayStatus status(bool checkJournal = false) const = 0;
 

@@ -2,6 +2,11 @@
 
 #include "agents/agentregistry.h"
 #include "approvals/approvaldesk.h"
+#include "attachments/attachmentintake.h"
+#include "attachments/attachmentstore.h"
+#include "attachments/sessionexchange.h"
+#include "attachments/sessionfork.h"
+#include "core/attachmentlimits.h"
 #include "core/datapaths.h"
 #include "core/logging.h"
 #include "core/ulid.h"
@@ -12,6 +17,7 @@
 #include "memory/memorysearchtool.h"
 #include "memory/memoryservice.h"
 #include "policy/policyservice.h"
+#include "providers/attachmentkind.h"
 #include "providers/deterministicprovider.h"
 #include "providers/provideradmin.h"
 #include "providers/providerregistry.h"
@@ -31,11 +37,15 @@
 #include "tools/toolregistry.h"
 
 #include <QCryptographicHash>
+#include <QSet>
 #include <QDateTime>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
+
+#include <algorithm>
+#include <functional>
 
 namespace Spool {
 
@@ -99,6 +109,9 @@ Status Gateway::open()
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
     m_inspector = std::make_unique<RunInspector>(*m_journal, *m_runs);
     m_contextBuilder = std::make_unique<ContextBuilder>(*m_journal);
+    m_attachments = std::make_unique<AttachmentStore>(*m_journal);
+    m_fork = std::make_unique<SessionFork>(*m_journal, m_sessions->store());
+    m_exchange = std::make_unique<SessionExchange>(*m_journal);
     m_providers = std::make_unique<ProviderAdmin>(m_config.configDir,
                                                   m_config.deterministicChunkDelayMs);
     connect(m_providers.get(), &ProviderAdmin::providersChanged, this, &Engine::providersChanged);
@@ -360,13 +373,18 @@ Result<RunInfo> Gateway::retryRun(const QString &idOrPrefix)
     if (inputs->isEmpty())
         return makeError(ErrorCode::Conflict,
                          QStringLiteral("run %1 has no input on its tape to retry").arg(old->id));
-    const QJsonObject input = inputs->constFirst().payload;
-    if (!input.value(QStringLiteral("attachments")).toArray().isEmpty())
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("run %1 had attachments, which the journal does not keep: "
-                                        "send the message again with them")
-                                 .arg(old->id));
+    // The same message: its text, its attachments (their contents from the journal) and the
+    // earlier turns a caller handed over with it.
+    const TapeEvent &inputEvent = inputs->constFirst();
+    const QJsonObject input = inputEvent.payload;
     RunRequest request;
+    request.attachments = ContextBuilder::inputMessage(inputEvent).attachments;
+    if (Status loaded = m_attachments->load(request.attachments); !loaded)
+        return makeError(loaded.error().code,
+                         QStringLiteral("cannot retry run %1: %2").arg(old->id, loaded.errorMessage()));
+    const QJsonArray prior = input.value(QStringLiteral("prior_turns")).toArray();
+    for (const QJsonValue &v : prior)
+        request.priorTurns.append(ContextBuilder::priorTurn(v.toObject()));
     request.session.id = old->sessionId;
     request.agent = old->agent;
     request.provider = old->provider;
@@ -447,6 +465,11 @@ Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryO
         priorTurns.append(QJsonObject{{QStringLiteral("role"), ChatMessage::roleName(m.role)},
                                       {QStringLiteral("text"), m.text}});
     }
+    // Refused before anything is written: too large, or nothing a model can be sent.
+    auto checked = AttachmentIntake::accept(request.attachments,
+                                            AttachmentLimits::load(m_config.settingsPath()));
+    if (!checked)
+        return checked.error();
     m_providers->sync();
     if (!request.agent.isEmpty()) {
         if (auto a = m_agents->get(request.agent); !a)
@@ -476,17 +499,24 @@ Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryO
         spec.provider = request.provider;
         spec.model = (*provider)->defaultModel();
     }
+    const bool hasImage = std::any_of(checked->cbegin(), checked->cend(),
+                                      [](const Attachment &a) { return isImageAttachment(a); });
+    if (hasImage) {
+        auto provider = m_providers->registry().get(spec.provider);
+        if (provider && !(*provider)->acceptsImages(spec.model))
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("model %1 of provider %2 does not take images (its "
+                                            "\"images\" setting is off); send the message without "
+                                            "them or choose a model that reads images")
+                                     .arg(spec.model, spec.provider));
+    }
     spec.inputPreview = preview(request.text);
     spec.ownerInstance = m_instances->self().id;
     ChatMessage input = ChatMessage::user(request.text);
+    input.attachments = *checked;
     QJsonArray attachments;
-    for (Attachment a : request.attachments) {
-        a.bytes = a.data.size();
-        a.sha256 = QString::fromLatin1(
-                QCryptographicHash::hash(a.data, QCryptographicHash::Sha256).toHex());
+    for (const Attachment &a : std::as_const(*checked))
         attachments.append(a.toJson());
-        input.attachments.append(a);
-    }
     spec.input = {{QStringLiteral("text"), request.text},
                   {QStringLiteral("attachments"), attachments},
                   {QStringLiteral("source"), request.source}};
@@ -503,13 +533,17 @@ Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryO
         }
     }
     spec.retryOf = retryOf;
-    // The run, its input and the session's bookkeeping in one durable commit.
+    // The run, its input, its attachments' contents and the session's bookkeeping in one
+    // durable commit: a run is never accepted without the files its input names.
     Result<RunInfo> run = makeError(ErrorCode::Internal, QStringLiteral("not created"));
     if (Status s = m_journal->transaction([&]() -> Status {
             run = m_runs->create(spec);
-            if (run)
-                m_sessions->noteInput(session.id, titleText, run->createdAt);
-            return run.error();
+            if (!run)
+                return run.error();
+            if (Status stored = m_attachments->attach(run->id, *checked); !stored)
+                return stored;
+            m_sessions->noteInput(session.id, titleText, run->createdAt);
+            return Status();
         });
         !s)
         return s.error();
@@ -866,6 +900,92 @@ Status Gateway::reindexMemory()
     if (!m_memory)
         return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
     return m_memory->reindex();
+}
+
+// --- attachments, fork, export ----------------------------------------------------------------
+
+Result<Attachment> Gateway::attachment(const QString &sha256) const
+{
+    return m_attachments->get(sha256);
+}
+
+Result<SessionInfo> Gateway::forkSession(const QString &idOrKey, const QString &atRun)
+{
+    auto parent = m_sessions->find(idOrKey);
+    if (!parent)
+        return parent;
+    int ordinal = parent->runCount;
+    if (!atRun.isEmpty()) {
+        auto run = m_runs->find(atRun);
+        if (!run)
+            return run.error();
+        if (run->sessionId != parent->id)
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("run %1 belongs to another session, not %2")
+                                     .arg(run->id, parent->displayName()));
+        ordinal = run->ordinal;
+    }
+    auto fork = m_fork->fork(*parent, ordinal, m_config.principal, m_config.deviceId);
+    if (fork)
+        emit sessionsChanged();
+    return fork;
+}
+
+Result<ExportReport> Gateway::exportSessions(const ExportRequest &request, QIODevice *device) const
+{
+    QList<SessionInfo> chosen;
+    if (request.all) {
+        SessionFilter filter;
+        filter.archived = SessionFilter::Archived::Include;
+        auto all = m_sessions->list(filter);
+        if (!all)
+            return all.error();
+        chosen = *all;
+        // Oldest first, so that a fork's parent comes before it.
+        std::sort(chosen.begin(), chosen.end(), [](const SessionInfo &a, const SessionInfo &b) {
+            return a.createdAt != b.createdAt ? a.createdAt < b.createdAt : a.id < b.id;
+        });
+    } else {
+        if (request.sessions.isEmpty())
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("no session to export"));
+        for (const QString &idOrKey : request.sessions) {
+            auto s = m_sessions->find(idOrKey);
+            if (!s)
+                return s.error();
+            chosen.append(*s);
+        }
+    }
+    // A fork goes with the sessions its context links to, placed before it.
+    QList<SessionInfo> ordered;
+    QSet<QString> placed;
+    std::function<Status(const SessionInfo &)> place = [&](const SessionInfo &s) -> Status {
+        if (placed.contains(s.id))
+            return {};
+        if (s.isFork()) {
+            auto parent = m_sessions->store().byId(s.parentSessionId);
+            if (!parent)
+                return parent.error();
+            if (Status p = place(*parent); !p)
+                return p;
+        }
+        placed.insert(s.id);
+        ordered.append(s);
+        return {};
+    };
+    for (const SessionInfo &s : std::as_const(chosen)) {
+        if (Status p = place(s); !p)
+            return p.error();
+    }
+    return m_exchange->exportSessions(ordered, request.format, request.path, device);
+}
+
+Result<ImportReport> Gateway::importSessions(const QString &path)
+{
+    auto report = m_exchange->importFile(path, m_config.principal, m_config.deviceId,
+                                         m_instances->self().id);
+    if (report)
+        emit sessionsChanged();
+    return report;
 }
 
 // --- status and timers ----------------------------------------------------------------------

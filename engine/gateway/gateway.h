@@ -11,6 +11,9 @@
 namespace Spool {
 
 class AgentRegistry;
+class AttachmentStore;
+class SessionExchange;
+class SessionFork;
 class ApprovalDesk;
 class ContextBuilder;
 class GatewayRunHost;
@@ -136,6 +139,12 @@ public:
                       std::function<void(const MemoryImportReport &)> done) override;
     Status reindexMemory() override;
 
+    Result<Attachment> attachment(const QString &sha256) const override;
+    Result<SessionInfo> forkSession(const QString &idOrKey, const QString &atRun = {}) override;
+    Result<ExportReport> exportSessions(const ExportRequest &request,
+                                        QIODevice *device = nullptr) const override;
+    Result<ImportReport> importSessions(const QString &path) override;
+
     GatewayStatus status(bool checkJournal = false) const override;
 
     // For tests and benchmarks that look under the facade.
@@ -167,6 +176,9 @@ private:
     std::unique_ptr<RunAdoption> m_adoption;
     std::unique_ptr<RunInspector> m_inspector;
     std::unique_ptr<ContextBuilder> m_contextBuilder;
+    std::unique_ptr<AttachmentStore> m_attachments;
+    std::unique_ptr<SessionFork> m_fork;
+    std::unique_ptr<SessionExchange> m_exchange;
     std::unique_ptr<ProviderAdmin> m_providers;
     std::unique_ptr<ToolRegistry> m_tools;
     std::unique_ptr<PolicyService> m_policy;

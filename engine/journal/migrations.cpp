@@ -310,9 +310,46 @@ QList<Migration> buildMigrations()
         },
     });
 
-    // Durable runs (issue 14). v6 belongs to another branch (attachments, fork): this step
-    // neither needs nor touches what v6 adds, and JournalStore applies every missing step, so
-    // the two apply in whichever order they land.
+    list.append(Migration{
+        6,
+        QStringLiteral("attachments stored by content, forks linked to their parent"),
+        {
+            // Each distinct content once, however often it is sent; the tape refers to it by
+            // its sha256.
+            QStringLiteral(R"(CREATE TABLE attachment_blobs(
+                sha256 TEXT PRIMARY KEY CHECK(length(sha256) = 64),
+                mime TEXT NOT NULL,
+                bytes INTEGER NOT NULL CHECK(bytes >= 0),
+                data BLOB NOT NULL CHECK(length(data) = bytes),
+                created_at INTEGER NOT NULL))"),
+            // Which run's input carries which content: the references keep a blob alive.
+            QStringLiteral(R"(CREATE TABLE attachment_refs(
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL CHECK(position >= 0),
+                sha256 TEXT NOT NULL REFERENCES attachment_blobs(sha256),
+                name TEXT NOT NULL,
+                PRIMARY KEY(run_id, position)))"),
+            QStringLiteral("CREATE INDEX attachment_refs_blob ON attachment_refs(sha256)"),
+            // A blob goes with its last reference (deleting a session deletes its runs, their
+            // references, then the contents nothing else refers to).
+            QStringLiteral(R"(CREATE TRIGGER attachment_refs_release AFTER DELETE ON attachment_refs
+                WHEN NOT EXISTS (SELECT 1 FROM attachment_refs WHERE sha256 = OLD.sha256)
+                BEGIN DELETE FROM attachment_blobs WHERE sha256 = OLD.sha256; END)"),
+
+            // A fork's context is its parent's runs in (fork_floor, fork_ordinal], then its
+            // own. The parent cannot be deleted while a fork links to it.
+            QStringLiteral("ALTER TABLE sessions ADD COLUMN parent_session_id TEXT "
+                           "REFERENCES sessions(id) ON DELETE RESTRICT"),
+            QStringLiteral("ALTER TABLE sessions ADD COLUMN fork_ordinal INTEGER NOT NULL DEFAULT 0"),
+            QStringLiteral("ALTER TABLE sessions ADD COLUMN fork_floor INTEGER NOT NULL DEFAULT 0"),
+            QStringLiteral("CREATE INDEX sessions_parent ON sessions(parent_session_id) "
+                           "WHERE parent_session_id IS NOT NULL"),
+        },
+    });
+
+
+    // Durable runs (issue 14). JournalStore applies every missing step by number, so a journal
+    // that took v7 before v6 existed gets v6 afterwards.
     list.append(Migration{
         7,
         QStringLiteral("durable runs: approvals not carried out yet, for adoption"),

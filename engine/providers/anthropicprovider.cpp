@@ -1,5 +1,6 @@
 #include "providers/anthropicprovider.h"
 
+#include "providers/attachmentkind.h"
 #include "providers/providerfailure.h"
 #include "providers/streamdecoder.h"
 
@@ -171,6 +172,34 @@ QJsonArray contentFor(const ChatMessage &m)
     QJsonArray blocks;
     switch (m.role) {
     case ChatMessage::Role::User:
+        // Files before the text, as Anthropic recommends: images and PDFs as base64, text
+        // files as plain-text documents.
+        for (const Attachment &a : m.attachments) {
+            if (a.data.isEmpty())
+                continue; // its content is not in the journal any more
+            if (isImageAttachment(a) || isPdfAttachment(a)) {
+                QJsonObject block{{QStringLiteral("type"), isImageAttachment(a) ? QStringLiteral("image")
+                                                                       : QStringLiteral("document")},
+                                  {QStringLiteral("source"),
+                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("base64")},
+                                               {QStringLiteral("media_type"), a.mime},
+                                               {QStringLiteral("data"), QString::fromLatin1(a.data.toBase64())}}}};
+                if (isPdfAttachment(a))
+                    block.insert(QStringLiteral("title"), a.name);
+                blocks.append(block);
+            } else {
+                blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("document")},
+                                          {QStringLiteral("source"),
+                                           QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                                       {QStringLiteral("media_type"), QStringLiteral("text/plain")},
+                                                       {QStringLiteral("data"), QString::fromUtf8(a.data)}}},
+                                          {QStringLiteral("title"), a.name}});
+            }
+        }
+        if (!m.text.isEmpty())
+            blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                      {QStringLiteral("text"), m.text}});
+        break;
     case ChatMessage::Role::System:
         if (!m.text.isEmpty())
             blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},

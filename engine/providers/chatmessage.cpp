@@ -1,5 +1,9 @@
 #include "providers/chatmessage.h"
 
+#include "providers/attachmentkind.h"
+
+#include <climits>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -142,6 +146,11 @@ int ChatMessage::estimatedTokens() const
     int tokens = 4 + estimateTokens(text); // a few tokens of framing per message
     for (const ToolCallRequest &c : toolCalls)
         tokens += estimateTokens(c.name) + estimateTokens(c.rawArguments) + 4;
+    // An image costs the providers about a thousand and a half tokens at the sizes Spool
+    // sends; a text file about its length; a PDF much more per byte of its text, but its bytes
+    // are mostly not text: a quarter of its size is a cautious guess.
+    for (const Attachment &a : attachments)
+        tokens += isImageAttachment(a) ? 1600 : int(qMin<qint64>(a.bytes / 4, INT_MAX / 8));
     return tokens;
 }
 

@@ -1,6 +1,7 @@
 #include "providers/deterministicprovider.h"
 
 #include <QElapsedTimer>
+#include <QCryptographicHash>
 #include <QRegularExpression>
 #include <QTimer>
 
@@ -252,6 +253,34 @@ DeterministicProvider::Plan DeterministicProvider::plan(const ProviderRequest &r
             r.text = filler;
         } else {
             r.text = QStringLiteral("Echo: ") + (plain.isEmpty() ? QStringLiteral("(nothing)") : plain);
+            // What came with it, from the bytes actually received, so a test sees they arrived.
+            if (last && !last->attachments.isEmpty()) {
+                QStringList seen;
+                for (const Attachment &a : last->attachments) {
+                    const QString hash = QString::fromLatin1(
+                            QCryptographicHash::hash(a.data, QCryptographicHash::Sha256).toHex().left(12));
+                    seen.append(a.data.isEmpty()
+                                        ? QStringLiteral("- %1 (%2): no content").arg(a.name, a.mime)
+                                        : QStringLiteral("- %1 (%2, %3 bytes, sha256 %4)")
+                                                  .arg(a.name, a.mime)
+                                                  .arg(a.data.size())
+                                                  .arg(hash));
+                }
+                r.text += QStringLiteral("\n\nReceived %1 attachment%2:\n%3")
+                                  .arg(last->attachments.size())
+                                  .arg(last->attachments.size() == 1 ? QString() : QStringLiteral("s"))
+                                  .arg(seen.join(QLatin1Char('\n')));
+            }
+            // Earlier attachments that came with their content (the context sends them again).
+            int earlierAttachments = 0;
+            for (const ChatMessage &m : request.messages) {
+                if (&m == last)
+                    continue;
+                for (const Attachment &a : m.attachments)
+                    earlierAttachments += a.data.isEmpty() ? 0 : 1;
+            }
+            if (earlierAttachments > 0)
+                r.text += QStringLiteral("\n\n_%1 earlier attachment(s) in the context._").arg(earlierAttachments);
             if (earlierUserTurns > 0) {
                 r.text += QStringLiteral("\n\n_Context: %1 earlier turn%2 in this session._")
                                   .arg(earlierUserTurns)

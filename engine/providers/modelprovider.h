@@ -40,6 +40,12 @@ public:
     // Tokens `model` takes in one request: the provider's setting, else what is known of the
     // model (ContextWindow).
     virtual int contextWindow(const QString &model) const;
+    // Whether `model` takes image input; messages with images are refused when it does not.
+    virtual bool acceptsImages(const QString &model) const
+    {
+        Q_UNUSED(model);
+        return true;
+    }
     // What the `provider.request` tape event records of `request`: what is sent for it.
     virtual QJsonObject requestSnapshot(const ProviderRequest &request) const
     {

@@ -1,5 +1,6 @@
 #include "providers/openaiprovider.h"
 
+#include "providers/attachmentkind.h"
 #include "providers/providerfailure.h"
 #include "providers/streamdecoder.h"
 
@@ -125,13 +126,47 @@ private:
     bool m_done = false;
 };
 
+// A user message with attachments is a list of content parts: its text, then each file
+// (images as data URLs, PDFs as file parts, text files as text parts naming the file).
+QJsonValue userContent(const ChatMessage &m)
+{
+    QJsonArray parts;
+    for (const Attachment &a : m.attachments) {
+        if (a.data.isEmpty())
+            continue; // its content is not in the journal any more: the text says what it was
+        if (parts.isEmpty() && !m.text.isEmpty())
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                     {QStringLiteral("text"), m.text}});
+        const QString dataUrl = QStringLiteral("data:%1;base64,%2")
+                                        .arg(a.mime, QString::fromLatin1(a.data.toBase64()));
+        if (isImageAttachment(a)) {
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
+                                     {QStringLiteral("image_url"),
+                                      QJsonObject{{QStringLiteral("url"), dataUrl}}}});
+        } else if (isPdfAttachment(a)) {
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("file")},
+                                     {QStringLiteral("file"),
+                                      QJsonObject{{QStringLiteral("filename"), a.name},
+                                                  {QStringLiteral("file_data"), dataUrl}}}});
+        } else {
+            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                     {QStringLiteral("text"),
+                                      QStringLiteral("File %1 (%2):\n\n%3")
+                                              .arg(a.name, a.mime, QString::fromUtf8(a.data))}});
+        }
+    }
+    if (parts.isEmpty())
+        return m.text;
+    return parts;
+}
+
 QJsonObject messageJson(const ChatMessage &m)
 {
     switch (m.role) {
     case ChatMessage::Role::System:
         return {{QStringLiteral("role"), QStringLiteral("system")}, {QStringLiteral("content"), m.text}};
     case ChatMessage::Role::User:
-        return {{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), m.text}};
+        return {{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), userContent(m)}};
     case ChatMessage::Role::Assistant: {
         QJsonObject o{{QStringLiteral("role"), QStringLiteral("assistant")},
                       {QStringLiteral("content"), m.text.isEmpty() && !m.toolCalls.isEmpty()

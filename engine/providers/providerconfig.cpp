@@ -132,6 +132,8 @@ QJsonObject ProviderConfig::toJson() const
     };
     if (contextWindow > 0)
         json.insert(QStringLiteral("context_window"), contextWindow);
+    if (!acceptsImages)
+        json.insert(QStringLiteral("images"), false);
     return json;
 }
 

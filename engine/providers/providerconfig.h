@@ -37,6 +37,9 @@ struct ProviderConfig
     bool sendMaxTokens = false;          // whether OpenAI requests carry max_tokens
     // Tokens the models of this provider take in one request; 0: known per model (ContextWindow).
     int contextWindow = 0;
+    // Whether its models take images (`images`); when not, a message with an image is refused
+    // with a clear error before anything is sent.
+    bool acceptsImages = true;
 
     static QString kindName(Kind kind);
     static std::optional<Kind> parseKind(const QString &name);

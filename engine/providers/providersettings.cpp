@@ -43,6 +43,7 @@ ProviderConfig read(QSettings &s, const QString &name)
     c.maxTokens = s.value(QStringLiteral("max_tokens"), c.maxTokens).toInt();
     c.sendMaxTokens = s.value(QStringLiteral("send_max_tokens"), c.sendMaxTokens).toBool();
     c.contextWindow = qMax(0, s.value(QStringLiteral("context_window"), 0).toInt());
+    c.acceptsImages = s.value(QStringLiteral("images"), true).toBool();
     s.beginGroup(QStringLiteral("headers"));
     for (const QString &header : s.childKeys())
         c.extraHeaders.insert(header, s.value(header).toString());
@@ -119,6 +120,10 @@ Status ProviderSettings::save(const ProviderConfig &config)
         s.setValue(QStringLiteral("context_window"), config.contextWindow);
     else
         s.remove(QStringLiteral("context_window"));
+    if (config.acceptsImages)
+        s.remove(QStringLiteral("images"));
+    else
+        s.setValue(QStringLiteral("images"), false);
     s.beginGroup(QStringLiteral("headers"));
     for (auto it = config.extraHeaders.cbegin(); it != config.extraHeaders.cend(); ++it)
         s.setValue(it.key(), it.value());

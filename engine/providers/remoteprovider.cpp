@@ -311,6 +311,12 @@ void RemoteProvider::listModels(QObject *context, ModelsCallback done)
                 });
 }
 
+bool RemoteProvider::acceptsImages(const QString &model) const
+{
+    Q_UNUSED(model);
+    return m_config.acceptsImages;
+}
+
 int RemoteProvider::contextWindow(const QString &model) const
 {
     return m_config.contextWindow > 0 ? m_config.contextWindow

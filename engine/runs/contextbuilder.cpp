@@ -1,5 +1,7 @@
 #include "runs/contextbuilder.h"
 
+#include "attachments/attachmentstore.h"
+#include "providers/attachmentkind.h"
 #include "journal/journalstore.h"
 #include "tools/tool.h"
 
@@ -129,14 +131,19 @@ ChatMessage ContextBuilder::inputMessage(const TapeEvent &input)
 {
     ChatMessage m = ChatMessage::user(input.payload.value(QStringLiteral("text")).toString());
     const QJsonArray attachments = input.payload.value(QStringLiteral("attachments")).toArray();
-    for (const QJsonValue &v : attachments) {
-        const QJsonObject a = v.toObject();
-        m.attachments.append(Attachment{a.value(QStringLiteral("name")).toString(),
-                                        a.value(QStringLiteral("mime")).toString(),
-                                        a.value(QStringLiteral("bytes")).toInteger(),
-                                        a.value(QStringLiteral("sha256")).toString(),
-                                        {}});
-    }
+    for (const QJsonValue &v : attachments)
+        m.attachments.append(attachmentFromJson(v.toObject()));
+    return m;
+}
+
+ChatMessage ContextBuilder::priorTurn(const QJsonObject &turn)
+{
+    const QString role = turn.value(QStringLiteral("role")).toString();
+    ChatMessage m = ChatMessage::user(turn.value(QStringLiteral("text")).toString());
+    if (role == QLatin1String("system"))
+        m.role = ChatMessage::Role::System;
+    else if (role == QLatin1String("assistant"))
+        m.role = ChatMessage::Role::Assistant;
     return m;
 }
 
@@ -183,16 +190,8 @@ QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &even
         if (e.kind == TapeKind::Input) {
             // Turns the caller supplied with the input (the OpenAI-compatible API) come first.
             const QJsonArray prior = e.payload.value(QStringLiteral("prior_turns")).toArray();
-            for (const QJsonValue &v : prior) {
-                const QJsonObject turn = v.toObject();
-                const QString role = turn.value(QStringLiteral("role")).toString();
-                ChatMessage p = ChatMessage::user(turn.value(QStringLiteral("text")).toString());
-                if (role == QLatin1String("system"))
-                    p.role = ChatMessage::Role::System;
-                else if (role == QLatin1String("assistant"))
-                    p.role = ChatMessage::Role::Assistant;
-                out.append(p);
-            }
+            for (const QJsonValue &v : prior)
+                out.append(priorTurn(v.toObject()));
             out.append(inputMessage(e));
         } else if (e.kind == TapeKind::ProviderResponse) {
             closeTurn();
@@ -250,92 +249,138 @@ Result<QString> ContextBuilder::lastTurnText(const QString &sessionId, int conte
     return parts.join(QLatin1Char('\n'));
 }
 
+Result<QList<ContextBuilder::Segment>> ContextBuilder::segments(const QString &sessionId,
+                                                                int contextFloor,
+                                                                int beforeOrdinal) const
+{
+    // The session's own runs, then, for a fork not reset since, its parent's up to the fork
+    // (and so on up the chain): the link is followed, nothing was copied.
+    QList<Segment> out{Segment{sessionId, contextFloor, beforeOrdinal}};
+    QString current = sessionId;
+    int floor = contextFloor;
+    for (int depth = 0; depth < 64 && floor == 0; ++depth) {
+        auto q = m_journal.execCached(QStringLiteral("SELECT parent_session_id, fork_ordinal, fork_floor "
+                                                     "FROM sessions WHERE id = ?"),
+                                      {current});
+        if (!q)
+            return q.error();
+        QString parent;
+        int ordinal = 0;
+        if ((*q)->next()) {
+            parent = (*q)->value(0).toString();
+            ordinal = (*q)->value(1).toInt();
+            floor = (*q)->value(2).toInt();
+        }
+        (*q)->finish();
+        if (parent.isEmpty())
+            break;
+        out.append(Segment{parent, floor, ordinal + 1});
+        current = parent;
+    }
+    return out;
+}
+
 Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int contextFloor,
                                                   int beforeOrdinal, int tokenBudget,
                                                   int toolOutputCap) const
 {
     ConversationContext ctx;
-    auto total = m_journal.execCached(QStringLiteral("SELECT COUNT(*) FROM runs WHERE session_id = ? "
-                                                     "AND ordinal > ? AND ordinal < ?"),
-                                      {sessionId, contextFloor, beforeOrdinal});
-    if (!total)
-        return total.error();
-    const int runCount = (*total)->next() ? (*total)->value(0).toInt() : 0;
-    (*total)->finish();
+    auto parts = segments(sessionId, contextFloor, beforeOrdinal);
+    if (!parts)
+        return parts.error();
+    int runCount = 0;
+    for (const Segment &segment : std::as_const(*parts)) {
+        auto total = m_journal.execCached(QStringLiteral("SELECT COUNT(*) FROM runs WHERE session_id = ? "
+                                                         "AND ordinal > ? AND ordinal < ?"),
+                                          {segment.sessionId, segment.floor, segment.before});
+        if (!total)
+            return total.error();
+        runCount += (*total)->next() ? (*total)->value(0).toInt() : 0;
+        (*total)->finish();
+    }
 
     // Walk back through the session in batches (one query for the runs, one for their
     // events), newest first, until the budget is spent: a long session costs what is used.
     QList<QList<ChatMessage>> kept; // newest first
-    int upper = beforeOrdinal;
-    int batch = 8;
     bool spent = false;
-    while (!spent) {
-        auto runs = m_journal.execCached(
-                QStringLiteral("SELECT id, ordinal FROM runs WHERE session_id = ? AND ordinal > ? "
-                               "AND ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
-                {sessionId, contextFloor, upper, batch});
-        if (!runs)
-            return runs.error();
-        QStringList ids;
-        while ((*runs)->next()) {
-            ids.append((*runs)->value(0).toString());
-            upper = (*runs)->value(1).toInt();
-        }
-        (*runs)->finish();
-        if (ids.isEmpty())
-            break;
-
-        QStringList marks;
-        QVariantList binds;
-        for (const QString &id : std::as_const(ids)) {
-            marks.append(QStringLiteral("?"));
-            binds.append(id);
-        }
-        auto events = m_journal.exec(
-                QStringLiteral("SELECT run_id, seq, kind, payload FROM orchestrator_tape WHERE "
-                               "run_id IN (%1) AND kind IN ('input', 'provider.response', "
-                               "'tool.output') ORDER BY run_id, seq")
-                        .arg(marks.join(QLatin1Char(','))),
-                binds);
-        if (!events)
-            return events.error();
-        QHash<QString, QList<TapeEvent>> byRun;
-        while (events->next()) {
-            TapeEvent e;
-            e.runId = events->value(0).toString();
-            e.seq = events->value(1).toLongLong();
-            e.kind = events->value(2).toString();
-            e.payload = QJsonDocument::fromJson(events->value(3).toString().toUtf8()).object();
-            byRun[e.runId].append(std::move(e));
-        }
-        for (const QString &id : std::as_const(ids)) {
-            QList<ChatMessage> messages = messagesFromTape(byRun.value(id), toolOutputCap);
-            int tokens = tokensOf(messages);
-            if (ctx.tokenEstimate + tokens > tokenBudget) {
-                spent = true;
-                // The run that does not fit whole goes in trimmed, when its input and reply
-                // fit; the newest one may even have those shortened.
-                ConversationContext::TrimmedRun report;
-                report.runId = id;
-                QList<ChatMessage> trimmed = trimRun(messages, tokenBudget - ctx.tokenEstimate,
-                                                     kept.isEmpty(), &report);
-                if (!trimmed.isEmpty()) {
-                    ctx.tokenEstimate += tokensOf(trimmed);
-                    ctx.runsUsed.prepend(id);
-                    ctx.trimmed.append(report);
-                    kept.append(std::move(trimmed));
-                }
-                break;
+    for (const Segment &segment : std::as_const(*parts)) {
+        int upper = segment.before;
+        int batch = 8;
+        while (!spent) {
+            auto runs = m_journal.execCached(
+                    QStringLiteral("SELECT id, ordinal FROM runs WHERE session_id = ? AND ordinal > ? "
+                                   "AND ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
+                    {segment.sessionId, segment.floor, upper, batch});
+            if (!runs)
+                return runs.error();
+            QStringList ids;
+            while ((*runs)->next()) {
+                ids.append((*runs)->value(0).toString());
+                upper = (*runs)->value(1).toInt();
             }
-            ctx.tokenEstimate += tokens;
-            ctx.runsUsed.prepend(id);
-            kept.append(std::move(messages));
+            (*runs)->finish();
+            if (ids.isEmpty())
+                break;
+
+            QStringList marks;
+            QVariantList binds;
+            for (const QString &id : std::as_const(ids)) {
+                marks.append(QStringLiteral("?"));
+                binds.append(id);
+            }
+            auto events = m_journal.exec(
+                    QStringLiteral("SELECT run_id, seq, kind, payload FROM orchestrator_tape WHERE "
+                                   "run_id IN (%1) AND kind IN ('input', 'provider.response', "
+                                   "'tool.output') ORDER BY run_id, seq")
+                            .arg(marks.join(QLatin1Char(','))),
+                    binds);
+            if (!events)
+                return events.error();
+            QHash<QString, QList<TapeEvent>> byRun;
+            while (events->next()) {
+                TapeEvent e;
+                e.runId = events->value(0).toString();
+                e.seq = events->value(1).toLongLong();
+                e.kind = events->value(2).toString();
+                e.payload = QJsonDocument::fromJson(events->value(3).toString().toUtf8()).object();
+                byRun[e.runId].append(std::move(e));
+            }
+            for (const QString &id : std::as_const(ids)) {
+                QList<ChatMessage> messages = messagesFromTape(byRun.value(id), toolOutputCap);
+                int tokens = tokensOf(messages);
+                if (ctx.tokenEstimate + tokens > tokenBudget) {
+                    spent = true;
+                    // The run that does not fit whole goes in trimmed, when its input and reply
+                    // fit; the newest one may even have those shortened.
+                    ConversationContext::TrimmedRun report;
+                    report.runId = id;
+                    QList<ChatMessage> trimmed = trimRun(messages, tokenBudget - ctx.tokenEstimate,
+                                                         kept.isEmpty(), &report);
+                    if (!trimmed.isEmpty()) {
+                        ctx.tokenEstimate += tokensOf(trimmed);
+                        ctx.runsUsed.prepend(id);
+                        ctx.trimmed.append(report);
+                        kept.append(std::move(trimmed));
+                    }
+                    break;
+                }
+                ctx.tokenEstimate += tokens;
+                ctx.runsUsed.prepend(id);
+                kept.append(std::move(messages));
+            }
+            batch = qMin(batch * 4, 256);
         }
-        batch = qMin(batch * 4, 256);
     }
     ctx.runsDropped = runCount - int(ctx.runsUsed.size());
     for (auto it = kept.crbegin(); it != kept.crend(); ++it)
         ctx.messages.append(*it);
+    // Earlier attachments go to the model again: their contents come from the journal.
+    for (ChatMessage &m : ctx.messages) {
+        if (m.attachments.isEmpty())
+            continue;
+        if (Status loaded = AttachmentStore::load(m_journal, m.attachments); !loaded)
+            return loaded.error();
+    }
     return ctx;
 }
 

@@ -63,6 +63,8 @@ public:
     static int tokensOf(const QList<ChatMessage> &messages);
     // The user message an `input` event records.
     static ChatMessage inputMessage(const TapeEvent &input);
+    // One of the earlier turns an input carries (`prior_turns`: system, user or assistant text).
+    static ChatMessage priorTurn(const QJsonObject &turn);
     // The conversation of these runs, in this order, as messagesFromTape() reads each (a run
     // adopted by another process gets back the earlier turns it was given).
     Result<QList<ChatMessage>> messagesOfRuns(const QStringList &runIds, int toolOutputCap = -1) const;
@@ -72,6 +74,16 @@ public:
     Result<QString> lastTurnText(const QString &sessionId, int contextFloor, int beforeOrdinal) const;
 
 private:
+    // Runs of one session with floor < ordinal < before.
+    struct Segment
+    {
+        QString sessionId;
+        int floor = 0;
+        int before = 0;
+    };
+    Result<QList<Segment>> segments(const QString &sessionId, int contextFloor,
+                                    int beforeOrdinal) const;
+
     const JournalStore &m_journal;
 };
 

@@ -1,6 +1,7 @@
 #include "runs/runadoption.h"
 
 #include "approvals/approvalstore.h"
+#include "attachments/attachmentstore.h"
 #include "core/logging.h"
 #include "journal/journalstore.h"
 #include "runs/contextbuilder.h"
@@ -115,6 +116,17 @@ Result<RunAdoption::Outcome> RunAdoption::adopt(const QString &runId, qint64 sta
             return earlier.error();
         auto point = resumePoint(*run, **approval, *events, *earlier, m_journal.redactor(),
                                  toolOutputCap, now);
+        // The attachments of the input and the earlier turns go to the model again.
+        if (point) {
+            for (ChatMessage &m : point->messages) {
+                if (m.attachments.isEmpty())
+                    continue;
+                if (Status loaded = AttachmentStore::load(m_journal, m.attachments); !loaded) {
+                    point = loaded.error();
+                    break;
+                }
+            }
+        }
         const qint64 before = events->isEmpty() ? 0 : events->constLast().seq;
         if (!point) {
             qCWarning(lcRuns) << "cannot carry on run" << run->id << point.errorMessage();

@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "core/runtimeconfig.h"
 #include "policy/policyengine.h"
+#include "providers/attachmentkind.h"
 #include "providers/contextwindow.h"
 #include "providers/modelprovider.h"
 #include "providers/providerregistry.h"
@@ -156,9 +157,7 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
             ? 0
             : estimateTokens(QString::fromUtf8(QJsonDocument(toolsJson).toJson(QJsonDocument::Compact)));
     const int systemTokens = estimateTokens(m_agent.systemPrompt) + m_memory.tokens;
-    int inputTokens = m_input.estimatedTokens();
-    for (const Attachment &a : std::as_const(m_input.attachments))
-        inputTokens += int(qMin<qint64>(a.bytes / 4, INT_MAX / 4));
+    int inputTokens = m_input.estimatedTokens(); // its attachments included
     // Earlier turns a caller handed over (the local API) go to the model with the input.
     for (const ChatMessage &m : std::as_const(m_priorTurns))
         inputTokens += m.estimatedTokens();
@@ -188,6 +187,22 @@ void RunOrchestrator::buildContext(const MemoryRecall &recall)
         return;
     m_messages = context->messages;
     m_messages.append(m_priorTurns);
+    // Earlier images go again only to a model that reads them; another is told what they were.
+    auto provider = m_host.providers().get(m_run.provider);
+    if (provider && !(*provider)->acceptsImages(m_run.model)) {
+        for (ChatMessage &m : m_messages) {
+            QStringList left;
+            for (qsizetype i = m.attachments.size() - 1; i >= 0; --i) {
+                if (isImageAttachment(m.attachments.at(i))) {
+                    left.prepend(m.attachments.at(i).name);
+                    m.attachments.removeAt(i);
+                }
+            }
+            if (!left.isEmpty())
+                m.text += QStringLiteral("\n\n[Image(s) not sent, this model does not take images: %1]")
+                                  .arg(left.join(QStringLiteral(", ")));
+        }
+    }
     m_messages.append(m_input);
     nextTurn();
 }

@@ -13,7 +13,7 @@ QString SessionInfo::displayName() const
 
 QJsonObject SessionInfo::toJson() const
 {
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("id"), id},
         {QStringLiteral("key"), key.isEmpty() ? QJsonValue() : QJsonValue(key)},
         {QStringLiteral("title"), title},
@@ -30,6 +30,11 @@ QJsonObject SessionInfo::toJson() const
         {QStringLiteral("context_floor"), contextFloor},
         {QStringLiteral("runs"), runCount},
     };
+    if (isFork()) {
+        o.insert(QStringLiteral("parent_session_id"), parentSessionId);
+        o.insert(QStringLiteral("fork_ordinal"), forkOrdinal);
+    }
+    return o;
 }
 
 } // namespace Spool

@@ -25,6 +25,12 @@ struct SessionInfo
     qint64 archivedAt = 0; // 0 while live
     int contextFloor = 0;  // runs with ordinal <= this are not given to the model (reset)
     int runCount = 0;
+    // A fork: its context is the parent's runs up to forkOrdinal (a link, not a copy), then
+    // its own runs.
+    QString parentSessionId;
+    int forkOrdinal = 0;
+
+    bool isFork() const { return !parentSessionId.isEmpty(); }
 
     bool isValid() const { return !id.isEmpty(); }
     bool isArchived() const { return archivedAt != 0; }

@@ -15,7 +15,8 @@ namespace {
 const QString kColumns = QStringLiteral(
         "s.id, s.key, s.title, s.title_source, s.principal, s.device_id, s.agent, s.model, "
         "s.workspace, s.created_at, s.updated_at, s.last_activity_at, s.archived_at, "
-        "s.context_floor, (SELECT COUNT(*) FROM runs r WHERE r.session_id = s.id)");
+        "s.context_floor, (SELECT COUNT(*) FROM runs r WHERE r.session_id = s.id), "
+        "s.parent_session_id, s.fork_ordinal");
 
 SessionInfo readSession(const QSqlQuery &q)
 {
@@ -35,6 +36,8 @@ SessionInfo readSession(const QSqlQuery &q)
     s.archivedAt = q.value(12).toLongLong();
     s.contextFloor = q.value(13).toInt();
     s.runCount = q.value(14).toInt();
+    s.parentSessionId = q.value(15).toString();
+    s.forkOrdinal = q.value(16).toInt();
     return s;
 }
 
@@ -275,10 +278,32 @@ Status SessionStore::remove(const QString &id)
     auto s = byId(id);
     if (!s)
         return s.error();
-    // Runs, their tape and their approvals go with the session (ON DELETE CASCADE).
+    // A fork's context links to its parent's runs: the parent stays while forks need it.
+    auto forks = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM sessions WHERE parent_session_id = ?"),
+                                {id});
+    if (!forks)
+        return forks.error();
+    const int forkCount = forks->next() ? forks->value(0).toInt() : 0;
+    if (forkCount > 0)
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("session %1 has %2 fork(s) whose context links to it; "
+                                        "delete them first (or archive this one)")
+                                 .arg(s->displayName())
+                                 .arg(forkCount));
+    // Runs, their tape, approvals and attachment references go with the session (ON DELETE
+    // CASCADE); contents nothing refers to any more go with their last reference.
     return m_journal.transaction([&]() -> Status {
         return m_journal.exec(QStringLiteral("DELETE FROM sessions WHERE id = ?"), {id}).error();
     });
+}
+
+Status SessionStore::setForkOrigin(const QString &id, const QString &parentId, int ordinal,
+                                   int floor)
+{
+    return m_journal.exec(QStringLiteral("UPDATE sessions SET parent_session_id = ?, fork_ordinal = ?, "
+                                         "fork_floor = ? WHERE id = ?"),
+                          {parentId, ordinal, floor, id})
+            .error();
 }
 
 Result<SessionInfo> SessionStore::reset(const QString &id)

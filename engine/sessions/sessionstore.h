@@ -34,7 +34,11 @@ public:
     Status setAutoTitle(const QString &id, const QString &title);
     Result<SessionInfo> archive(const QString &id);
     Result<SessionInfo> restore(const QString &id);
+    // Refused while forks link to the session.
     Status remove(const QString &id);
+    // Makes `id` a fork of `parentId`: its context starts with the parent's runs in
+    // (floor, ordinal].
+    Status setForkOrigin(const QString &id, const QString &parentId, int ordinal, int floor);
     Result<SessionInfo> reset(const QString &id);
     Result<SessionInfo> setModel(const QString &id, const QString &model);
     Result<SessionInfo> setWorkspace(const QString &id, const QString &folder);

@@ -16,6 +16,12 @@
 //         results immediately follow their tool use, tool_result blocks come first in the user
 //         message.
 // [errors] Errors page, docs.anthropic.com/en/api/errors: the shape of an error body.
+// [vision] Vision guide, docs.anthropic.com/en/docs/build-with-claude/vision: image blocks with
+//         a base64 (or url) source; media types image/jpeg, image/png, image/gif, image/webp;
+//         at most 5 MB per image through the API. [pdf] PDF support guide,
+//         docs.anthropic.com/en/docs/build-with-claude/pdf-support: document blocks with a base64
+//         application/pdf source (32 MB per request), a plain-text source (type "text",
+//         media_type "text/plain"), a url or content source; an optional string title.
 // Where the API enforces a rule in words of its own, the message below uses them, as reported
 // in public issues: github.com/anthropics/claude-code/issues/5060 (tool_use without
 // tool_result), .../13460 (tool_result without tool_use), .../20901 (tool_use ids must be
@@ -57,6 +63,95 @@ std::optional<RequestRejection> checkText(const QJsonValue &text, const QString 
 }
 
 // One turn after consecutive messages of the same role are combined [ref].
+// What the bytes are, by their first bytes, as the API checks an image against its media type.
+QString sniffedImageType(const QByteArray &data)
+{
+    if (data.startsWith("\x89PNG\r\n\x1a\n"))
+        return QStringLiteral("image/png");
+    if (data.startsWith("\xff\xd8\xff"))
+        return QStringLiteral("image/jpeg");
+    if (data.startsWith("GIF87a") || data.startsWith("GIF89a"))
+        return QStringLiteral("image/gif");
+    if (data.startsWith("RIFF") && data.mid(8, 4) == "WEBP")
+        return QStringLiteral("image/webp");
+    return QString();
+}
+
+bool isBase64(const QString &text)
+{
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9+/]*={0,2}$"));
+    return text.size() % 4 == 0 && pattern.match(text).hasMatch();
+}
+
+// image and document blocks [vision] [pdf].
+std::optional<RequestRejection> checkMedia(const QJsonObject &block, const QString &type,
+                                           const QString &role, const QString &where)
+{
+    if (role != QLatin1String("user"))
+        return reject(where + QStringLiteral(": %1 blocks can only be in user messages").arg(type));
+    const QJsonValue sourceValue = block.value(QStringLiteral("source"));
+    if (!sourceValue.isObject())
+        return reject(where + QStringLiteral(".%1.source: Field required").arg(type));
+    const QJsonObject source = sourceValue.toObject();
+    const QString sourceType = source.value(QStringLiteral("type")).toString();
+    const QString mediaType = source.value(QStringLiteral("media_type")).toString();
+    const QJsonValue data = source.value(QStringLiteral("data"));
+    if (type == QLatin1String("document")) {
+        const QJsonValue title = block.value(QStringLiteral("title"));
+        if (!title.isUndefined() && !title.isNull() && !title.isString())
+            return reject(where + QStringLiteral(".document.title: Input should be a valid string"));
+    }
+    if (sourceType == QLatin1String("url")) {
+        if (!source.value(QStringLiteral("url")).isString())
+            return reject(where + QStringLiteral(".%1.source.url: Field required").arg(type));
+        return std::nullopt;
+    }
+    if (type == QLatin1String("document") && sourceType == QLatin1String("text")) {
+        if (mediaType != QLatin1String("text/plain"))
+            return reject(where + QStringLiteral(".document.source.media_type: Input should be 'text/plain'"));
+        if (!data.isString())
+            return reject(where + QStringLiteral(".document.source.data: Input should be a valid string"));
+        return std::nullopt;
+    }
+    if (type == QLatin1String("document") && sourceType == QLatin1String("content"))
+        return std::nullopt;
+    if (sourceType != QLatin1String("base64"))
+        return reject(where + QStringLiteral(".%1.source: Input tag '%2' found using 'type' does not "
+                                             "match any of the expected tags")
+                              .arg(type, sourceType));
+    static const QSet<QString> imageTypes{QStringLiteral("image/jpeg"), QStringLiteral("image/png"),
+                                          QStringLiteral("image/gif"), QStringLiteral("image/webp")};
+    if (type == QLatin1String("image") && !imageTypes.contains(mediaType))
+        return reject(where + QStringLiteral(".image.source.base64.media_type: Input should be "
+                                             "'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"));
+    if (type == QLatin1String("document") && mediaType != QLatin1String("application/pdf"))
+        return reject(where + QStringLiteral(".document.source.base64.media_type: Input should be "
+                                             "'application/pdf'"));
+    if (!data.isString() || data.toString().isEmpty())
+        return reject(where + QStringLiteral(".%1.source.data: Field required").arg(type));
+    if (!isBase64(data.toString()))
+        return reject(where + QStringLiteral(".%1.source.base64.data: invalid base64 data").arg(type));
+    const QByteArray bytes = QByteArray::fromBase64(data.toString().toLatin1());
+    if (type == QLatin1String("image")) {
+        if (bytes.size() > 5 * 1024 * 1024)
+            return reject(where + QStringLiteral(".image.source.base64: image exceeds 5 MB maximum: "
+                                                 "%1 bytes > 5242880 bytes").arg(bytes.size()));
+        const QString actual = sniffedImageType(bytes);
+        if (actual.isEmpty())
+            return reject(where + QStringLiteral(".image.source.base64.data: Could not process image"));
+        if (actual != mediaType)
+            return reject(where + QStringLiteral(".image.source.base64.data: Image does not match the "
+                                                 "provided media type %1").arg(mediaType));
+    } else {
+        if (!bytes.startsWith("%PDF-"))
+            return reject(where + QStringLiteral(".document.source.base64.data: The PDF specified "
+                                                 "was not valid."));
+        if (bytes.size() > 32 * 1024 * 1024)
+            return reject(where + QStringLiteral(".document.source.base64: PDF exceeds 32 MB maximum"));
+    }
+    return std::nullopt;
+}
+
 struct Turn
 {
     QString role;
@@ -113,8 +208,9 @@ std::optional<RequestRejection> checkBlock(const QJsonObject &block, const QStri
             return reject(where + QStringLiteral(".tool_result.is_error: Input should be a valid boolean"));
         return std::nullopt;
     }
-    static const QSet<QString> others{QStringLiteral("image"), QStringLiteral("document"),
-                                      QStringLiteral("thinking"), QStringLiteral("redacted_thinking")};
+    if (type == QLatin1String("image") || type == QLatin1String("document"))
+        return checkMedia(block, type, role, where);
+    static const QSet<QString> others{QStringLiteral("thinking"), QStringLiteral("redacted_thinking")};
     if (others.contains(type))
         return std::nullopt;
     return reject(where + QStringLiteral(": Input tag '%1' found using 'type' does not match any of "
