@@ -118,6 +118,9 @@ void McpHttpTransport::openStream()
 void McpHttpTransport::attach(QNetworkReply *reply, std::shared_ptr<Exchange> exchange)
 {
     m_replies.insert(reply, exchange);
+    // Back-pressure: the socket is read only as fast as we consume, so a huge reply is refused
+    // after the cap instead of being buffered whole by the network stack first.
+    reply->setReadBufferSize(1 << 20);
     connect(reply, &QNetworkReply::readyRead, this, [this, reply, exchange] { onReadyRead(reply, exchange); });
     connect(reply, &QNetworkReply::finished, this, [this, reply, exchange] { onFinished(reply, exchange); });
 }
@@ -134,6 +137,14 @@ void McpHttpTransport::onReadyRead(QNetworkReply *reply, const std::shared_ptr<E
         const QByteArray session = reply->rawHeader("Mcp-Session-Id");
         if (!session.isEmpty() && ex->status >= 200 && ex->status < 300)
             m_sessionId = QString::fromUtf8(session);
+        const qint64 length = reply->header(QNetworkRequest::ContentLengthHeader).toLongLong();
+        if (!ex->sse && length > m_config.maxMessageBytes) {
+            // Announced too large: refused before a byte of it is kept.
+            fail(ex, makeError(ErrorCode::Tool, QStringLiteral("the server sent a reply of more than %1 bytes (%2 announced); it was refused")
+                                                    .arg(m_config.maxMessageBytes).arg(length)));
+            reply->abort();
+            return;
+        }
     }
     if (ex->status < 200 || ex->status >= 300) {
         // An error page: keep enough of it to quote, drop the rest.
@@ -144,8 +155,13 @@ void McpHttpTransport::onReadyRead(QNetworkReply *reply, const std::shared_ptr<E
     }
     if (ex->sse) {
         QList<SseEvent> events;
-        while (reply->bytesAvailable() > 0)
+        // A megabyte at a time, checking the cap in between: an endless event is dropped
+        // once it passes the cap, never held whole.
+        while (reply->bytesAvailable() > 0) {
             ex->parser.feed(reply->read(1 << 20), events);
+            if (ex->parser.pendingBytes() > m_config.maxMessageBytes)
+                break;
+        }
         for (const SseEvent &e : std::as_const(events)) {
             ex->gotEvent = true;
             if (!e.id.isEmpty())
@@ -163,7 +179,8 @@ void McpHttpTransport::onReadyRead(QNetworkReply *reply, const std::shared_ptr<E
         }
         return;
     }
-    ex->body.append(reply->readAll());
+    while (reply->bytesAvailable() > 0 && ex->body.size() <= m_config.maxMessageBytes)
+        ex->body.append(reply->read(1 << 20));
     if (ex->body.size() > m_config.maxMessageBytes) {
         const qsizetype size = ex->body.size();
         ex->body = QByteArray();
