@@ -67,7 +67,7 @@ public:
         asked.append(request);
         McpElicitation answer = request;
         answer.action = action;
-        answer.content = McpElicitation::withDefaults(request.requestedSchema, content);
+        answer.content = content; // the client adds the schema's defaults
         QTimer::singleShot(0, [reply, answer] { reply(answer); });
     }
 };

@@ -484,10 +484,14 @@ void McpClient::onServerRequest(const McpMessage &message)
             if (self->m_cancelledByServer.remove(key))
                 return; // the server withdrew the question
             QJsonObject result{{QStringLiteral("action"), McpElicitation::actionName(answer.action)}};
-            if (answer.action == McpElicitation::Action::Accept && answer.mode == QLatin1String("form"))
-                result.insert(QStringLiteral("content"), answer.content);
+            McpElicitation recorded = answer;
+            if (answer.action == McpElicitation::Action::Accept && answer.mode == QLatin1String("form")) {
+                // Fields the user left alone take the schema's defaults (SEP-1034).
+                recorded.content = McpElicitation::withDefaults(answer.requestedSchema, answer.content);
+                result.insert(QStringLiteral("content"), recorded.content);
+            }
             self->log(QStringLiteral("client"), QStringLiteral("the user answered: %1").arg(McpElicitation::actionName(answer.action)));
-            emit self->elicitationAnswered(answer);
+            emit self->elicitationAnswered(recorded);
             self->reply(McpMessage::result(id, result));
         });
         return;

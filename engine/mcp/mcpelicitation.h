@@ -33,7 +33,9 @@ struct McpElicitation
 };
 
 // The host's side: shows the question and answers later through `reply`, on the client's
-// thread. A host that never replies leaves the server waiting; the call's timeout ends it.
+// thread. On accept, fields missing from `content` get the schema's defaults from the client,
+// so "accept with defaults" is an accept with empty content. A host that never replies leaves
+// the server waiting; the call's timeout ends it.
 class McpElicitationHandler
 {
 public:

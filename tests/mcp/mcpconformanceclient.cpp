@@ -29,7 +29,7 @@ public:
     {
         McpElicitation answer = request;
         answer.action = McpElicitation::Action::Accept;
-        answer.content = McpElicitation::withDefaults(request.requestedSchema, {});
+        answer.content = {}; // "accept with the defaults": the client fills them in
         reply(answer);
     }
 };
