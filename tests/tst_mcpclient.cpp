@@ -37,8 +37,10 @@ private slots:
     void commandNotFound();
     void neverAnswers();
     void hangingCallEndsTheProcessGroup();
+    void stopCancelsAndEndsTheGroup();
     void diesMidCall();
     void garbageBetweenMessages();
+    void answersTheServersRequests();
     void hugeResult_data();
     void hugeResult();
     void pagedTools();
@@ -312,6 +314,33 @@ void tst_McpClient::hangingCallEndsTheProcessGroup()
     QVERIFY(client->serverLog().tail(50).contains(QLatin1String("did not answer a ping")));
 }
 
+void tst_McpClient::stopCancelsAndEndsTheGroup()
+{
+    QTemporaryDir dir;
+    const QString pidFile = dir.filePath(QStringLiteral("pids"));
+    std::unique_ptr<McpClient> client(hostileClient(QStringLiteral("hangs-on-call"), {},
+                                                    {{QStringLiteral("HOSTILE_PID_FILE"), pidFile}}));
+    QVERIFY(startAndWait(client.get()));
+    McpToolCall *call = client->callTool(QStringLiteral("echo"), {});
+    QTRY_VERIFY(QFile::exists(pidFile) && QFileInfo(pidFile).size() > 0);
+    QFile f(pidFile);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> pids = f.readAll().trimmed().split(' ');
+    QCOMPARE(pids.size(), 2);
+    QSignalSpy closed(client.get(), &McpClient::closed);
+    client->stop();
+    // The call ends at once, cancelled; the server, which reads nothing any more, is sent
+    // SIGTERM after the grace period and its whole group goes.
+    QVERIFY(call->isFinished());
+    QCOMPARE(call->result().error().code, ErrorCode::Cancelled);
+    QTRY_COMPARE_WITH_TIMEOUT(closed.count(), 1, 10000);
+    QVERIFY(!closed.first().first().value<Error>().isError());
+    QCOMPARE(client->state(), McpClient::State::Closed);
+    QTRY_VERIFY_WITH_TIMEOUT(processGone(pids.at(0).toLongLong()), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(processGone(pids.at(1).toLongLong()), 10000);
+    QVERIFY(client->serverLog().tail(50).contains(QLatin1String("SIGTERM")));
+}
+
 void tst_McpClient::diesMidCall()
 {
     std::unique_ptr<McpClient> client(hostileClient(QStringLiteral("dies-mid-call")));
@@ -341,6 +370,22 @@ void tst_McpClient::garbageBetweenMessages()
     QVERIFY(log.contains(QLatin1String("skipped a stdout line that is not JSON-RPC")));
     QVERIFY(log.contains(QLatin1String("batch")));
     QVERIFY(log.contains(QLatin1String("hostile server starting"))); // stderr is kept
+}
+
+void tst_McpClient::answersTheServersRequests()
+{
+    McpClientOptions options;
+    options.roots = {QStringLiteral("file:///tmp/project")};
+    std::unique_ptr<McpClient> client(hostileClient(QStringLiteral("garbage"), options));
+    QVERIFY(startAndWait(client.get()));
+    QTRY_VERIFY(client->serverLog().tail(100).contains(QLatin1String("client answered srv-3")));
+    const QString log = client->serverLog().tail(100);
+    const QString ping = QStringLiteral("client answered srv-1: {\"id\":\"srv-1\",\"jsonrpc\":\"2.0\",\"result\":{}}");
+    const QString sampling = QStringLiteral("client answered srv-2: {\"error\":{\"code\":-32601");
+    const QString roots = QStringLiteral("\"roots\":[{\"name\":\"project\",\"uri\":\"file:///tmp/project\"}]");
+    QVERIFY2(log.contains(ping), qPrintable(log));
+    QVERIFY2(log.contains(sampling), qPrintable(log));
+    QVERIFY2(log.contains(roots), qPrintable(log));
 }
 
 void tst_McpClient::hugeResult_data()

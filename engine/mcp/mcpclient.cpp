@@ -138,8 +138,8 @@ void McpClient::onInitialized(const QJsonObject &result, bool again)
 
 void McpClient::fail(const Error &error)
 {
-    if (m_state == State::Failed || m_state == State::Closed)
-        return;
+    if (m_state == State::Failed || m_state == State::Closed || m_state == State::Closing)
+        return; // a stop in progress is not a failure
     m_lastError = error;
     log(QStringLiteral("client"), error.message);
     const bool wasReady = m_state == State::Ready;
@@ -156,6 +156,8 @@ void McpClient::stop()
 {
     if (m_state == State::Closing || m_state == State::Closed)
         return;
+    // Closing first: cancelling is then not followed by a liveness ping, the close is the end.
+    setState(State::Closing);
     const auto calls = m_callsByToken.values();
     for (const QPointer<McpToolCall> &call : calls)
         if (call && !call->isFinished())
@@ -163,7 +165,6 @@ void McpClient::stop()
     const auto keys = m_pending.keys();
     for (const QString &key : keys)
         finishPending(key, makeError(ErrorCode::Cancelled, QStringLiteral("the client is stopping")));
-    setState(State::Closing);
     m_transport->close();
 }
 
