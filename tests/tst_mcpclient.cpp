@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -28,6 +29,7 @@ private slots:
     void parsesMessages_data();
     void parsesMessages();
     void serializesMessages();
+    void readsToolResults();
     void resolverNamesWhatItSearched();
     void resolverFindsNodeManagers();
     void elicitationDefaults();
@@ -159,6 +161,41 @@ void tst_McpClient::serializesMessages()
     QVERIFY(error.ok());
     QCOMPARE(error->errorCode(), -32601);
     QCOMPARE(error->idKey(), QStringLiteral("s:x"));
+}
+
+void tst_McpClient::readsToolResults()
+{
+    const QByteArray json = R"({
+        "content": [
+            {"type": "text", "text": "line one"},
+            {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+            {"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav"},
+            {"type": "resource", "resource": {"uri": "file:///a.txt", "mimeType": "text/plain", "text": "inside"}},
+            {"type": "resource", "resource": {"uri": "file:///b.bin", "blob": "AAEC"}},
+            {"type": "resource_link", "uri": "file:///c.md", "name": "c.md", "description": "a link"},
+            {"type": "text", "text": "line two"},
+            {"type": "hologram"}
+        ],
+        "structuredContent": {"temperature": 21.5},
+        "isError": true
+    })";
+    const McpToolResult r = McpToolResult::fromJson(QJsonDocument::fromJson(json).object());
+    QCOMPARE(r.content.size(), 8);
+    QCOMPARE(r.text(), QStringLiteral("line one\nline two"));
+    QCOMPARE(r.content.at(1).type, McpContentBlock::Type::Image);
+    QVERIFY(r.content.at(1).decoded().startsWith("\x89PNG"));
+    QCOMPARE(r.content.at(2).type, McpContentBlock::Type::Audio);
+    QCOMPARE(r.content.at(2).mimeType, QStringLiteral("audio/wav"));
+    QCOMPARE(r.content.at(3).type, McpContentBlock::Type::Resource);
+    QCOMPARE(r.content.at(3).uri, QStringLiteral("file:///a.txt"));
+    QCOMPARE(r.content.at(3).text, QStringLiteral("inside"));
+    QCOMPARE(r.content.at(4).decoded(), QByteArray("\x00\x01\x02", 3));
+    QCOMPARE(r.content.at(5).type, McpContentBlock::Type::ResourceLink);
+    QCOMPARE(r.content.at(5).name, QStringLiteral("c.md"));
+    QCOMPARE(r.content.at(7).type, McpContentBlock::Type::Unknown); // kept, not dropped
+    QVERIFY(r.hasStructuredContent);
+    QCOMPARE(r.structuredContent.value(QLatin1String("temperature")).toDouble(), 21.5);
+    QVERIFY(r.isError);
 }
 
 void tst_McpClient::resolverNamesWhatItSearched()

@@ -32,8 +32,8 @@ private slots:
     void plainCall();
     void progress_data() { transports(); }
     void progress();
-    void imagesAndStructuredContent_data() { transports(); }
-    void imagesAndStructuredContent();
+    void contentTypes_data() { transports(); }
+    void contentTypes();
     void elicitation_data();
     void elicitation();
     void cancelsALongCall_data() { transports(); }
@@ -214,7 +214,7 @@ void tst_McpEverything::progress()
     QCOMPARE(progress.last().at(1).toDouble(), 4.0);
 }
 
-void tst_McpEverything::imagesAndStructuredContent()
+void tst_McpEverything::contentTypes()
 {
     QFETCH(QString, transport);
     std::unique_ptr<McpClient> client(makeClient(transport));
@@ -236,6 +236,19 @@ void tst_McpEverything::imagesAndStructuredContent()
     QVERIFY(structured->hasStructuredContent);
     QVERIFY(structured->structuredContent.value(QLatin1String("temperature")).isDouble());
     QVERIFY(!structured->structuredContent.value(QLatin1String("conditions")).toString().isEmpty());
+    const auto links = callAndWait(client->callTool(QStringLiteral("get-resource-links"), {{QStringLiteral("count"), 2}}));
+    QVERIFY2(links.ok(), qPrintable(links.errorMessage()));
+    int linkCount = 0;
+    for (const McpContentBlock &b : links->content)
+        if (b.type == McpContentBlock::Type::ResourceLink && !b.uri.isEmpty())
+            ++linkCount;
+    QCOMPARE(linkCount, 2);
+    const auto embedded = callAndWait(client->callTool(QStringLiteral("get-resource-reference"), {}));
+    QVERIFY2(embedded.ok(), qPrintable(embedded.errorMessage()));
+    bool sawResource = false;
+    for (const McpContentBlock &b : embedded->content)
+        sawResource = sawResource || (b.type == McpContentBlock::Type::Resource && !b.uri.isEmpty() && !b.text.isEmpty());
+    QVERIFY(sawResource);
 }
 
 void tst_McpEverything::elicitation_data()
