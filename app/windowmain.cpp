@@ -114,7 +114,8 @@ int main(int argc, char *argv[])
     QCoreApplication::setOrganizationDomain(QStringLiteral("spool.local"));
     QApplication app(argc, argv);
     QApplication::setApplicationDisplayName(QStringLiteral("Spool"));
-    QApplication::setDesktopFileName(QStringLiteral("spool"));
+    // The installed desktop file's name, so the desktop matches the window to its entry and icon.
+    QApplication::setDesktopFileName(QStringLiteral(SPOOL_APP_ID));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/spool.svg")));
     return runGui(app);
 }

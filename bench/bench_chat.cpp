@@ -1,19 +1,95 @@
-// `spool chat` as a one-shot process on the deterministic provider: wall time and peak memory
-// (SPEC §10: under 50 ms and 40 MB). Runs the real binary N times against one journal.
-// Usage: bench_chat [PATH_TO_SPOOL] [N]. Prints one JSON object per line.
+// `spool chat` as a one-shot process on the deterministic provider, against a floor measured in
+// the same run (SPEC §10: at most 1.5x the sqlite3 CLI making the same durable commits; 40 MB
+// peak): the sqlite3 command line opens a WAL journal with synchronous=FULL and makes as many
+// separate durable commits as one `spool chat` syncs (counted with strace when it is installed,
+// else given as the third argument). The two are run alternately, so load on the machine falls
+// on both. Usage: bench_chat [PATH_TO_SPOOL] [N] [SYNCS]. Prints one JSON object per line.
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 
 #include <algorithm>
-#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+namespace {
+
+struct Outcome
+{
+    double ms = 0;
+    long peakKb = 0;
+    bool ok = false;
+};
+
+// Runs argv with stdin from `input` (or /dev/null) and stdout/stderr to /dev/null.
+Outcome runProcess(const QList<QByteArray> &argv, const QByteArray &input = QByteArray())
+{
+    std::vector<char *> args;
+    for (const QByteArray &a : argv)
+        args.push_back(const_cast<char *>(a.constData()));
+    args.push_back(nullptr);
+    QElapsedTimer t;
+    t.start();
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const int in = ::open(input.isEmpty() ? "/dev/null" : input.constData(), O_RDONLY);
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        dup2(in, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+        dup2(devnull, STDERR_FILENO);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    return {t.nsecsElapsed() / 1e6, usage.ru_maxrss, WIFEXITED(status) && WEXITSTATUS(status) == 0};
+}
+
+double median(QList<double> values)
+{
+    std::sort(values.begin(), values.end());
+    return values.at(values.size() / 2);
+}
+
+double p95(QList<double> values)
+{
+    std::sort(values.begin(), values.end());
+    return values.at(std::min<qsizetype>(values.size() - 1, qsizetype(values.size() * 0.95)));
+}
+
+double round1(double v)
+{
+    return qRound(v * 10) / 10.0;
+}
+
+// How many times one `spool chat` syncs the disk (fsync and fdatasync), by strace.
+int countSyncs(const QList<QByteArray> &chat, const QString &dir)
+{
+    const QString strace = QStandardPaths::findExecutable(QStringLiteral("strace"));
+    if (strace.isEmpty())
+        return -1;
+    const QByteArray log = QFile::encodeName(dir + QStringLiteral("/strace.log"));
+    QList<QByteArray> argv{QFile::encodeName(strace), "-f", "-qq", "-e", "trace=fsync,fdatasync",
+                           "-o", log};
+    argv.append(chat);
+    if (!runProcess(argv).ok)
+        return -1;
+    QFile file(QString::fromLocal8Bit(log));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    return int(file.readAll().count('\n'));
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -26,42 +102,59 @@ int main(int argc, char **argv)
     setenv("SPOOL_DATA_DIR", data.constData(), 1);
     setenv("SPOOL_CONFIG_DIR", config.constData(), 1);
     setenv("SPOOL_DETERMINISTIC_DELAY_MS", "0", 1);
+    const QList<QByteArray> chat{binary, "chat", "--session", "bench", "hello from the benchmark"};
 
-    QList<double> wall;
-    long peakKb = 0;
-    for (int i = 0; i < count + 2; ++i) {
-        QElapsedTimer t;
-        t.start();
-        const pid_t pid = fork();
-        if (pid == 0) {
-            const int devnull = ::open("/dev/null", O_WRONLY);
-            dup2(devnull, STDOUT_FILENO);
-            dup2(devnull, STDERR_FILENO);
-            execl(binary.constData(), binary.constData(), "chat", "--session", "bench",
-                  "hello from the benchmark", static_cast<char *>(nullptr));
-            _exit(127);
-        }
-        int status = 0;
-        rusage usage {};
-        wait4(pid, &status, 0, &usage);
-        const double ms = t.nsecsElapsed() / 1e6;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::fprintf(stderr, "spool chat failed (status %d)\n", status);
+    // Warm the page cache and create the journal and the session first.
+    for (int i = 0; i < 2; ++i) {
+        if (!runProcess(chat).ok) {
+            std::fprintf(stderr, "spool chat failed\n");
             return 1;
         }
-        if (i < 2)
-            continue; // warm the page cache and create the journal first
-        wall.append(ms);
-        peakKb = std::max(peakKb, usage.ru_maxrss);
     }
-    std::sort(wall.begin(), wall.end());
-    const QJsonObject out{{QStringLiteral("bench"), QStringLiteral("chat_one_shot")},
-                          {QStringLiteral("runs"), count},
-                          {QStringLiteral("median_wall_ms"), qRound(wall.at(wall.size() / 2) * 10) / 10.0},
-                          {QStringLiteral("p95_wall_ms"), qRound(wall.at(int(wall.size() * 0.95)) * 10) / 10.0},
-                          {QStringLiteral("peak_rss_mb"), qRound(peakKb / 102.4) / 10.0},
-                          {QStringLiteral("bar_wall_ms"), 50},
-                          {QStringLiteral("bar_rss_mb"), 40}};
+    int syncs = argc > 3 ? std::atoi(argv[3]) : countSyncs(chat, dir.path());
+
+    // The floor: the sqlite3 CLI making `syncs` durable commits, one transaction each.
+    const QString sqlite3 = QStandardPaths::findExecutable(QStringLiteral("sqlite3"));
+    const QByteArray floorDb = QFile::encodeName(dir.filePath(QStringLiteral("floor.sqlite3")));
+    const QByteArray script = QFile::encodeName(dir.filePath(QStringLiteral("floor.sql")));
+    if (!sqlite3.isEmpty() && syncs > 0) {
+        QFile sql(QString::fromLocal8Bit(script));
+        if (!sql.open(QIODevice::WriteOnly))
+            return 1;
+        sql.write("PRAGMA journal_mode = WAL;\nPRAGMA synchronous = FULL;\n"
+                  "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, payload TEXT);\n");
+        for (int i = 0; i < syncs; ++i)
+            sql.write("INSERT INTO t(payload) VALUES ('{\"kind\":\"tape event\",\"text\":\"hello\"}');\n");
+        sql.close();
+        runProcess({QFile::encodeName(sqlite3), floorDb}, script); // creates the file
+    }
+
+    QList<double> spoolMs, floorMs;
+    long peakKb = 0;
+    for (int i = 0; i < count; ++i) {
+        const Outcome o = runProcess(chat);
+        if (!o.ok) {
+            std::fprintf(stderr, "spool chat failed\n");
+            return 1;
+        }
+        spoolMs.append(o.ms);
+        peakKb = std::max(peakKb, o.peakKb);
+        if (!sqlite3.isEmpty() && syncs > 0)
+            floorMs.append(runProcess({QFile::encodeName(sqlite3), floorDb}, script).ms);
+    }
+    QJsonObject out{{QStringLiteral("bench"), QStringLiteral("chat_one_shot")},
+                    {QStringLiteral("runs"), count},
+                    {QStringLiteral("median_wall_ms"), round1(median(spoolMs))},
+                    {QStringLiteral("p95_wall_ms"), round1(p95(spoolMs))},
+                    {QStringLiteral("peak_rss_mb"), round1(peakKb / 1024.0)},
+                    {QStringLiteral("syncs_per_chat"), syncs},
+                    {QStringLiteral("bar_rss_mb"), 40},
+                    {QStringLiteral("bar_ratio"), 1.5}};
+    if (!floorMs.isEmpty()) {
+        out.insert(QStringLiteral("sqlite3_same_commits_median_ms"), round1(median(floorMs)));
+        out.insert(QStringLiteral("ratio_to_sqlite3"),
+                   qRound(median(spoolMs) / median(floorMs) * 100) / 100.0);
+    }
     std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Compact).constData());
     return 0;
 }

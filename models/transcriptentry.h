@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
@@ -17,6 +18,10 @@ struct TranscriptEntry
     QString text;       // user text, assistant Markdown, notice text
     bool streaming = false;
     qint64 at = 0;
+
+    // User messages: the memories the run was given with it ({id, score, source, snippet}, the
+    // `context` event's memory_hits).
+    QJsonArray memoryHits;
 
     // Tool calls
     QString tool;

@@ -277,6 +277,16 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
         e.text = str(p, "text");
         e.at = event.createdAt;
         insertEntry(entries, e, live);
+    } else if (event.kind == TapeKind::Context) {
+        const QJsonArray hits = p.value(QStringLiteral("memory_hits")).toArray();
+        if (hits.isEmpty())
+            return;
+        for (int row = int(entries.size()) - 1; row >= 0; --row) {
+            if (entries.at(row).kind == TranscriptEntry::Kind::User && entries.at(row).runId == event.runId) {
+                update(row, [&](TranscriptEntry &e) { e.memoryHits = hits; });
+                break;
+            }
+        }
     } else if (event.kind == TapeKind::ProviderResponse) {
         const QString text = str(p, "text");
         const QJsonObject usage = p.value(QStringLiteral("usage")).toObject();

@@ -1,4 +1,4 @@
-// Cedar's own integration suite (../shared/cedar-conformance): the 22 handwritten tests and
+// Cedar's own integration suite (tests/fixtures/cedar-conformance): the 22 handwritten tests and
 // part A of the generated corpus. Every request must produce the expected decision, the same
 // determining policies and the same erroring policies; a file needing an unsupported feature
 // is reported as skipped, never as passed.
@@ -63,12 +63,11 @@ QStringList testFiles(const QString &dir)
 void tst_CedarConformance::initTestCase()
 {
     m_timer.start();
-    m_suiteDir = QDir(QStringLiteral(SPOOL_SHARED_DIR)).filePath(QStringLiteral("cedar-conformance"));
+    m_suiteDir = QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/cedar-conformance");
     QVERIFY2(QFileInfo::exists(m_suiteDir + QStringLiteral("/tests")),
              qPrintable(QStringLiteral("the Cedar suite is missing: %1").arg(m_suiteDir)));
 
-    // The corpus stays compressed in the shared folder; it is unpacked per run, never copied
-    // into the repository.
+    // The corpus is kept compressed in the repository and unpacked per run.
     QVERIFY(m_corpusDir.isValid());
     QProcess tar;
     tar.start(QStringLiteral("tar"), {QStringLiteral("xzf"),

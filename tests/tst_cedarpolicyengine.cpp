@@ -65,7 +65,8 @@ void tst_CedarPolicyEngine::defaultsLoad()
     CedarPolicyEngine engine;
     QVERIFY2(engine.problems().isEmpty(), qPrintable(engine.problems().value(0).toString()));
     QCOMPARE(engine.policyIds(), (QStringList{QStringLiteral("default.read-only"), QStringLiteral("default.side-effects"),
-                                              QStringLiteral("default.high-risk"), QStringLiteral("default.tool-asks")}));
+                                              QStringLiteral("default.high-risk"), QStringLiteral("default.tool-asks"),
+                                              QStringLiteral("default.memory-write")}));
     QCOMPARE(engine.name(), QStringLiteral("cedar"));
 }
 
@@ -86,7 +87,12 @@ void tst_CedarPolicyEngine::defaults_data()
     QTest::newRow("writes") << QStringList{"fs.write"} << "low" << false << PolicyEffect::Ask << QStringList{sideEffects};
     QTest::newRow("reads and runs") << QStringList{"fs.read", "process"} << "low" << false << PolicyEffect::Ask << QStringList{sideEffects};
     QTest::newRow("network") << QStringList{"network"} << "low" << false << PolicyEffect::Ask << QStringList{sideEffects};
-    QTest::newRow("unknown capability") << QStringList{"memory.write"} << "low" << false << PolicyEffect::Ask << QStringList{sideEffects};
+    QTest::newRow("unknown capability") << QStringList{"gpu"} << "low" << false << PolicyEffect::Ask << QStringList{sideEffects};
+    QTest::newRow("reads memory") << QStringList{"memory.read"} << "low" << false << PolicyEffect::Allow << QStringList{readOnly};
+    QTest::newRow("writes memory") << QStringList{"memory.write"} << "low" << false << PolicyEffect::Ask
+                                   << QStringList{QStringLiteral("default.memory-write")};
+    QTest::newRow("writes memory and files") << QStringList{"memory.write", "fs.write"} << "low" << false << PolicyEffect::Ask
+                                             << QStringList{sideEffects, QStringLiteral("default.memory-write")};
     QTest::newRow("high-risk reader") << QStringList{"fs.read"} << "high" << false << PolicyEffect::Ask << QStringList{highRisk};
     QTest::newRow("high-risk network") << QStringList{"network"} << "high" << false << PolicyEffect::Ask << QStringList{sideEffects, highRisk};
     QTest::newRow("tool wants approval") << QStringList() << "low" << true << PolicyEffect::Ask << QStringList{toolAsks};
@@ -123,7 +129,7 @@ void tst_CedarPolicyEngine::userPolicies()
 
     CedarPolicyEngine engine;
     QVERIFY(engine.loadUserPolicies(dir.path()).isEmpty());
-    QCOMPARE(engine.policyIds().size(), 6);
+    QCOMPARE(engine.policyIds().size(), 7);
     QVERIFY(engine.policyIds().contains(QStringLiteral("20-scratch.cedar:policy0")));
 
     // A forbid wins over the default permits, and its @reason is shown.
@@ -146,7 +152,7 @@ void tst_CedarPolicyEngine::userPolicies()
     QVERIFY(QFile::remove(dir.filePath(QStringLiteral("10-forbid.cedar"))));
     QVERIFY(QFile::remove(dir.filePath(QStringLiteral("20-scratch.cedar"))));
     QVERIFY(engine.loadUserPolicies(dir.path()).isEmpty());
-    QCOMPARE(engine.policyIds().size(), 4);
+    QCOMPARE(engine.policyIds().size(), 5);
     QCOMPARE(engine.decide(toolCall(QStringLiteral("delete_file"), {QStringLiteral("fs.write")})).effect, PolicyEffect::Ask);
     // A folder that does not exist means no user policies.
     QVERIFY(engine.loadUserPolicies(dir.filePath(QStringLiteral("missing"))).isEmpty());
@@ -295,14 +301,14 @@ void tst_CedarPolicyEngine::explain()
     const PolicyExplanation e = engine.explain(toolCall(QStringLiteral("fetch"), {QStringLiteral("network")}));
     QCOMPARE(e.decision.effect, PolicyEffect::Deny);
     QCOMPARE(e.decision.erroring, QStringList{QStringLiteral("web.cedar:policy0")});
-    QCOMPARE(e.policies.size(), 5);
+    QCOMPARE(e.policies.size(), 6);
     QCOMPARE(e.policies.at(0).policyId, QStringLiteral("default.read-only"));
     QCOMPARE(e.policies.at(0).outcome, PolicyTrace::Outcome::NotSatisfied);
     QCOMPARE(e.policies.at(1).policyId, QStringLiteral("default.side-effects"));
     QCOMPARE(e.policies.at(1).outcome, PolicyTrace::Outcome::Satisfied);
     QVERIFY(e.policies.at(1).ask);
     QCOMPARE(e.policies.at(1).file, QStringLiteral("default.cedar"));
-    const PolicyTrace &forbid = e.policies.at(4);
+    const PolicyTrace &forbid = e.policies.at(5);
     QCOMPARE(forbid.policyId, QStringLiteral("web.cedar:policy0"));
     QCOMPARE(forbid.effect, QStringLiteral("forbid"));
     QCOMPARE(forbid.outcome, PolicyTrace::Outcome::Error);

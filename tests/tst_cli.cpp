@@ -48,7 +48,7 @@ private:
     Output spool(const QStringList &args, const QByteArray &stdinData = {}, int delayMs = 0);
     QProcess *startSpool(const QStringList &args, int delayMs);
     QJsonValue json(const QStringList &args);
-    QString waitForActiveRun(int timeoutMs = 5000);
+    QString waitForActiveRun(int timeoutMs = Spool::Test::kProcessTimeoutMs);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QList<QProcess *> m_background;
@@ -277,7 +277,7 @@ void tst_Cli::approvalDecidedFromAnotherTerminal()
     QJsonArray pending;
     QElapsedTimer clock;
     clock.start();
-    while (pending.isEmpty() && clock.elapsed() < 5000) {
+    while (pending.isEmpty() && clock.elapsed() < Spool::Test::kProcessTimeoutMs) {
         QTest::qWait(50);
         pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray();
     }
@@ -287,7 +287,7 @@ void tst_Cli::approvalDecidedFromAnotherTerminal()
     const QString id = a.value(QStringLiteral("id")).toString();
     const Output decided = spool({QStringLiteral("approvals"), QStringLiteral("decide"), id.left(12), QStringLiteral("allow")});
     QCOMPARE(decided.code, 0);
-    QVERIFY(Spool::Test::waitForExit(chat, 5000));
+    QVERIFY(Spool::Test::waitForExit(chat));
     QCOMPARE(chat->exitCode(), 0);
     const QString out = QString::fromUtf8(chat->readAllStandardOutput());
     QVERIFY2(out.contains(QStringLiteral("decided elsewhere")), qPrintable(out));
@@ -312,13 +312,12 @@ void tst_Cli::cancelFromAnotherTerminal()
     QProcess *chat = startSpool({QStringLiteral("chat"), QStringLiteral("[[words 2000]]")}, 30);
     const QString id = waitForActiveRun();
     QVERIFY(!id.isEmpty());
-    QElapsedTimer clock;
-    clock.start();
     const Output cancel = spool({QStringLiteral("runs"), QStringLiteral("cancel"), id});
     QCOMPARE(cancel.code, 0);
     QVERIFY2(cancel.out.contains(QStringLiteral("cancelled")), qPrintable(cancel.out + cancel.err));
-    QVERIFY(Spool::Test::waitForExit(chat, 3000));
-    QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+    // Exit code 6 is the cancel reaching the chat (its run alone would stream for a minute and
+    // end with 0); how soon the owner notices is counted in tst_gateway, in streamed chunks.
+    QVERIFY(Spool::Test::waitForExit(chat));
     QCOMPARE(chat->exitCode(), 6);
     const QJsonObject run = json({QStringLiteral("runs"), QStringLiteral("show"), id}).toObject();
     QCOMPARE(run.value(QStringLiteral("state")).toString(), QStringLiteral("cancelled"));
@@ -330,7 +329,7 @@ void tst_Cli::ctrlCCancels()
     const QString id = waitForActiveRun();
     QVERIFY(!id.isEmpty());
     ::kill(pid_t(chat->processId()), SIGINT);
-    QVERIFY(Spool::Test::waitForExit(chat, 3000));
+    QVERIFY(Spool::Test::waitForExit(chat));
     QCOMPARE(chat->exitStatus(), QProcess::NormalExit);
     QCOMPARE(chat->exitCode(), 130);
     QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), id}).toObject().value(QStringLiteral("state")).toString(),
@@ -343,9 +342,12 @@ void tst_Cli::killNineIsRepairedOnNextStart()
     QProcess *chat = startSpool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("k"), QStringLiteral("[[words 5000]]")}, 5);
     const QString id = waitForActiveRun();
     QVERIFY(!id.isEmpty());
-    QTest::qWait(150); // let it write some tape
+    // Killed mid-stream: part of the reply has reached the terminal.
+    QByteArray streamed;
+    QTRY_VERIFY_WITH_TIMEOUT((streamed += chat->readAllStandardOutput()).size() > 200,
+                             Spool::Test::kProcessTimeoutMs);
     ::kill(pid_t(chat->processId()), SIGKILL);
-    QVERIFY(Spool::Test::waitForExit(chat, 3000));
+    QVERIFY(Spool::Test::waitForExit(chat));
 
     // The next start repairs: the run is failed/interrupted, the journal is healthy.
     const QJsonObject status = json({QStringLiteral("status"), QStringLiteral("--check")}).toObject();

@@ -395,8 +395,6 @@ void tst_HttpFetch::sizeCap()
     ToolOptions o = allowing({QStringLiteral("127.0.0.1/32")});
     o.http.maxBytes = 100 * 1024;
     HttpFetchTool tool{o};
-    QElapsedTimer clock;
-    clock.start();
     const ToolResult big = fetch(tool, {{QStringLiteral("url"), m_server.url(QStringLiteral("/big"))},
                                         {QStringLiteral("max_bytes"), 1000}});
     QVERIFY2(big.ok, qPrintable(big.output.left(300)));
@@ -414,7 +412,6 @@ void tst_HttpFetch::sizeCap()
     QCOMPARE(endless.output.count(QLatin1Char('e')) - endless.output.section(QStringLiteral("\n\n"), 0, 0).count(QLatin1Char('e'))
                      - QStringLiteral("\n[download stopped at the 102400-byte cap; the response is larger]").count(QLatin1Char('e')),
              102400);
-    QVERIFY(clock.elapsed() < 10000);
 }
 
 void tst_HttpFetch::timeCap_data()
@@ -437,7 +434,9 @@ void tst_HttpFetch::timeCap()
     const qint64 took = clock.elapsed();
     QVERIFY(!r.ok);
     QVERIFY2(r.output.contains(QLatin1String("timed out after 400 ms while ") + phase), qPrintable(r.output));
-    QVERIFY2(took >= 390 && took < 2000, qPrintable(QString::number(took)));
+    // Not before the 400 ms, and the request's timeout rather than the settings' 30 s one
+    // ended it (the upper bound only needs to tell the two apart, whatever the machine's load).
+    QVERIFY2(took >= 390 && took < 15000, qPrintable(QString::number(took)));
     // The settings cap what the model asks for.
     ToolOptions o = allowing({QStringLiteral("127.0.0.1/32")});
     o.http.timeoutMs = 300;
@@ -646,10 +645,12 @@ void tst_HttpFetch::cancelStopsQuietly()
     HttpFetchTool tool{allowing({QStringLiteral("127.0.0.1/32")})};
     ToolInvocation call;
     call.arguments = {{QStringLiteral("url"), m_server.url(QStringLiteral("/silent"))}};
+    const qsizetype before = m_server.requests.size();
     QObject parent;
     ToolJob *job = tool.start(call, &parent);
     QSignalSpy spy(job, &ToolJob::finished);
-    QTest::qWait(100);
+    // Cancelled once the server holds the request, never answering it.
+    QTRY_VERIFY_WITH_TIMEOUT(m_server.requests.size() > before, 10000);
     job->cancel();
     QTest::qWait(200);
     QCOMPARE(spy.count(), 0);

@@ -60,7 +60,7 @@ void tst_Models::startEngine()
     m_engine = std::make_unique<EngineClient>(m_env->config, &Gateway::create);
     QSignalSpy ready(m_engine.get(), &EngineClient::ready);
     m_engine->start();
-    QVERIFY(ready.wait(5000));
+    QVERIFY(ready.wait(30000));
 }
 
 RunInfo tst_Models::runAndWait(const QString &key, const QString &text)
@@ -76,7 +76,7 @@ RunInfo tst_Models::runAndWait(const QString &key, const QString &text)
                            result = *r;
                        done = true;
                    });
-    if (!QTest::qWaitFor([&] { return done; }, 5000))
+    if (!QTest::qWaitFor([&] { return done; }, 30000))
         return {};
     const QString id = result.id;
     (void)QTest::qWaitFor([&] {
@@ -86,9 +86,9 @@ RunInfo tst_Models::runAndWait(const QString &key, const QString &text)
                 result = *r;
             answered = true;
         });
-        (void)QTest::qWaitFor([&] { return answered; }, 2000);
+        (void)QTest::qWaitFor([&] { return answered; }, 30000);
         return result.isTerminal();
-    }, 10000);
+    }, 60000);
     return result;
 }
 
@@ -306,7 +306,7 @@ void tst_Models::transcriptModelBuildsFromTapeAndStreams()
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(&model, &TranscriptModel::loaded);
     model.setSession(first.sessionId);
-    QVERIFY(loaded.wait(3000));
+    QVERIFY(loaded.wait(30000));
     // user, assistant, user, tool card, assistant summary
     QCOMPARE(model.rowCount(), 5);
     QCOMPARE(model.entryAt(0).kind, TranscriptEntry::Kind::User);
@@ -346,12 +346,12 @@ void tst_Models::transcriptModelPagesEarlierRuns()
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(&model, &TranscriptModel::loaded);
     model.setSession(sessionId);
-    QVERIFY(loaded.wait(3000));
+    QVERIFY(loaded.wait(30000));
     QCOMPARE(model.rowCount(), TranscriptModel::kRunsPerPage * 2);
     QVERIFY(model.hasEarlier());
     QCOMPARE(model.entryAt(0).text, QStringLiteral("message 5"));
     model.loadEarlier();
-    QVERIFY(loaded.wait(3000));
+    QVERIFY(loaded.wait(30000));
     QCOMPARE(model.rowCount(), (TranscriptModel::kRunsPerPage + 5) * 2);
     QCOMPARE(model.entryAt(0).text, QStringLiteral("message 0"));
     QVERIFY(!model.hasEarlier());

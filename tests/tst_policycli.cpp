@@ -138,17 +138,16 @@ void tst_PolicyCli::policyTestPassesCedarSuites_data()
 void tst_PolicyCli::policyTestPassesCedarSuites()
 {
     QFETCH(QString, suite);
-    const QString shared = QStringLiteral(SPOOL_SHARED_DIR "/cedar-conformance");
-    if (!QFileInfo::exists(shared))
-        QSKIP("no ../shared/cedar-conformance here");
-    QString root = shared;
+    const QString suiteDir = QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/cedar-conformance");
+    QVERIFY2(QFileInfo::exists(suiteDir), qPrintable(QStringLiteral("the Cedar suite is missing: %1").arg(suiteDir)));
+    QString root = suiteDir;
     if (suite == QLatin1String("corpus")) {
-        // A slice of part A, extracted for the test only (never copied into the repository).
+        // A slice of part A, extracted for the test only.
         root = m_dir->filePath(QStringLiteral("suite"));
         QVERIFY(QDir().mkpath(root));
         QProcess tar;
         tar.setWorkingDirectory(root);
-        tar.start(QStringLiteral("tar"), {QStringLiteral("xzf"), shared + QStringLiteral("/corpus-tests-part-a.tar.gz"),
+        tar.start(QStringLiteral("tar"), {QStringLiteral("xzf"), suiteDir + QStringLiteral("/corpus-tests-part-a.tar.gz"),
                                           QStringLiteral("--wildcards"), QStringLiteral("corpus-tests/00*")});
         QVERIFY(tar.waitForFinished(60000) && tar.exitCode() == 0);
     }
@@ -340,7 +339,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QJsonArray pending;
     QElapsedTimer clock;
     clock.start();
-    while (pending.isEmpty() && clock.elapsed() < 10000) {
+    while (pending.isEmpty() && clock.elapsed() < Spool::Test::kProcessTimeoutMs) {
         QTest::qWait(50);
         pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray();
     }
@@ -350,7 +349,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
                                   QStringLiteral("allow"), QStringLiteral("--scope"), QStringLiteral("always")});
     QCOMPARE(decided.code, 0);
     QVERIFY2(decided.out.contains(QStringLiteral("(always, grant ")), qPrintable(decided.out + decided.err));
-    QVERIFY(Spool::Test::waitForExit(chat, 10000));
+    QVERIFY(Spool::Test::waitForExit(chat));
     QCOMPARE(chat->exitCode(), 0);
     QVERIFY(QString::fromUtf8(chat->readAllStandardOutput()).contains(QStringLiteral("`echo` returned: granted")));
 
@@ -414,7 +413,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
                                                  "[{\"old_text\": \"a\", \"new_text\": \"b\"}]}]]")});
     pending = {};
     clock.restart();
-    while (pending.isEmpty() && clock.elapsed() < 10000) {
+    while (pending.isEmpty() && clock.elapsed() < Spool::Test::kProcessTimeoutMs) {
         QTest::qWait(50);
         pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray();
     }
@@ -426,7 +425,7 @@ void tst_PolicyCli::alwaysGrantsFromTheCommandLine()
     QVERIFY2(refused.err.contains(QStringLiteral("is a list")), qPrintable(refused.err));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray().size(), 1);
     QCOMPARE(spool({QStringLiteral("approvals"), QStringLiteral("decide"), editApproval, QStringLiteral("deny")}).code, 0);
-    QVERIFY(Spool::Test::waitForExit(edits, 10000));
+    QVERIFY(Spool::Test::waitForExit(edits));
     QCOMPARE(json({QStringLiteral("approvals"), QStringLiteral("grants"), QStringLiteral("--all")}).toArray().size(), 1);
 }
 

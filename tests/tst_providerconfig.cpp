@@ -53,7 +53,7 @@ template<typename T>
 struct Waiter
 {
     std::optional<T> value;
-    bool wait(int ms = 5000)
+    bool wait(int ms = 30000)
     {
         return QTest::qWaitFor([this] { return value.has_value(); }, ms);
     }

@@ -88,7 +88,7 @@ struct Setup
         std::optional<Status> added;
         factory->addProvider(c, key, &gateway->providers(), nullptr,
                              [&added](const Status &s) { added = s; });
-        if (!QTest::qWaitFor([&added] { return added.has_value(); }, 5000) || !*added)
+        if (!QTest::qWaitFor([&added] { return added.has_value(); }, 30000) || !*added)
             return false;
         Agent agent;
         agent.name = QStringLiteral("remote-agent");
@@ -110,7 +110,7 @@ struct Setup
             qWarning("startRun: %s", qPrintable(started.errorMessage()));
             return {};
         }
-        return Test::waitForRun(*gateway, started->id, 15000);
+        return Test::waitForRun(*gateway, started->id, 30000);
     }
 
     QList<TapeEvent> tape(const QString &runId) const { return *gateway->tape(runId); }

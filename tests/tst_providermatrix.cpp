@@ -106,7 +106,7 @@ Outcome run(RemoteProvider &provider, const ProviderRequest &request, QObject *p
         out.error = e;
         ++out.finalSignals;
     });
-    (void)QTest::qWaitFor([&out] { return out.finalSignals > 0; }, 10000);
+    (void)QTest::qWaitFor([&out] { return out.finalSignals > 0; }, 30000);
     QTest::qWait(50); // a second final signal would show up here
     delete call;
     return out;
@@ -256,13 +256,15 @@ void tst_ProviderMatrix::cancelMidStream()
     QSignalSpy retrying(call, &ProviderCall::retrying);
     QTRY_VERIFY(deltas.size() >= 2);
     QTRY_COMPARE(server.openConnections(), 1);
-    QElapsedTimer clock;
-    clock.start();
+    const qsizetype sentBefore = server.sentBytes().count("data:");
     call->abort();
     const qsizetype seen = deltas.size();
     // The connection closes at once, so the server stops generating (and billing) tokens.
-    QTRY_COMPARE_WITH_TIMEOUT(server.openConnections(), 0, 1000);
-    QVERIFY(clock.elapsed() < 500);
+    // Counted in the server's own events (one every 60 ms), not wall-clock time, so a busy
+    // machine slows both sides alike: a connection left to drain would get some forty more.
+    QTRY_COMPARE_WITH_TIMEOUT(server.openConnections(), 0, 10000);
+    const qsizetype sentAfter = server.sentBytes().count("data:") - sentBefore;
+    QVERIFY2(sentAfter < 10, qPrintable(QStringLiteral("%1 events sent after the abort").arg(sentAfter)));
     QTest::qWait(300); // several more chunks would have arrived by now
     QCOMPARE(deltas.size(), seen);
     QCOMPARE(finished.size(), 0);
@@ -401,14 +403,14 @@ void tst_ProviderMatrix::silentServerTimesOut()
                                      {QStringLiteral("delay_ms"), 5000},
                                      {QStringLiteral("body"), QStringLiteral("too late")}}});
     auto provider = makeProvider(QStringLiteral("openai"), server, nullptr);
-    QElapsedTimer clock;
-    clock.start();
     const Outcome out = run(*provider, simpleRequest(), this);
     QVERIFY(out.error);
     QCOMPARE(out.error->errorClass, ProviderErrorClass::Timeout);
     QCOMPARE(server.requestCount(), 3);
     QCOMPARE(out.retries.size(), 2);
-    QVERIFY(clock.elapsed() < 4000); // three stalls of 0.4 s and two short backoffs
+    // The configured 0.4 s stall ended each attempt, not the server's answer after 5 s (that
+    // would have been a reply, not three timeouts), and the user is told which limit it was.
+    QVERIFY2(out.error->message.contains(QStringLiteral("nothing for 0.4 s")), qPrintable(out.error->message));
     NOTHING_REFUSED(server);
 }
 
@@ -444,7 +446,7 @@ void tst_ProviderMatrix::providerReplacedMidCall()
     QSignalSpy failed(call, &ProviderCall::failed);
     QTRY_VERIFY(deltas.size() >= 1);
     provider.reset();
-    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 8000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
     QCOMPARE(failed.size(), 0);
     QCOMPARE(finished.first().first().value<ProviderResponse>().text.count(QStringLiteral("word")), 40);
     delete call;

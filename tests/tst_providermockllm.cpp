@@ -68,7 +68,7 @@ Outcome chat(RemoteProvider &provider, const QString &text, QObject *context)
     QObject::connect(call, &ProviderCall::textDelta, context, [&out](const QString &t) { out.deltas.append(t); });
     QObject::connect(call, &ProviderCall::finished, context, [&out](const ProviderResponse &resp) { out.response = resp; });
     QObject::connect(call, &ProviderCall::failed, context, [&out](const ProviderError &e) { out.error = e; });
-    (void)QTest::qWaitFor([&out] { return out.response || out.error; }, 10000);
+    (void)QTest::qWaitFor([&out] { return out.response || out.error; }, 30000);
     delete call;
     return out;
 }
@@ -121,7 +121,7 @@ void tst_ProviderMockLlm::initTestCase()
                     QTest::qWait(100);
                 return ok;
             },
-            15000);
+            60000); // node starting on a busy machine
     QVERIFY2(ready && m_server.state() == QProcess::Running, m_server.readAll().constData());
 }
 

@@ -441,7 +441,7 @@ void tst_Sandbox::timeoutLeavesNoProcess()
     QVERIFY(!r.ok);
     QCOMPARE(r.sandbox, sandboxed ? QStringLiteral("bwrap") : QStringLiteral("none"));
     QVERIFY2(r.output.contains(QLatin1String("timed out after 1000 ms")), qPrintable(r.output));
-    QVERIFY2(took < 5000, qPrintable(QString::number(took)));
+    // The sleepers would run for 999 s: only the 1 s timeout can have ended the command.
     // The kernel tears down the pid namespace as bubblewrap's pid 1 dies: give it a moment.
     auto leftovers = [&] {
         QList<int> now = processesRunning(sleeper);
@@ -449,7 +449,7 @@ void tst_Sandbox::timeoutLeavesNoProcess()
             now.removeAll(pid);
         return now;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(leftovers().isEmpty(), 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(leftovers().isEmpty(), 10000);
     qInfo("timeout: result after %lld ms, no sleeper left", took);
 }
 
@@ -550,18 +550,17 @@ void tst_Sandbox::limits()
     o.shell.cpuSeconds = 1;
     o.shell.addressSpaceBytes = 512 * 1024 * 1024;
     ShellExecTool tool{o};
-    QElapsedTimer clock;
-    clock.start();
+    // A generous timeout: one second of CPU can take many seconds of a busy machine's time,
+    // and the output says which limit ended the command ("timed out" is checked below).
     const ToolResult r = run(tool, call({{QStringLiteral("command"), command},
-                                         {QStringLiteral("timeout_ms"), 20000}}));
+                                         {QStringLiteral("timeout_ms"), 60000}}),
+                             90000);
     QCOMPARE(r.sandbox, QStringLiteral("bwrap"));
     QVERIFY2(r.output.contains(expect), qPrintable(r.output));
     QVERIFY(!r.output.contains(QLatin1String("ALLOCATED")));
     QVERIFY2(!r.output.contains(QLatin1String("timed out")), qPrintable(r.output));
     if (which == QLatin1String("file"))
         QVERIFY(QFileInfo(ws(QStringLiteral("big.bin"))).size() <= 1024 * 1024);
-    if (which == QLatin1String("cpu"))
-        QVERIFY2(clock.elapsed() < 10000, "the CPU limit, not the timeout, must stop it");
 }
 
 void tst_Sandbox::processLimitWhenNotRoot()
@@ -675,9 +674,9 @@ void tst_Sandbox::cancelKillsTheCommand()
     ToolJob *job = tool.start(call({{QStringLiteral("command"), QString::fromLatin1(sleeper.join(' '))}}),
                               &parent);
     QSignalSpy spy(job, &ToolJob::finished);
-    QTRY_VERIFY_WITH_TIMEOUT(!processesRunning(sleeper).isEmpty(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!processesRunning(sleeper).isEmpty(), 30000);
     job->cancel();
-    QTRY_VERIFY_WITH_TIMEOUT(processesRunning(sleeper).isEmpty(), 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(processesRunning(sleeper).isEmpty(), 10000);
     QTest::qWait(100);
     QCOMPARE(spy.count(), 0); // cancelled jobs do not report
 }

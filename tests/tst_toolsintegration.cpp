@@ -71,7 +71,7 @@ RunInfo tst_ToolsIntegration::runTool(const QString &tool, const QJsonObject &ar
 
 PendingToolApproval tst_ToolsIntegration::waitForApproval(QSignalSpy &spy, int index)
 {
-    if (!QTest::qWaitFor([&] { return spy.size() > index; }, 5000))
+    if (!QTest::qWaitFor([&] { return spy.size() > index; }, 30000))
         return {};
     return spy.at(index).at(0).value<PendingToolApproval>();
 }

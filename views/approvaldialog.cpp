@@ -4,6 +4,7 @@
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QFormLayout>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -94,6 +95,17 @@ std::pair<QString, QString> describePreview(const QJsonObject &p)
         return {ApprovalDialog::tr("Fetches from %1").arg(str("host")), str("method") + QLatin1Char(' ') + str("url")};
     if (kind == QLatin1String("error"))
         return {ApprovalDialog::tr("The tool would refuse this call"), str("error")};
+    if (kind == QLatin1String("memory")) {
+        QString body = str("text");
+        const QJsonArray tags = p.value(QStringLiteral("tags")).toArray();
+        if (!tags.isEmpty()) {
+            QStringList names;
+            for (const QJsonValue &t : tags)
+                names.append(t.toString());
+            body += QStringLiteral("\n\n") + ApprovalDialog::tr("Tags: %1").arg(names.join(QStringLiteral(", ")));
+        }
+        return {ApprovalDialog::tr("Remembers this (%1), for later runs").arg(str("scope")), body};
+    }
     return {};
 }
 

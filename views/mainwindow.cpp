@@ -5,6 +5,7 @@
 #include "apptheme.h"
 #include "composer.h"
 #include "client/engineclient.h"
+#include "memorydialog.h"
 #include "operationsdialog.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
@@ -210,6 +211,8 @@ void MainWindow::createActions()
     });
     approvals->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
     run->addSeparator();
+    QAction *memory = edit->addAction(tr("&Memory\u2026"), this, &MainWindow::showMemory);
+    memory->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     QAction *operations = run->addAction(tr("&Operations\u2026"), this, &MainWindow::showOperations);
     operations->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
 
@@ -697,6 +700,22 @@ void MainWindow::bringToFront()
     show();
     raise();
     activateWindow();
+}
+
+void MainWindow::showMemory()
+{
+    auto *dialog = new MemoryDialog(&m_engine, this);
+    // The run that created a memory: its session, then the run in the run panel.
+    connect(dialog, &MemoryDialog::openRun, this, [this](const QString &runId) {
+        m_engine.call(this, [runId](Engine &e) { return e.run(runId); }, [this](const Result<RunInfo> &run) {
+            if (!run)
+                return setStatus(run.errorMessage());
+            selectSession(run->sessionId);
+            m_runPanel->selectRun(run->id);
+            bringToFront();
+        });
+    });
+    dialog->show();
 }
 
 void MainWindow::showOperations()

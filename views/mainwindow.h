@@ -45,6 +45,8 @@ public:
     void stop();
     void openTape();
     void showOperations();
+    // The Memory view (modeless).
+    void showMemory();
     void showSettings(const QString &page = {});
     void openApproval(const QString &approvalId);
     int pendingApprovals() const;

@@ -7,6 +7,8 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -29,6 +31,8 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
     m_usage = new QLabel(this);
     m_usage->setAccessibleName(tr("Session token usage"));
     m_usage->setEnabled(false); // muted
+    m_context = new QLabel(this);
+    m_context->setAccessibleName(tr("Context window use"));
 
     m_workspace = new QToolButton(this);
     m_workspace->setAccessibleName(tr("Workspace folder"));
@@ -54,6 +58,8 @@ SessionBar::SessionBar(EngineClient *engine, QWidget *parent) : QWidget(parent),
 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(12, 8, 12, 4);
+    layout->addWidget(m_context);
+    layout->addSpacing(12);
     layout->addWidget(m_usage);
     layout->addSpacing(12);
     layout->addWidget(m_workspace);
@@ -71,6 +77,7 @@ void SessionBar::setSession(const QString &sessionId)
     m_agentModel.clear();
     m_provider.clear();
     m_usage->clear();
+    m_context->clear();
     m_filling = true;
     m_model->clear(); // another session's list until this one's comes
     m_filling = false;
@@ -218,11 +225,60 @@ void SessionBar::refreshUsage()
                            return;
                        const qint64 total = usage->prompt + usage->completion;
                        m_usage->setText(tr("%L1 tokens").arg(total));
+                       refreshContext();
                        m_usage->setToolTip(tr("This session's runs used %L1 prompt and %L2 "
                                               "completion tokens")
                                                    .arg(usage->prompt)
                                                    .arg(usage->completion));
                    });
+}
+
+void SessionBar::refreshContext()
+{
+    const QString sessionId = m_sessionId;
+    // The newest run's `context` event says how full its request was (it comes early).
+    m_engine->call(this, [sessionId](Engine &g) -> QJsonObject {
+        RunFilter filter;
+        filter.sessionId = sessionId;
+        filter.limit = 1;
+        auto runs = g.runs(filter);
+        if (!runs || runs->isEmpty())
+            return {};
+        auto events = g.tape(runs->first().id, 1, 8);
+        if (!events)
+            return {};
+        for (const TapeEvent &e : std::as_const(*events)) {
+            if (e.kind == TapeKind::Context)
+                return e.payload;
+        }
+        return {};
+    }, [this, sessionId](const QJsonObject &context) {
+        if (sessionId != m_sessionId)
+            return;
+        const QJsonObject budget = context.value(QStringLiteral("budget")).toObject();
+        const int window = budget.value(QStringLiteral("window")).toInt();
+        if (window <= 0) {
+            m_context->clear();
+            return;
+        }
+        const int used = budget.value(QStringLiteral("total")).toInt();
+        const int percent = int(qRound(100.0 * used / window));
+        m_context->setText(tr("Context %1% of %2k").arg(percent).arg(window / 1000));
+        QString tip = tr("The last run's request: about %L1 of the model's %L2 tokens (system prompt "
+                         "%L3, tools %L4, memory %L5, earlier turns %L6, message %L7).")
+                              .arg(used)
+                              .arg(window)
+                              .arg(budget.value(QStringLiteral("system")).toInt() - budget.value(QStringLiteral("memory")).toInt())
+                              .arg(budget.value(QStringLiteral("tools")).toInt())
+                              .arg(budget.value(QStringLiteral("memory")).toInt())
+                              .arg(context.value(QStringLiteral("token_estimate")).toInt())
+                              .arg(budget.value(QStringLiteral("input")).toInt());
+        const int dropped = context.value(QStringLiteral("turns_dropped")).toInt();
+        const int trimmed = int(context.value(QStringLiteral("turns_trimmed")).toArray().size());
+        if (dropped > 0 || trimmed > 0)
+            tip += QLatin1Char(' ') + tr("%1 earlier run(s) left out, %2 shortened to fit.").arg(dropped).arg(trimmed);
+        m_context->setToolTip(tip);
+    });
 }
 
 } // namespace Spool

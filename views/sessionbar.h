@@ -39,6 +39,8 @@ public:
     // Sets the folder the session's tools work in; empty goes back to the default folder.
     void setWorkspace(const QString &folder);
     QLabel *usageLabel() const { return m_usage; }
+    // How full the last run's request was: "Context 12% of 128k", with the parts in the tip.
+    QLabel *contextLabel() const { return m_context; }
     QString sessionModel() const { return m_sessionModel; }
 
 signals:
@@ -48,6 +50,7 @@ signals:
 private:
     void load();
     void refreshUsage();
+    void refreshContext();
     void commit();
     void showModel();
     void fillModels(const QStringList &models);
@@ -60,6 +63,7 @@ private:
     QString m_provider;
     QComboBox *m_model = nullptr;
     QLabel *m_usage = nullptr;
+    QLabel *m_context = nullptr;
     QToolButton *m_workspace = nullptr;
     QString m_workspacePath; // the folder in use (the session's own, or the default)
     bool m_ownWorkspace = false;

@@ -1,6 +1,7 @@
 #include "settingsdialog.h"
 
 #include "apptheme.h"
+#include "memorypage.h"
 #include "permissionspage.h"
 #include "toolspage.h"
 #include "client/engineclient.h"
@@ -44,6 +45,7 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
     addPage(tr("Tools & sandbox"), new ToolsPage(engine, this));
     m_permissionsPage = new PermissionsPage(engine, this);
     addPage(tr("Permissions"), m_permissionsPage);
+    addPage(tr("Memory"), new MemoryPage(engine, this));
     addPage(tr("Appearance"), createAppearancePage());
     m_pages->setCurrentRow(0);
 

@@ -339,8 +339,30 @@ void TranscriptView::renderStreaming(int row)
 QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
 {
     switch (e.kind) {
-    case TranscriptEntry::Kind::User:
-        return QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
+    case TranscriptEntry::Kind::User: {
+        QString html = QStringLiteral("<p>%1</p>").arg(plainToHtml(e.text));
+        if (!e.memoryHits.isEmpty()) {
+            // What the run was given from memory, so a wrong memory can be found and fixed.
+            QStringList lines;
+            for (const QJsonValue &v : e.memoryHits) {
+                const QJsonObject h = v.toObject();
+                lines.append(QStringLiteral("#%1 \u00b7 %2 \u00b7 %3: %4")
+                                     .arg(h.value(QStringLiteral("id")).toInteger())
+                                     .arg(h.value(QStringLiteral("score")).toDouble(), 0, 'f', 2)
+                                     .arg(h.value(QStringLiteral("source")).toString().section(QLatin1Char(':'), 0, 0),
+                                          h.value(QStringLiteral("snippet")).toString().left(120))
+                                     .toHtmlEscaped());
+            }
+            html += QStringLiteral("<p style=\"color:%1; font-size:small;\" title=\"%2\">%3<br>%4</p>")
+                            .arg(m_muted.name(),
+                                 tr("Memories given to this run as reference data (Memory view: Ctrl+Shift+M)").toHtmlEscaped(),
+                                 (e.memoryHits.size() == 1 ? tr("used 1 memory")
+                                                           : tr("used %1 memories").arg(e.memoryHits.size()))
+                                         .toHtmlEscaped(),
+                                 lines.join(QStringLiteral("<br>")));
+        }
+        return html;
+    }
     case TranscriptEntry::Kind::Assistant: {
         Block scratch;
         QString html = markdownHtml(e.text, scratch);

@@ -2,7 +2,9 @@
 
 #include <QCoreApplication>
 #include <QJsonDocument>
+#include <QEventLoop>
 #include <QJsonObject>
+#include <QTimer>
 
 #include <cstdio>
 
@@ -17,6 +19,7 @@ const QStringList &commands()
         QStringLiteral("tape"),   QStringLiteral("approvals"), QStringLiteral("status"),
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
+        QStringLiteral("memory"),
     };
     return list;
 }
@@ -114,6 +117,7 @@ void CliApp::printHelp()
             "  providers  list, add, remove or test model providers; list their models\n"
             "  agents     list agents, or set an agent's provider, model and prompt\n"
             "  tools      list the tools; run one through policy, approval and the sandbox\n"
+            "  memory     add, list, search, show or forget memories; import documents\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -189,6 +193,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runPolicy(*this, arguments);
     if (command == QLatin1String("tools"))
         return runTools(*this, arguments);
+    if (command == QLatin1String("memory"))
+        return runMemory(*this, arguments);
     return ExitUsage;
 }
 
@@ -236,6 +242,27 @@ int CliApp::openEngine(const QString &frontEnd)
     if (Status opened = m_engine->open(); !opened)
         return fail(opened.error());
     return ExitOk;
+}
+
+bool CliApp::waitUntil(const std::function<bool()> &done, int timeoutMs)
+{
+    if (done())
+        return true;
+    QEventLoop loop;
+    bool met = false;
+    auto check = [&] {
+        if (!met && done()) {
+            met = true;
+            loop.quit();
+        }
+    };
+    QObject::connect(m_engine.get(), &Engine::journalChanged, &loop, check, Qt::QueuedConnection);
+    QObject::connect(m_engine.get(), &Engine::runUpdated, &loop, check, Qt::QueuedConnection);
+    QObject::connect(m_engine.get(), &Engine::tapeAppended, &loop, check, Qt::QueuedConnection);
+    if (timeoutMs >= 0)
+        QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return met;
 }
 
 int CliApp::fail(const Error &error)

@@ -8,6 +8,7 @@
 #include <QJsonValue>
 #include <QTextStream>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -60,6 +61,11 @@ public:
         return std::move(*result);
     }
 
+    // Runs the command's event loop until `done()` is true, asking it once now and again each
+    // time the journal changes (a run of this process, or another process's commit, which the
+    // engine notices within its poll interval). False when `timeoutMs` (if >= 0) passed first.
+    bool waitUntil(const std::function<bool()> &done, int timeoutMs = -1);
+
     // Prints an error ("spool: ...") and returns its exit code.
     int fail(const Error &error);
     int usageError(const QString &message, const QString &usage);
@@ -101,6 +107,7 @@ int runProviders(CliApp &app, const QStringList &arguments);
 int runAgents(CliApp &app, const QStringList &arguments);
 int runPolicy(CliApp &app, const QStringList &arguments);
 int runTools(CliApp &app, const QStringList &arguments);
+int runMemory(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);

@@ -3,8 +3,6 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QThread>
-#include <QTimer>
 
 namespace Spool::Cli {
 
@@ -16,13 +14,6 @@ const QString kRunsUsage = QStringLiteral(
         "       spool runs cancel RUN [--no-wait]\n"
         "RUN is a run id or a unique prefix of one.");
 const QString kTapeUsage = QStringLiteral("spool tape RUN [--kind KIND]... [--follow] [--json]");
-
-void sleepInLoop(int ms)
-{
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
-}
 
 void printRunLine(CliApp &app, const RunInfo &r)
 {
@@ -130,14 +121,14 @@ int runRuns(CliApp &app, const QStringList &arguments)
         return app.fail(r.error());
     RunInfo run = *r;
     if (!parser.isSet(noWait)) {
-        QElapsedTimer clock;
-        clock.start();
         const QString id = run.id;
-        while (!run.isTerminal() && clock.elapsed() < 5000) {
-            sleepInLoop(50);
-            if (auto again = app.engine().run(id))
-                run = *again;
-        }
+        app.waitUntil(
+                [&] {
+                    if (auto again = app.engine().run(id))
+                        run = *again;
+                    return run.isTerminal();
+                },
+                5000);
     }
     if (app.json()) {
         app.printJson(run.toJson());
@@ -180,37 +171,47 @@ int runTape(CliApp &app, const QStringList &arguments)
     }
     qint64 next = 1;
     qint64 previousAt = 0;
-    while (true) {
-        auto events = app.engine().tape(id, next, 5000);
-        if (!events)
-            return app.fail(events.error());
-        for (const TapeEvent &e : *events) {
-            next = e.seq + 1;
-            const qint64 delta = previousAt ? e.createdAt - previousAt : 0;
-            previousAt = e.createdAt;
-            if (!kinds.isEmpty() && !kinds.contains(e.kind))
-                continue;
-            if (app.json()) {
-                app.printJson(e.toJson());
-            } else {
-                app.out() << QStringLiteral("%1  %2  %3  %4  %5\n")
-                                     .arg(QString::number(e.seq).rightJustified(4),
-                                          QDateTime::fromMSecsSinceEpoch(e.createdAt)
-                                                  .toString(QStringLiteral("HH:mm:ss.zzz")),
-                                          QString(QStringLiteral("+") + formatDuration(delta)).rightJustified(10),
-                                          e.kind.leftJustified(17), e.summary());
-            }
-        }
-        app.out().flush();
-        if (events->size() == 5000)
-            continue;
-        if (!parser.isSet(follow))
-            break;
+    Status problem;
+    // Prints what the tape has after `next`; true once there is nothing more to wait for.
+    auto printNew = [&]() -> bool {
+        // The run's state first: events written before it ended are then all on the tape.
         auto now = app.engine().run(id);
-        if (!now || (now->isTerminal() && events->isEmpty()))
-            break;
-        sleepInLoop(150);
-    }
+        if (!now) {
+            problem = now.error();
+            return true;
+        }
+        while (true) {
+            auto events = app.engine().tape(id, next, 5000);
+            if (!events) {
+                problem = events.error();
+                return true;
+            }
+            for (const TapeEvent &e : std::as_const(*events)) {
+                next = e.seq + 1;
+                const qint64 delta = previousAt ? e.createdAt - previousAt : 0;
+                previousAt = e.createdAt;
+                if (!kinds.isEmpty() && !kinds.contains(e.kind))
+                    continue;
+                if (app.json()) {
+                    app.printJson(e.toJson());
+                } else {
+                    app.out() << QStringLiteral("%1  %2  %3  %4  %5\n")
+                                         .arg(QString::number(e.seq).rightJustified(4),
+                                              QDateTime::fromMSecsSinceEpoch(e.createdAt)
+                                                      .toString(QStringLiteral("HH:mm:ss.zzz")),
+                                              QString(QStringLiteral("+") + formatDuration(delta)).rightJustified(10),
+                                              e.kind.leftJustified(17), e.summary());
+                }
+            }
+            app.out().flush();
+            if (events->size() < 5000)
+                break;
+        }
+        return !parser.isSet(follow) || now->isTerminal();
+    };
+    app.waitUntil(printNew);
+    if (!problem)
+        return app.fail(problem.error());
     return ExitOk;
 }
 

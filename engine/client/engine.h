@@ -7,6 +7,12 @@
 #include "core/runtimeconfig.h"
 #include "gateway/gatewaystatus.h"
 #include "journal/tapeevent.h"
+#include "memory/memoryfilter.h"
+#include "memory/memoryimportreport.h"
+#include "memory/memoryitem.h"
+#include "memory/memoryquery.h"
+#include "memory/memorysearchresult.h"
+#include "memory/memorystatus.h"
 #include "policy/policydecision.h"
 #include "providers/connectiontest.h"
 #include "providers/providerconfig.h"
@@ -155,6 +161,29 @@ public:
     // Revokes a grant (at once in this process; other processes notice within a poll).
     virtual Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) = 0;
 
+    // Memory (SPEC §7). Items are browsed, added, edited, pinned and forgotten directly;
+    // ranked search and imports answer later, through their callbacks on the engine thread.
+    virtual MemorySettings memorySettings() const = 0;
+    // Saved to spool.conf and applied at once; a new embedding model drops the old vectors and
+    // computes new ones in the background (memoryStatusChanged follows the progress).
+    virtual Status setMemorySettings(const MemorySettings &settings) = 0;
+    virtual MemoryStatus memoryStatus() const = 0;
+    // The same text in the same scope is refused (Conflict, naming the item already there).
+    virtual Result<MemoryItem> addMemory(const MemoryItem &item) = 0;
+    // Text, tags, scope, pin and expiry of an existing item.
+    virtual Result<MemoryItem> updateMemory(const MemoryItem &item) = 0;
+    virtual Status forgetMemory(qint64 id) = 0;
+    virtual Result<MemoryItem> memory(qint64 id) const = 0;
+    virtual Result<QList<MemoryItem>> memories(const MemoryFilter &filter = {}) const = 0;
+    virtual void searchMemory(const MemoryQuery &query,
+                              std::function<void(const Result<MemorySearchResult> &)> done) = 0;
+    // Files and folders; every file that cannot be imported has its error in the report.
+    virtual void importMemory(const QStringList &paths,
+                              std::function<void(const MemoryImportProgress &)> progress,
+                              std::function<void(const MemoryImportReport &)> done) = 0;
+    // Drops every vector and computes them again in the background.
+    virtual Status reindexMemory() = 0;
+
     virtual GatewayStatus status(bool checkJournal = false) const = 0;
 
 signals:
@@ -170,6 +199,10 @@ signals:
     void keyStorageFallback(const QString &reason);
     // Another process (a CLI next to the GUI, say) committed to the journal.
     void journalChanged();
+    // Memory items were added, changed or forgotten by this process.
+    void memoryChanged();
+    // The embedding model, the vectors computed so far, or the last embedding error changed.
+    void memoryStatusChanged(const Spool::MemoryStatus &status);
 };
 
 // Creates the engine a front end runs on (the Gateway, in the application).

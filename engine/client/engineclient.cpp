@@ -16,6 +16,11 @@ void registerEngineMetaTypes()
     qRegisterMetaType<Spool::GatewayStatus>();
     qRegisterMetaType<Spool::ProviderResponse>();
     qRegisterMetaType<Spool::ProviderError>();
+    qRegisterMetaType<Spool::MemoryItem>();
+    qRegisterMetaType<Spool::MemoryStatus>();
+    qRegisterMetaType<Spool::MemorySearchResult>();
+    qRegisterMetaType<Spool::MemoryImportReport>();
+    qRegisterMetaType<Spool::MemoryImportProgress>();
 }
 
 EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &factory,
@@ -44,6 +49,10 @@ EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &fac
     connect(m_engine, &Engine::providersChanged, this, &EngineClient::providersChanged,
             Qt::QueuedConnection);
     connect(m_engine, &Engine::keyStorageFallback, this, &EngineClient::keyStorageFallback,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::memoryChanged, this, &EngineClient::memoryChanged,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::memoryStatusChanged, this, &EngineClient::memoryStatusChanged,
             Qt::QueuedConnection);
 }
 

@@ -98,6 +98,8 @@ signals:
     void providersChanged();
     void keyStorageFallback(const QString &reason);
     void journalChanged();
+    void memoryChanged();
+    void memoryStatusChanged(const Spool::MemoryStatus &status);
 
 private:
     RuntimeConfig m_config;

@@ -27,6 +27,14 @@ const QString kCommandNetwork = QStringLiteral("tools/allow_command_network");
 const QString kPrivateAddresses = QStringLiteral("tools/allow_private_addresses");
 const QString kSynchronous = QStringLiteral("journal/synchronous");
 const QString kDeviceId = QStringLiteral("device/id");
+const QString kWindowTokens = QStringLiteral("context/window_tokens");
+const QString kMemoryEnabled = QStringLiteral("memory/enabled");
+const QString kMemoryTopK = QStringLiteral("memory/top_k");
+const QString kMemoryBudget = QStringLiteral("memory/token_budget");
+const QString kMemoryMinScore = QStringLiteral("memory/min_score");
+const QString kEmbeddingProvider = QStringLiteral("memory/embedding_provider");
+const QString kEmbeddingModel = QStringLiteral("memory/embedding_model");
+const QString kMemoryFolders = QStringLiteral("memory/folders");
 
 int envInt(const char *name, int fallback)
 {
@@ -73,6 +81,14 @@ RuntimeConfig RuntimeConfig::load(const QString &dataDirOverride, const QString 
                                                     c.deterministicChunkDelayMs).toInt(), 10000);
     c.contextTokenBudget = qMax(256, s.value(kTokenBudget,
                                              c.contextTokenBudget).toInt());
+    c.contextWindowTokens = qMax(0, s.value(kWindowTokens, 0).toInt());
+    c.memory.enabled = s.value(kMemoryEnabled, c.memory.enabled).toBool();
+    c.memory.topK = qBound(1, s.value(kMemoryTopK, c.memory.topK).toInt(), 100);
+    c.memory.tokenBudget = qBound(0, s.value(kMemoryBudget, c.memory.tokenBudget).toInt(), 1000000);
+    c.memory.minScore = qBound(0.0, s.value(kMemoryMinScore, c.memory.minScore).toDouble(), 1.0);
+    c.memory.embeddingProvider = s.value(kEmbeddingProvider).toString();
+    c.memory.embeddingModel = s.value(kEmbeddingModel).toString();
+    c.memory.folders = s.value(kMemoryFolders).toStringList();
     c.redactKeys = s.value(kRedactKeys).toStringList();
     c.workspaceRoot = s.value(kWorkspaceRoot).toString();
     c.allowUnsandboxedCommands = s.value(kUnsandboxed, false).toBool();
@@ -130,6 +146,17 @@ Status RuntimeConfig::saveApprovalTimeout() const
 Status RuntimeConfig::saveDeterministicChunkDelay() const
 {
     return save({{kChunkDelay, deterministicChunkDelayMs}});
+}
+
+Status RuntimeConfig::saveMemorySettings() const
+{
+    return save({{kMemoryEnabled, memory.enabled},
+                 {kMemoryTopK, memory.topK},
+                 {kMemoryBudget, memory.tokenBudget},
+                 {kMemoryMinScore, memory.minScore},
+                 {kEmbeddingProvider, memory.embeddingProvider},
+                 {kEmbeddingModel, memory.embeddingModel},
+                 {kMemoryFolders, memory.folders}});
 }
 
 } // namespace Spool

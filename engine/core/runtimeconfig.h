@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/memorysettings.h"
 #include "core/result.h"
 
 #include <QMetaType>
@@ -31,7 +32,14 @@ struct RuntimeConfig
 
     qint64 approvalTimeoutMs = 10 * 60 * 1000;
     int deterministicChunkDelayMs = 12;
+    // Tokens of earlier turns a run is given at most (the model's context window limits it
+    // further: see ContextBudget). `context/token_budget`.
     int contextTokenBudget = 12000;
+    // The context window assumed for every model, overriding the per-model defaults and the
+    // providers' `context_window`; 0: per model. `context/window_tokens`.
+    int contextWindowTokens = 0;
+
+    MemorySettings memory; // `memory/...`
     QStringList redactKeys; // in addition to Redactor::defaultKeys()
     bool journalFullSync = true; // `journal/synchronous`: full (default) or normal
 
@@ -61,6 +69,7 @@ struct RuntimeConfig
     Status saveToolSettings() const;
     Status saveApprovalTimeout() const;
     Status saveDeterministicChunkDelay() const;
+    Status saveMemorySettings() const;
 
     static QString currentUserName();
 

@@ -8,17 +8,21 @@
 #include "gateway/gatewayrunhost.h"
 #include "journal/journalstore.h"
 #include "journal/journalwatcher.h"
+#include "memory/memoryretaintool.h"
+#include "memory/memorysearchtool.h"
+#include "memory/memoryservice.h"
 #include "policy/policyservice.h"
 #include "providers/deterministicprovider.h"
 #include "providers/provideradmin.h"
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
 #include "runs/instancetracker.h"
+#include "runs/policyexplainer.h"
 #include "runs/runinspector.h"
 #include "runs/runorchestrator.h"
 #include "runs/runrecovery.h"
 #include "runs/runstore.h"
-#include "sessions/sessionresolver.h"
+#include "sessions/sessiondesk.h"
 #include "sessions/sessionstore.h"
 #include "tools/builtin/clocktool.h"
 #include "tools/builtin/echotool.h"
@@ -28,7 +32,6 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTimer>
@@ -87,8 +90,9 @@ Status Gateway::open()
         return s;
 
     // Every area is created on this thread: the engine's.
-    m_sessions = std::make_unique<SessionStore>(*m_journal);
-    m_resolver = std::make_unique<SessionResolver>(*m_sessions);
+    m_sessions = std::make_unique<SessionDesk>(
+            *m_journal, SessionBinding{m_config.principal, m_config.deviceId});
+    connect(m_sessions.get(), &SessionDesk::changed, this, &Engine::sessionsChanged);
     m_agents = std::make_unique<AgentRegistry>(*m_journal);
     m_runs = std::make_unique<RunStore>(*m_journal);
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
@@ -101,7 +105,7 @@ Status Gateway::open()
             &Engine::keyStorageFallback);
     m_tools = std::make_unique<ToolRegistry>();
     m_policy = std::make_unique<PolicyService>(m_config.configDir);
-    m_approvals = std::make_unique<ApprovalDesk>(*m_journal, *m_policy, *m_sessions, *m_tools);
+    m_approvals = std::make_unique<ApprovalDesk>(*m_journal, *m_policy, m_sessions->store(), *m_tools);
     connect(m_approvals.get(), &ApprovalDesk::approvalRequested, this, &Engine::approvalRequested);
     connect(m_approvals.get(), &ApprovalDesk::approvalResolved, this, &Engine::approvalResolved);
     m_recovery = std::make_unique<RunRecovery>(*m_journal, *m_runs, m_approvals->store(),
@@ -123,8 +127,29 @@ Status Gateway::open()
     }
     if (Status s = registerBuiltinTools(*m_tools, toolOptions()); !s)
         qCWarning(lcTools) << s.errorMessage();
+    m_memory = std::make_unique<MemoryService>(*m_journal, m_providers->registry());
+    connect(m_memory.get(), &MemoryService::itemsChanged, this, &Engine::memoryChanged);
+    connect(m_memory.get(), &MemoryService::statusChanged, this, &Engine::memoryStatusChanged);
+    m_memory->setSettings(m_config.memory);
+    for (auto &tool : std::initializer_list<Tool *>{new MemorySearchTool(*m_memory),
+                                                     new MemoryRetainTool(*m_memory)}) {
+        if (Status s = m_tools->add(std::unique_ptr<Tool>(tool)); !s)
+            qCWarning(lcTools) << s.errorMessage();
+    }
     m_policy->loadUserPolicies();
     m_approvals->syncGrants(true);
+
+    // The window keeps the configured folders in step: a re-import reads only what changed.
+    if (m_config.frontEnd == QLatin1String("gui") && !m_config.memory.folders.isEmpty()) {
+        QTimer::singleShot(0, this, [this] {
+            if (!m_memory)
+                return;
+            m_memory->import(m_config.memory.folders, this, {}, [](const MemoryImportReport &r) {
+                for (const MemoryImportReport::FileError &e : r.errors)
+                    qCInfo(lcMemory).noquote() << "not imported:" << e.path << e.message;
+            });
+        });
+    }
 
     m_watcher = std::make_unique<JournalWatcher>(*m_journal);
     connect(m_watcher.get(), &JournalWatcher::heartbeat, this, &Gateway::heartbeat);
@@ -146,26 +171,14 @@ void Gateway::shutdown()
         o->interrupt(QStringLiteral("Spool was closed while the run was going."));
     qDeleteAll(m_active);
     m_active.clear();
+    m_memory.reset(); // before the journal it reads
     m_watcher->stop();
     warnIfFailed(m_instances->markStopped(), "cannot mark this instance stopped:");
     m_open = false;
     m_journal->close();
 }
 
-SessionBinding Gateway::binding() const
-{
-    return SessionBinding{m_config.principal, m_config.deviceId};
-}
-
 // --- sessions -------------------------------------------------------------------------------
-
-template<typename R>
-R Gateway::sessionsChangedIf(R result)
-{
-    if (result)
-        emit sessionsChanged();
-    return result;
-}
 
 Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selector, bool create,
                                                   const QString &agent)
@@ -173,57 +186,37 @@ Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selecto
     const QString agentName = agent.isEmpty() ? Agent::defaultName() : agent;
     if (auto a = m_agents->get(agentName); !a)
         return a.error();
-    auto r = m_resolver->resolve(selector, binding(), create, agentName);
-    if (r && r->created)
-        emit sessionsChanged();
-    return r;
-}
-
-Result<SessionInfo> Gateway::findSession(const QString &idOrKey) const
-{
-    auto s = m_sessions->find(idOrKey);
-    if (s && s->principal != m_config.principal) {
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("session %1 belongs to principal \"%2\"")
-                                 .arg(s->id, s->principal));
-    }
-    return s;
+    return m_sessions->resolve(selector, create, agentName);
 }
 
 Result<SessionInfo> Gateway::session(const QString &idOrKey) const
 {
-    return findSession(idOrKey);
+    return m_sessions->find(idOrKey);
 }
 
 Result<QList<SessionInfo>> Gateway::sessions(const SessionFilter &filter) const
 {
-    SessionFilter f = filter;
-    f.principal = m_config.principal;
-    return m_sessions->list(f);
+    return m_sessions->list(filter);
 }
 
 Result<SessionInfo> Gateway::renameSession(const QString &idOrKey, const QString &title)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->rename(s->id, title)) : s;
+    return m_sessions->rename(idOrKey, title);
 }
 
 Result<SessionInfo> Gateway::archiveSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->archive(s->id)) : s;
+    return m_sessions->archive(idOrKey);
 }
 
 Result<SessionInfo> Gateway::restoreSession(const QString &idOrKey)
 {
-    // Archived sessions have released their key: found by id, or a unique id prefix.
-    auto s = m_sessions->find(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->restore(s->id)) : s;
+    return m_sessions->restore(idOrKey);
 }
 
 Status Gateway::deleteSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
+    auto s = m_sessions->find(idOrKey);
     if (!s)
         return s.error();
     auto active = m_runs->list(RunFilter{s->id, true, {}, 1, true});
@@ -233,38 +226,22 @@ Status Gateway::deleteSession(const QString &idOrKey)
                                  .arg(s->id, m_active.contains(active->constFirst().id)
                                                      ? QString()
                                                      : QStringLiteral(" in another process")));
-    return sessionsChangedIf(m_sessions->remove(s->id));
+    return m_sessions->remove(s->id);
 }
 
 Result<SessionInfo> Gateway::resetSession(const QString &idOrKey)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->reset(s->id)) : s;
+    return m_sessions->reset(idOrKey);
 }
 
 Result<SessionInfo> Gateway::setSessionModel(const QString &idOrKey, const QString &model)
 {
-    auto s = findSession(idOrKey);
-    return s ? sessionsChangedIf(m_sessions->setModel(s->id, model.trimmed())) : s;
+    return m_sessions->setModel(idOrKey, model);
 }
 
 Result<SessionInfo> Gateway::setSessionWorkspace(const QString &idOrKey, const QString &folder)
 {
-    auto s = findSession(idOrKey);
-    if (!s)
-        return s;
-    QString path;
-    if (!folder.trimmed().isEmpty()) {
-        const QFileInfo info(folder);
-        if (!info.isAbsolute())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("the workspace must be an absolute path: %1").arg(folder));
-        if (!info.isDir())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("the workspace %1 is not an existing folder").arg(folder));
-        path = info.canonicalFilePath();
-    }
-    return sessionsChangedIf(m_sessions->setWorkspace(s->id, path));
+    return m_sessions->setWorkspace(idOrKey, folder);
 }
 
 QString Gateway::effectiveWorkspace(const SessionInfo &session) const
@@ -355,9 +332,9 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
         if (auto a = m_agents->get(request.agent); !a)
             return a.error();
     }
-    auto resolution = m_resolver->resolve(
-            request.session, binding(), request.createSession,
-            request.agent.isEmpty() ? Agent::defaultName() : request.agent);
+    auto resolution = m_sessions->resolve(request.session, request.createSession,
+                                          request.agent.isEmpty() ? Agent::defaultName()
+                                                                  : request.agent);
     if (!resolution)
         return resolution.error();
     const SessionInfo session = resolution->session;
@@ -409,15 +386,12 @@ Result<RunInfo> Gateway::startRun(const RunRequest &request)
                      "cannot fail run:");
         return m_runs->get(run->id);
     }
-    warnIfFailed(m_sessions->setAutoTitle(session.id, SessionStore::titleFromText(request.text)),
-                 "cannot set the session title:");
-    warnIfFailed(m_sessions->touch(session.id, run->createdAt), "cannot update the session:");
+    m_sessions->noteInput(session.id, request.text, run->createdAt);
 
     auto *orchestrator = new RunOrchestrator(*m_host, *run, session, *agent, input, this);
     m_active.insert(run->id, orchestrator);
     // Return the accepted run first; the loop starts on the next pass of the event loop.
     QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);
-    emit sessionsChanged();
     return run;
 }
 
@@ -615,51 +589,23 @@ QList<PolicyInfo> Gateway::policies() const
     return m_policy ? m_policy->policies() : QList<PolicyInfo>{};
 }
 
-Result<PolicyExplanation> Gateway::explainToolCall(const QString &toolName,
+Result<PolicyExplanation> Gateway::explainToolCall(const QString &tool,
                                                    const QJsonObject &arguments,
                                                    const QString &sessionIdOrKey)
 {
-    const Tool *tool = m_tools->tool(toolName);
-    if (!tool) {
-        QStringList names;
-        for (const ToolSpec &spec : m_tools->specs())
-            names.append(spec.name);
-        return makeError(ErrorCode::NotFound, QStringLiteral("no tool named \"%1\" (tools: %2)")
-                                                      .arg(toolName, names.join(QStringLiteral(", "))));
-    }
-    SessionInfo session;
+    SessionInfo session; // without one: this process's principal, the default agent
     session.principal = m_config.principal;
-    QString agentName = Agent::defaultName();
+    session.agent = Agent::defaultName();
     if (!sessionIdOrKey.isEmpty()) {
-        auto found = findSession(sessionIdOrKey);
+        auto found = m_sessions->find(sessionIdOrKey);
         if (!found)
             return found.error();
         session = *found;
-        agentName = session.agent;
     }
-    auto agent = m_agents->get(agentName);
+    auto agent = m_agents->get(session.agent);
     if (!agent)
         return agent.error();
-    if (!agent->allowsTool(toolName))
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("the agent %1 may not call %2: such a call never reaches policy")
-                                 .arg(agent->name, toolName));
-    if (Status valid = m_tools->validateArguments(toolName, arguments); !valid)
-        return makeError(ErrorCode::InvalidArgument,
-                         QStringLiteral("the call never reaches policy: %1").arg(valid.errorMessage()));
-
-    const PolicyRequest request = RunOrchestrator::policyRequest(tool->spec(), arguments, session, *agent);
-    m_approvals->syncGrantsIfJournalMoved(); // the same grants as a run would see
-    PolicyExplanation e = m_policy->explain(request);
-    e.decision = RunOrchestrator::withApprovalMode(e.decision, *agent);
-    if (e.decision.effect == PolicyEffect::Ask && !session.id.isEmpty()) {
-        if (const auto grant = m_approvals->sessionGrant(session.id, toolName)) {
-            e.decision.explanation += QStringLiteral(" In this session an earlier \"allow for this "
-                                                     "session\" (approval %1) answers without asking.")
-                                              .arg(grant->id);
-        }
-    }
-    return e;
+    return PolicyExplainer(*m_tools, *m_policy, *m_approvals).explain(tool, arguments, session, *agent);
 }
 
 Result<QList<PolicyGrant>> Gateway::listGrants(bool includeRevoked) const
@@ -675,6 +621,108 @@ Result<PolicyGrant> Gateway::findGrant(const QString &idOrPrefix) const
 Result<PolicyGrant> Gateway::revokeGrant(const QString &idOrPrefix, const QString &by)
 {
     return m_approvals->revokeGrant(idOrPrefix, by);
+}
+
+// --- memory ---------------------------------------------------------------------------------
+
+MemorySettings Gateway::memorySettings() const
+{
+    return m_config.memory;
+}
+
+Status Gateway::setMemorySettings(const MemorySettings &settings)
+{
+    MemorySettings s = settings;
+    s.topK = qBound(1, s.topK, 100);
+    s.tokenBudget = qBound(0, s.tokenBudget, 1000000);
+    s.minScore = qBound(0.0, s.minScore, 1.0);
+    if (!s.embeddingProvider.isEmpty()) {
+        m_providers->sync();
+        auto provider = m_providers->registry().get(s.embeddingProvider);
+        if (!provider)
+            return makeError(ErrorCode::NotFound,
+                             QStringLiteral("there is no provider named %1 (spool providers list)")
+                                     .arg(s.embeddingProvider));
+        if (s.embeddingModel.isEmpty())
+            return makeError(ErrorCode::InvalidArgument,
+                             QStringLiteral("an embedding provider needs an embedding model "
+                                            "(for example text-embedding-3-small, nomic-embed-text)"));
+    }
+    m_config.memory = s;
+    // Applied even when the file cannot be written: the user chose it for this session.
+    if (m_memory)
+        m_memory->setSettings(s);
+    return m_config.saveMemorySettings();
+}
+
+MemoryStatus Gateway::memoryStatus() const
+{
+    return m_memory ? m_memory->status() : MemoryStatus{};
+}
+
+Result<MemoryItem> Gateway::addMemory(const MemoryItem &item)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->add(item);
+}
+
+Result<MemoryItem> Gateway::updateMemory(const MemoryItem &item)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->update(item);
+}
+
+Status Gateway::forgetMemory(qint64 id)
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->remove(id);
+}
+
+Result<MemoryItem> Gateway::memory(qint64 id) const
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->get(id);
+}
+
+Result<QList<MemoryItem>> Gateway::memories(const MemoryFilter &filter) const
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->list(filter);
+}
+
+void Gateway::searchMemory(const MemoryQuery &query,
+                           std::function<void(const Result<MemorySearchResult> &)> done)
+{
+    if (!m_memory) {
+        QTimer::singleShot(0, this, [done] {
+            done(makeError(ErrorCode::Internal, QStringLiteral("the engine is not open")));
+        });
+        return;
+    }
+    m_memory->search(query, this, std::move(done));
+}
+
+void Gateway::importMemory(const QStringList &paths,
+                           std::function<void(const MemoryImportProgress &)> progress,
+                           std::function<void(const MemoryImportReport &)> done)
+{
+    if (!m_memory) {
+        QTimer::singleShot(0, this, [done] { done(MemoryImportReport{}); });
+        return;
+    }
+    m_memory->import(paths, this, std::move(progress), std::move(done));
+}
+
+Status Gateway::reindexMemory()
+{
+    if (!m_memory)
+        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+    return m_memory->reindex();
 }
 
 // --- status and timers ----------------------------------------------------------------------
@@ -693,7 +741,7 @@ GatewayStatus Gateway::status(bool checkJournal) const
         st.runsByState = *byState;
     if (auto byStatus = m_approvals->countByStatus())
         st.approvalsByStatus = *byStatus;
-    if (auto live = m_sessions->countLive())
+    if (auto live = m_sessions->store().countLive())
         st.sessions = *live;
     if (auto h = m_journal->health(checkJournal))
         st.journal = *h;

@@ -17,6 +17,7 @@ class GatewayRunHost;
 class InstanceTracker;
 class JournalStore;
 class JournalWatcher;
+class MemoryService;
 class PolicyService;
 class ProviderRegistry;
 class ProviderAdmin;
@@ -24,10 +25,8 @@ class RunInspector;
 class RunOrchestrator;
 class RunRecovery;
 class RunStore;
-class SessionResolver;
-class SessionStore;
+class SessionDesk;
 class ToolRegistry;
-struct SessionBinding;
 struct ToolOptions;
 
 // The engine's facade (SPEC §1), one per process, on the engine thread: it composes the areas
@@ -119,23 +118,33 @@ public:
     Result<PolicyGrant> findGrant(const QString &idOrPrefix) const override;
     Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) override;
 
+    MemorySettings memorySettings() const override;
+    Status setMemorySettings(const MemorySettings &settings) override;
+    MemoryStatus memoryStatus() const override;
+    Result<MemoryItem> addMemory(const MemoryItem &item) override;
+    Result<MemoryItem> updateMemory(const MemoryItem &item) override;
+    Status forgetMemory(qint64 id) override;
+    Result<MemoryItem> memory(qint64 id) const override;
+    Result<QList<MemoryItem>> memories(const MemoryFilter &filter = {}) const override;
+    void searchMemory(const MemoryQuery &query,
+                      std::function<void(const Result<MemorySearchResult> &)> done) override;
+    void importMemory(const QStringList &paths,
+                      std::function<void(const MemoryImportProgress &)> progress,
+                      std::function<void(const MemoryImportReport &)> done) override;
+    Status reindexMemory() override;
+
     GatewayStatus status(bool checkJournal = false) const override;
 
     // For tests and benchmarks that look under the facade.
     JournalStore &journal() { return *m_journal; }
     ToolRegistry &tools() { return *m_tools; }
     ProviderRegistry &providers();
+    MemoryService &memoryService() { return *m_memory; }
 
 private:
     friend class GatewayRunHost;
 
-    SessionBinding binding() const;
     ToolOptions toolOptions() const;
-    // A session of this principal, by id or key.
-    Result<SessionInfo> findSession(const QString &idOrKey) const;
-    // Announces a session change when `result` succeeded.
-    template<typename R>
-    R sessionsChangedIf(R result);
     void heartbeat(qint64 now);
     // Another process committed: grants, cancel requests and decisions made elsewhere.
     void onJournalChangedElsewhere();
@@ -144,8 +153,7 @@ private:
 
     RuntimeConfig m_config;
     std::unique_ptr<JournalStore> m_journal;
-    std::unique_ptr<SessionStore> m_sessions;
-    std::unique_ptr<SessionResolver> m_resolver;
+    std::unique_ptr<SessionDesk> m_sessions;
     std::unique_ptr<AgentRegistry> m_agents;
     std::unique_ptr<RunStore> m_runs;
     std::unique_ptr<InstanceTracker> m_instances;
@@ -156,6 +164,7 @@ private:
     std::unique_ptr<ToolRegistry> m_tools;
     std::unique_ptr<PolicyService> m_policy;
     std::unique_ptr<ApprovalDesk> m_approvals;
+    std::unique_ptr<MemoryService> m_memory;
     std::unique_ptr<JournalWatcher> m_watcher;
     std::unique_ptr<GatewayRunHost> m_host;
     QHash<QString, RunOrchestrator *> m_active;

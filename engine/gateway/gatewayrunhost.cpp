@@ -4,11 +4,14 @@
 #include "core/logging.h"
 #include "gateway/gateway.h"
 #include "journal/journalstore.h"
+#include "memory/memoryservice.h"
 #include "policy/policyservice.h"
 #include "providers/provideradmin.h"
 #include "runs/runorchestrator.h"
 #include "runs/runstatemachine.h"
 #include "runs/runstore.h"
+
+#include <QTimer>
 
 namespace Spool {
 
@@ -36,6 +39,16 @@ PolicyDecision GatewayRunHost::decidePolicy(const PolicyRequest &request)
 const ContextBuilder &GatewayRunHost::contextBuilder() const
 {
     return *m_gateway.m_contextBuilder;
+}
+
+void GatewayRunHost::recallMemory(const MemoryQuery &query, QObject *context,
+                                  std::function<void(const MemoryRecall &recall)> done)
+{
+    if (!m_gateway.m_memory) {
+        QTimer::singleShot(0, context, [done] { done(MemoryRecall{}); });
+        return;
+    }
+    m_gateway.m_memory->recall(query, context, std::move(done));
 }
 
 Result<TapeEvent> GatewayRunHost::record(const QString &runId, const QString &kind,

@@ -18,6 +18,8 @@ public:
     ToolRegistry &tools() override;
     PolicyDecision decidePolicy(const PolicyRequest &request) override;
     const ContextBuilder &contextBuilder() const override;
+    void recallMemory(const MemoryQuery &query, QObject *context,
+                      std::function<void(const MemoryRecall &recall)> done) override;
 
     Result<TapeEvent> record(const QString &runId, const QString &kind,
                              const QJsonObject &payload) override;

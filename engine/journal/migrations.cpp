@@ -211,6 +211,103 @@ QList<Migration> buildMigrations()
         },
     });
 
+    list.append(Migration{
+        5,
+        QStringLiteral("memory: items, their full-text index, vectors, imported documents"),
+        {
+            // Ids are never reused (AUTOINCREMENT): a forgotten item's id cannot come to name
+            // another. A global item has no scope key; an agent or session item has one.
+            QStringLiteral(R"(CREATE TABLE memory_items(
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                text TEXT NOT NULL CHECK(length(text) > 0),
+                source TEXT NOT NULL CHECK(source IN ('user', 'agent', 'file', 'run')),
+                source_ref TEXT NOT NULL DEFAULT '',
+                chunk INTEGER,
+                heading TEXT NOT NULL DEFAULT '',
+                scope TEXT NOT NULL CHECK(scope IN ('global', 'agent', 'session')),
+                scope_key TEXT NOT NULL DEFAULT '',
+                tags TEXT NOT NULL DEFAULT '[]',
+                pinned INTEGER NOT NULL DEFAULT 0 CHECK(pinned IN (0, 1)),
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                expires_at INTEGER,
+                content_hash TEXT NOT NULL,
+                run_id TEXT,
+                CHECK((scope = 'global') = (scope_key = ''))))"),
+            // The same text is stored once per scope (and, for files, once per file).
+            QStringLiteral("CREATE UNIQUE INDEX memory_items_unique ON memory_items("
+                           "scope, scope_key, source_ref, content_hash)"),
+            QStringLiteral("CREATE INDEX memory_items_file ON memory_items(source_ref) "
+                           "WHERE source = 'file'"),
+            QStringLiteral("CREATE INDEX memory_items_created ON memory_items(created_at)"),
+
+            // The index follows the items by itself (an external-content FTS5 table).
+            QStringLiteral("CREATE VIRTUAL TABLE memory_fts USING fts5("
+                           "text, tags, content = 'memory_items', content_rowid = 'id', "
+                           "tokenize = 'porter unicode61 remove_diacritics 2')"),
+            QStringLiteral(R"(CREATE TRIGGER memory_fts_insert AFTER INSERT ON memory_items
+                BEGIN
+                    INSERT INTO memory_fts(rowid, text, tags) VALUES (NEW.id, NEW.text, NEW.tags);
+                END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_fts_delete AFTER DELETE ON memory_items
+                BEGIN
+                    INSERT INTO memory_fts(memory_fts, rowid, text, tags)
+                    VALUES ('delete', OLD.id, OLD.text, OLD.tags);
+                END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_fts_update AFTER UPDATE OF text, tags ON memory_items
+                BEGIN
+                    INSERT INTO memory_fts(memory_fts, rowid, text, tags)
+                    VALUES ('delete', OLD.id, OLD.text, OLD.tags);
+                    INSERT INTO memory_fts(rowid, text, tags) VALUES (NEW.id, NEW.text, NEW.tags);
+                END)"),
+
+            // One vector per item, of the embedding model in use; derived data, recomputed in
+            // the background. An edited text invalidates its vector.
+            QStringLiteral(R"(CREATE TABLE memory_vectors(
+                item_id INTEGER PRIMARY KEY REFERENCES memory_items(id) ON DELETE CASCADE,
+                model TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK(dim BETWEEN 1 AND 65536),
+                vector BLOB NOT NULL CHECK(length(vector) = 4 * dim),
+                created_at INTEGER NOT NULL))"),
+            QStringLiteral("CREATE INDEX memory_vectors_model ON memory_vectors(model)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_vectors_stale AFTER UPDATE OF text ON memory_items
+                BEGIN DELETE FROM memory_vectors WHERE item_id = NEW.id; END)"),
+
+            // Every change to an item or its vector, in order: each process keeps its search
+            // index in step by reading what came after the last change it saw.
+            QStringLiteral(R"(CREATE TABLE memory_changes(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                item_id INTEGER NOT NULL))"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_insert AFTER INSERT ON memory_items
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (NEW.id); END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_update AFTER UPDATE ON memory_items
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (NEW.id); END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_delete AFTER DELETE ON memory_items
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (OLD.id); END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_vector AFTER INSERT ON memory_vectors
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (NEW.item_id); END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_vector_gone AFTER DELETE ON memory_vectors
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (OLD.item_id); END)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_changes_vector_update AFTER UPDATE ON memory_vectors
+                BEGIN INSERT INTO memory_changes(item_id) VALUES (NEW.item_id); END)"),
+
+            // Imported files: what was read last time, so a re-import touches only what changed.
+            // Forgetting a file forgets its chunks.
+            QStringLiteral(R"(CREATE TABLE memory_documents(
+                path TEXT PRIMARY KEY,
+                root TEXT NOT NULL,
+                file_hash TEXT NOT NULL,
+                bytes INTEGER NOT NULL,
+                chunks INTEGER NOT NULL,
+                scope TEXT NOT NULL DEFAULT 'global',
+                scope_key TEXT NOT NULL DEFAULT '',
+                imported_at INTEGER NOT NULL))"),
+            QStringLiteral("CREATE INDEX memory_documents_root ON memory_documents(root)"),
+            QStringLiteral(R"(CREATE TRIGGER memory_documents_forget AFTER DELETE ON memory_documents
+                BEGIN DELETE FROM memory_items WHERE source = 'file' AND source_ref = OLD.path; END)"),
+        },
+    });
+
     return list;
 }
 

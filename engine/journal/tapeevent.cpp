@@ -52,6 +52,19 @@ QString TapeEvent::summary(int maxLength) const
                     .arg(p.value(QStringLiteral("turns_used")).toArray().size())
                     .arg(p.value(QStringLiteral("turns_dropped")).toInt())
                     .arg(p.value(QStringLiteral("token_estimate")).toInt());
+        const int trimmed = int(p.value(QStringLiteral("turns_trimmed")).toArray().size());
+        if (trimmed > 0)
+            s += QStringLiteral(", %1 trimmed").arg(trimmed);
+        const QJsonArray hits = p.value(QStringLiteral("memory_hits")).toArray();
+        if (!hits.isEmpty()) {
+            QStringList ids;
+            for (const QJsonValue &h : hits)
+                ids.append(QLatin1Char('#') + QString::number(h.toObject().value(QStringLiteral("id")).toInteger()));
+            s += QStringLiteral("; %1 memor%2 (%3): %4")
+                         .arg(hits.size())
+                         .arg(hits.size() == 1 ? QStringLiteral("y") : QStringLiteral("ies"))
+                         .arg(str(p, "memory_mode"), ids.join(QStringLiteral(", ")));
+        }
     } else if (kind == TapeKind::ProviderRequest) {
         s = QStringLiteral("%1/%2, %3 message(s), %4 tool(s)")
                     .arg(str(p, "provider"), str(p, "model"))

@@ -37,6 +37,9 @@ public:
     virtual QString defaultModel() const = 0;
     // Starts a call; the returned object is parented to `parent`.
     virtual ProviderCall *send(const ProviderRequest &request, QObject *parent) = 0;
+    // Tokens `model` takes in one request: the provider's setting, else what is known of the
+    // model (ContextWindow).
+    virtual int contextWindow(const QString &model) const;
     // What the `provider.request` tape event records of `request`: what is sent for it.
     virtual QJsonObject requestSnapshot(const ProviderRequest &request) const
     {

@@ -5,6 +5,10 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTimer>
+
+#include <algorithm>
+#include <cmath>
 
 namespace Spool {
 
@@ -208,6 +212,20 @@ RemoteProvider::DecoderFactory OpenAiProvider::decoderFactory() const
 void OpenAiProvider::embed(const QStringList &texts, const QString &model, QObject *context,
                            EmbeddingsCallback done)
 {
+    // The API refuses an empty input list and empty strings (CreateEmbeddingRequest: minItems 1,
+    // "cannot be an empty string"): say so here rather than spend a request on it.
+    const bool emptyText = std::any_of(texts.cbegin(), texts.cend(),
+                                       [](const QString &t) { return t.isEmpty(); });
+    if (texts.isEmpty() || emptyText) {
+        QTimer::singleShot(0, context, [done, emptyText] {
+            ProviderError e;
+            e.errorClass = ProviderErrorClass::InvalidRequest;
+            e.message = emptyText ? QStringLiteral("An empty text cannot be embedded.")
+                                  : QStringLiteral("Nothing to embed.");
+            done({}, e);
+        });
+        return;
+    }
     const QJsonObject body{{QStringLiteral("model"), model.isEmpty() ? m_config.defaultModel : model},
                            {QStringLiteral("input"), QJsonArray::fromStringList(texts)},
                            {QStringLiteral("encoding_format"), QStringLiteral("float")}};
@@ -218,26 +236,41 @@ void OpenAiProvider::embed(const QStringList &texts, const QString &model, QObje
                         done({}, error);
                         return;
                     }
+                    auto malformed = [&done](const QString &why) {
+                        done({}, ProviderFailure::malformed(why));
+                    };
                     QList<QList<float>> vectors(count);
                     const QJsonArray data = json.value(QStringLiteral("data")).toArray();
+                    if (data.size() != count)
+                        return malformed(QStringLiteral("The embeddings reply has %1 vectors for %2 texts.")
+                                                 .arg(data.size())
+                                                 .arg(count));
+                    qsizetype dimension = -1;
                     for (int i = 0; i < data.size(); ++i) {
                         const QJsonObject item = data.at(i).toObject();
                         const int index = item.value(QStringLiteral("index")).toInt(i);
-                        if (index < 0 || index >= count)
-                            continue;
+                        if (index < 0 || index >= count || !vectors[index].isEmpty())
+                            return malformed(QStringLiteral("The embeddings reply has a bad or repeated index %1.")
+                                                     .arg(index));
                         const QJsonArray values = item.value(QStringLiteral("embedding")).toArray();
+                        if (values.isEmpty())
+                            return malformed(QStringLiteral("The embeddings reply has an empty vector "
+                                                            "(base64 or missing \"embedding\")."));
+                        if (dimension >= 0 && values.size() != dimension)
+                            return malformed(QStringLiteral("The embeddings reply mixes vectors of %1 "
+                                                            "and %2 dimensions.")
+                                                     .arg(dimension)
+                                                     .arg(values.size()));
+                        dimension = values.size();
                         QList<float> v;
                         v.reserve(values.size());
-                        for (const QJsonValue &x : values)
+                        for (const QJsonValue &x : values) {
+                            if (!x.isDouble() || !std::isfinite(x.toDouble()))
+                                return malformed(QStringLiteral("The embeddings reply has a value "
+                                                                "that is not a finite number."));
                             v.append(float(x.toDouble()));
-                        vectors[index] = v;
-                    }
-                    for (const QList<float> &v : vectors) {
-                        if (v.isEmpty()) {
-                            done({}, ProviderFailure::malformed(QStringLiteral(
-                                             "The embeddings reply lacks a vector for some input.")));
-                            return;
                         }
+                        vectors[index] = v;
                     }
                     done(vectors, std::nullopt);
                 });

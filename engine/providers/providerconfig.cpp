@@ -91,6 +91,9 @@ Status ProviderConfig::validate() const
                          QStringLiteral("Retries must be between 0 and 10."));
     if (maxTokens <= 0)
         return makeError(ErrorCode::InvalidArgument, QStringLiteral("max_tokens must be positive."));
+    if (contextWindow < 0)
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("context_window must be positive (or 0: per model)."));
     for (auto it = extraHeaders.cbegin(); it != extraHeaders.cend(); ++it) {
         static const QRegularExpression token(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
         if (!token.match(it.key()).hasMatch() || it.value().contains(QLatin1Char('\n'))
@@ -115,7 +118,7 @@ QJsonObject ProviderConfig::toJson() const
     QJsonObject headers;
     for (auto it = extraHeaders.cbegin(); it != extraHeaders.cend(); ++it)
         headers.insert(it.key(), redactor.isSecretKey(it.key()) ? Redactor::placeholder() : it.value());
-    return QJsonObject{
+    QJsonObject json{
             {QStringLiteral("name"), name},
             {QStringLiteral("kind"), kindName()},
             {QStringLiteral("base_url"), baseUrl.isEmpty() ? defaultBaseUrl(kind) : baseUrl},
@@ -127,6 +130,9 @@ QJsonObject ProviderConfig::toJson() const
             {QStringLiteral("max_retries"), maxRetries},
             {QStringLiteral("max_tokens"), maxTokens},
     };
+    if (contextWindow > 0)
+        json.insert(QStringLiteral("context_window"), contextWindow);
+    return json;
 }
 
 } // namespace Spool

@@ -35,6 +35,8 @@ struct ProviderConfig
     qint64 maxRetryDelayMs = 60000;      // the longest Retry-After honoured
     int maxTokens = 4096;                // Anthropic requires max_tokens; OpenAI only if set here
     bool sendMaxTokens = false;          // whether OpenAI requests carry max_tokens
+    // Tokens the models of this provider take in one request; 0: known per model (ContextWindow).
+    int contextWindow = 0;
 
     static QString kindName(Kind kind);
     static std::optional<Kind> parseKind(const QString &name);

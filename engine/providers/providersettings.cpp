@@ -42,6 +42,7 @@ ProviderConfig read(QSettings &s, const QString &name)
     c.maxRetryDelayMs = s.value(QStringLiteral("max_retry_delay_ms"), c.maxRetryDelayMs).toLongLong();
     c.maxTokens = s.value(QStringLiteral("max_tokens"), c.maxTokens).toInt();
     c.sendMaxTokens = s.value(QStringLiteral("send_max_tokens"), c.sendMaxTokens).toBool();
+    c.contextWindow = qMax(0, s.value(QStringLiteral("context_window"), 0).toInt());
     s.beginGroup(QStringLiteral("headers"));
     for (const QString &header : s.childKeys())
         c.extraHeaders.insert(header, s.value(header).toString());
@@ -114,6 +115,10 @@ Status ProviderSettings::save(const ProviderConfig &config)
     s.setValue(QStringLiteral("max_retry_delay_ms"), config.maxRetryDelayMs);
     s.setValue(QStringLiteral("max_tokens"), config.maxTokens);
     s.setValue(QStringLiteral("send_max_tokens"), config.sendMaxTokens);
+    if (config.contextWindow > 0)
+        s.setValue(QStringLiteral("context_window"), config.contextWindow);
+    else
+        s.remove(QStringLiteral("context_window"));
     s.beginGroup(QStringLiteral("headers"));
     for (auto it = config.extraHeaders.cbegin(); it != config.extraHeaders.cend(); ++it)
         s.setValue(it.key(), it.value());

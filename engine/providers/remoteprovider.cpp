@@ -1,6 +1,7 @@
 #include "providers/remoteprovider.h"
 
 #include "core/logging.h"
+#include "providers/contextwindow.h"
 #include "providers/httpexchange.h"
 #include "providers/keystore.h"
 #include "providers/providerfailure.h"
@@ -308,6 +309,12 @@ void RemoteProvider::listModels(QObject *context, ModelsCallback done)
                     }
                     done(parseModels(json), std::nullopt);
                 });
+}
+
+int RemoteProvider::contextWindow(const QString &model) const
+{
+    return m_config.contextWindow > 0 ? m_config.contextWindow
+                                      : ContextWindow::forModel(kind(), model.isEmpty() ? defaultModel() : model);
 }
 
 void RemoteProvider::embed(const QStringList &, const QString &, QObject *context,

@@ -39,6 +39,7 @@ public:
     QString name() const override { return m_config.name; }
     QString kind() const override { return m_config.kindName(); }
     QString defaultModel() const override { return m_config.defaultModel; }
+    int contextWindow(const QString &model) const override;
     ProviderCall *send(const ProviderRequest &request, QObject *parent) override;
     // The request as sent: wire tool names and call ids, history the APIs accept (WireRequest).
     QJsonObject requestSnapshot(const ProviderRequest &request) const override;

@@ -13,12 +13,114 @@ namespace Spool {
 
 QJsonObject ConversationContext::toJson() const
 {
+    QJsonArray trimmedRuns;
+    for (const TrimmedRun &t : trimmed) {
+        QJsonObject o{{QStringLiteral("run_id"), t.runId},
+                      {QStringLiteral("messages_dropped"), t.messagesDropped},
+                      {QStringLiteral("tokens_dropped"), t.tokensDropped}};
+        if (t.textCut)
+            o.insert(QStringLiteral("text_cut"), true);
+        trimmedRuns.append(o);
+    }
     return QJsonObject{
         {QStringLiteral("turns_used"), QJsonArray::fromStringList(runsUsed)},
         {QStringLiteral("turns_dropped"), runsDropped},
+        {QStringLiteral("turns_trimmed"), trimmedRuns},
         {QStringLiteral("messages"), int(messages.size())},
         {QStringLiteral("token_estimate"), tokenEstimate},
     };
+}
+
+int ContextBuilder::tokensOf(const QList<ChatMessage> &messages)
+{
+    int tokens = 0;
+    for (const ChatMessage &m : messages)
+        tokens += m.estimatedTokens();
+    return tokens;
+}
+
+namespace {
+
+// `text` shortened to about `tokens` tokens: its head and its tail, with a note between.
+QString cutToTokens(const QString &text, int tokens)
+{
+    const int keep = qMax(0, tokens * 4 - 120);
+    if (text.size() <= keep + 120)
+        return text;
+    const int head = keep * 2 / 3;
+    const int tail = keep - head;
+    return text.left(head)
+            + QStringLiteral("\n[... %1 characters left out to fit the model's context window ...]\n")
+                      .arg(text.size() - head - tail)
+            + text.right(tail);
+}
+
+} // namespace
+
+QList<ChatMessage> ContextBuilder::trimRun(const QList<ChatMessage> &messages, int budget, bool cutText,
+                                           ConversationContext::TrimmedRun *report)
+{
+    // The input (and any user messages before the first reply), the final reply, and the
+    // units between: an assistant turn that calls tools with the outputs that answer it.
+    int headEnd = 0;
+    while (headEnd < messages.size() && messages.at(headEnd).role == ChatMessage::Role::User)
+        ++headEnd;
+    int tailStart = int(messages.size());
+    if (tailStart > headEnd && messages.constLast().role == ChatMessage::Role::Assistant
+        && messages.constLast().toolCalls.isEmpty())
+        --tailStart;
+    QList<QList<ChatMessage>> units;
+    for (int i = headEnd; i < tailStart;) {
+        QList<ChatMessage> unit{messages.at(i)};
+        int j = i + 1;
+        while (j < tailStart && messages.at(j).role == ChatMessage::Role::Tool)
+            unit.append(messages.at(j++));
+        units.append(unit);
+        i = j;
+    }
+    QList<ChatMessage> head = messages.mid(0, headEnd);
+    QList<ChatMessage> tail = messages.mid(tailStart);
+    int fixed = tokensOf(head) + tokensOf(tail);
+    bool textCut = false;
+    if (fixed > budget) {
+        if (!cutText || budget < 64)
+            return {};
+        // Each keeps a share of the budget in proportion to its size.
+        const int share = qMax(16, (budget - 8 * int(head.size() + tail.size())) / int(head.size() + tail.size()));
+        for (ChatMessage &m : head)
+            m.text = cutToTokens(m.text, share);
+        for (ChatMessage &m : tail)
+            m.text = cutToTokens(m.text, share);
+        textCut = true;
+        fixed = tokensOf(head) + tokensOf(tail);
+        if (fixed > budget)
+            return {};
+    }
+    // The newest units first, while they fit; they go back in their order.
+    int used = fixed;
+    int keptFrom = int(units.size());
+    for (int u = int(units.size()) - 1; u >= 0; --u) {
+        const int cost = tokensOf(units.at(u));
+        if (used + cost > budget)
+            break;
+        used += cost;
+        keptFrom = u;
+    }
+    QList<ChatMessage> out = head;
+    int dropped = 0;
+    for (int u = 0; u < units.size(); ++u) {
+        if (u >= keptFrom)
+            out.append(units.at(u));
+        else
+            dropped += int(units.at(u).size());
+    }
+    out.append(tail);
+    if (report) {
+        report->messagesDropped = dropped;
+        report->tokensDropped = tokensOf(messages) - tokensOf(out);
+        report->textCut = textCut;
+    }
+    return out;
 }
 
 ContextBuilder::ContextBuilder(const JournalStore &journal) : m_journal(journal) {}
@@ -96,6 +198,28 @@ QList<ChatMessage> ContextBuilder::messagesFromTape(const QList<TapeEvent> &even
     return out;
 }
 
+Result<QString> ContextBuilder::lastTurnText(const QString &sessionId, int contextFloor,
+                                             int beforeOrdinal) const
+{
+    auto run = m_journal.execCached(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND ordinal > ? "
+                                                   "AND ordinal < ? ORDER BY ordinal DESC LIMIT 1"),
+                                    {sessionId, contextFloor, beforeOrdinal});
+    if (!run)
+        return run.error();
+    const QString runId = (*run)->next() ? (*run)->value(0).toString() : QString();
+    (*run)->finish();
+    if (runId.isEmpty())
+        return QString();
+    auto events = m_journal.tapeFields(runId, {QStringLiteral("input"), QStringLiteral("assistant.message")},
+                                       {QStringLiteral("text")});
+    if (!events)
+        return events.error();
+    QStringList parts;
+    for (const TapeEvent &e : std::as_const(*events))
+        parts.append(e.payload.value(QStringLiteral("text")).toString());
+    return parts.join(QLatin1Char('\n'));
+}
+
 Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int contextFloor,
                                                   int beforeOrdinal, int tokenBudget,
                                                   int toolOutputCap) const
@@ -156,11 +280,21 @@ Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int 
         }
         for (const QString &id : std::as_const(ids)) {
             QList<ChatMessage> messages = messagesFromTape(byRun.value(id), toolOutputCap);
-            int tokens = 0;
-            for (const ChatMessage &m : messages)
-                tokens += m.estimatedTokens();
+            int tokens = tokensOf(messages);
             if (ctx.tokenEstimate + tokens > tokenBudget) {
                 spent = true;
+                // The run that does not fit whole goes in trimmed, when its input and reply
+                // fit; the newest one may even have those shortened.
+                ConversationContext::TrimmedRun report;
+                report.runId = id;
+                QList<ChatMessage> trimmed = trimRun(messages, tokenBudget - ctx.tokenEstimate,
+                                                     kept.isEmpty(), &report);
+                if (!trimmed.isEmpty()) {
+                    ctx.tokenEstimate += tokensOf(trimmed);
+                    ctx.runsUsed.prepend(id);
+                    ctx.trimmed.append(report);
+                    kept.append(std::move(trimmed));
+                }
                 break;
             }
             ctx.tokenEstimate += tokens;

@@ -14,17 +14,30 @@ class JournalStore;
 
 struct ConversationContext
 {
+    // A run given in part: its input and reply, and as many of its last tool calls (each with
+    // its output) as fitted.
+    struct TrimmedRun
+    {
+        QString runId;
+        int messagesDropped = 0;
+        int tokensDropped = 0;
+        bool textCut = false; // the input or the reply itself had to be shortened
+    };
+
     QList<ChatMessage> messages; // oldest first
     QStringList runsUsed;
     int runsDropped = 0;
     int tokenEstimate = 0;
+    QList<TrimmedRun> trimmed;
 
     QJsonObject toJson() const;
 };
 
 // Rebuilds a session's earlier turns from the tape alone (SPEC §2): inputs, assistant
-// messages, tool calls with their outputs. Whole runs are kept newest first until the token
-// budget is spent, so a tool call is never separated from its output.
+// messages, tool calls with their outputs. Runs are kept newest first until the token budget
+// is spent; the run that does not fit whole is trimmed inside (its input and reply kept, its
+// oldest tool calls dropped first, each call always with its output) instead of being dropped,
+// so one oversized run never costs the whole history.
 class ContextBuilder
 {
 public:
@@ -41,6 +54,17 @@ public:
     // mid-way) is left out, with everything after it.
     static QList<ChatMessage> messagesFromTape(const QList<TapeEvent> &events,
                                                int toolOutputCap = -1);
+    // One run's messages cut down to `budget` tokens: the leading input and the final reply
+    // stay, the tool-call turns between them go oldest first. With `cutText`, an input or
+    // reply that alone is too long is shortened (with a note saying so). Empty when even that
+    // does not fit.
+    static QList<ChatMessage> trimRun(const QList<ChatMessage> &messages, int budget, bool cutText,
+                                      ConversationContext::TrimmedRun *report = nullptr);
+    static int tokensOf(const QList<ChatMessage> &messages);
+
+    // The text of the run before `beforeOrdinal`: its input and its reply, for the memory
+    // query of the next run. Empty when there is none (or after a reset).
+    Result<QString> lastTurnText(const QString &sessionId, int contextFloor, int beforeOrdinal) const;
 
 private:
     const JournalStore &m_journal;

@@ -3,10 +3,15 @@
 #include "approvals/pendingtoolapproval.h"
 #include "core/result.h"
 #include "journal/tapeevent.h"
+#include "memory/memoryquery.h"
+#include "memory/memoryrecall.h"
 #include "policy/policyengine.h"
 #include "runs/runinfo.h"
 
+#include <functional>
 #include <optional>
+
+class QObject;
 
 namespace Spool {
 
@@ -30,6 +35,10 @@ public:
     // processes) taken into account.
     virtual PolicyDecision decidePolicy(const PolicyRequest &request) = 0;
     virtual const ContextBuilder &contextBuilder() const = 0;
+    // What memory gives the run at its start (SPEC §7): answers once, later, unless `context`
+    // is gone; never fails (memory off or failing is said in the recall's note).
+    virtual void recallMemory(const MemoryQuery &query, QObject *context,
+                              std::function<void(const MemoryRecall &recall)> done) = 0;
 
     virtual Result<TapeEvent> record(const QString &runId, const QString &kind,
                                      const QJsonObject &payload) = 0;

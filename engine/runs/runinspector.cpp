@@ -36,13 +36,16 @@ Result<QList<TimelineSpan>> RunInspector::timeline(const QString &runId) const
 Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int beforeOrdinal,
                                                    int maxRuns, int maxEventsPerRun) const
 {
-    static const QStringList kinds{TapeKind::Input, TapeKind::ProviderResponse,
+    // What a transcript shows, and the `context` event for the memories the run used (not
+    // counted as a step: it comes early and is always kept, like the input).
+    static const QStringList shown{TapeKind::Input, TapeKind::ProviderResponse,
                                    TapeKind::AssistantMessage, TapeKind::ToolCall,
                                    TapeKind::PolicyDecision, TapeKind::ApprovalRequest,
                                    TapeKind::ApprovalDecision, TapeKind::ToolOutput,
                                    TapeKind::ProviderError, TapeKind::RunStatus};
+    static const QStringList kinds = shown + QStringList{TapeKind::Context};
     static const QStringList steps = [] {
-        QStringList k = kinds;
+        QStringList k = shown;
         k.removeAll(TapeKind::Input);
         return k;
     }();
@@ -61,20 +64,21 @@ Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int
         t.runs.append(*run);
         // The newest steps, found backwards: more than maxEventsPerRun of them keeps the input,
         // then the newest ones.
-        auto cut = m_journal.tapeSeqFromEnd(*it, kinds, maxEventsPerRun);
+        auto cut = m_journal.tapeSeqFromEnd(*it, shown, maxEventsPerRun);
         if (!cut)
             return cut.error();
         qint64 fromSeq = 1;
         if (*cut > 0) {
             fromSeq = *cut + 1;
-            auto input = m_journal.tape(*it, 1, 4, {TapeKind::Input});
+            // The input, and what the run was given with it (the memories it used).
+            auto input = m_journal.tape(*it, 1, 2, {TapeKind::Input, TapeKind::Context});
             if (!input)
                 return input.error();
             t.events.append(*input);
             if (auto skipped = m_journal.tapeCount(*it, fromSeq, steps))
                 t.omitted.insert(*it, *skipped);
         }
-        auto events = m_journal.tape(*it, fromSeq, -1, kinds);
+        auto events = m_journal.tape(*it, fromSeq, -1, *cut > 0 ? shown : kinds);
         if (!events)
             return events.error();
         t.events.append(*events);

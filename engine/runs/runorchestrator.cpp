@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "core/runtimeconfig.h"
 #include "policy/policyengine.h"
+#include "providers/contextwindow.h"
 #include "providers/modelprovider.h"
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
@@ -12,6 +13,7 @@
 
 #include <QDateTime>
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace Spool {
 
@@ -55,15 +57,88 @@ void RunOrchestrator::start()
     }
     m_wallClock.start(int(qMin<qint64>(m_host.config().wallClockMs, INT_MAX)));
 
+    // Memory first: what it gives counts against the model's context window. The query is the
+    // input and the last turn, so "and the other one?" still finds what the turn was about.
+    MemoryQuery query;
+    query.text = m_input.text;
+    if (auto last = m_host.contextBuilder().lastTurnText(m_session.id, m_session.contextFloor,
+                                                         m_run.ordinal);
+        last && !last->isEmpty())
+        query.text += QLatin1Char('\n') + last->left(2000);
+    query.sessionId = m_session.id;
+    query.agent = m_agent.name;
+    m_host.recallMemory(query, this, [this](const MemoryRecall &recall) { buildContext(recall); });
+}
+
+int RunOrchestrator::historyBudget(int window, int systemTokens, int toolTokens, int inputTokens,
+                                   int cap, QJsonObject *budget)
+{
+    // Room for the reply: a quarter of a small window, at most 4,096 tokens of a large one.
+    const int reserve = qMin(4096, window / 4);
+    const int available = window - reserve - systemTokens - toolTokens - inputTokens;
+    const int history = qBound(0, available, qMax(0, cap));
+    if (budget) {
+        *budget = QJsonObject{{QStringLiteral("window"), window},
+                              {QStringLiteral("reply_reserve"), reserve},
+                              {QStringLiteral("system"), systemTokens},
+                              {QStringLiteral("tools"), toolTokens},
+                              {QStringLiteral("input"), inputTokens},
+                              {QStringLiteral("history_budget"), history}};
+    }
+    return history;
+}
+
+QList<ToolDefinition> RunOrchestrator::offeredTools() const
+{
+    QList<ToolDefinition> tools;
+    for (const ToolSpec &spec : m_host.tools().specs()) {
+        if (m_agent.allowsTool(spec.name))
+            tools.append(ToolDefinition{spec.name, spec.description, spec.parameters});
+    }
+    return tools;
+}
+
+void RunOrchestrator::buildContext(const MemoryRecall &recall)
+{
+    if (m_finished)
+        return;
+    m_memory = recall;
+    const RuntimeConfig &config = m_host.config();
+    int window = config.contextWindowTokens;
+    if (window <= 0) {
+        auto provider = m_host.providers().get(m_run.provider);
+        window = provider ? (*provider)->contextWindow(m_run.model) : ContextWindow::kUnknown;
+    }
+    QJsonArray toolsJson;
+    for (const ToolDefinition &t : offeredTools())
+        toolsJson.append(t.toJson());
+    const int toolTokens = toolsJson.isEmpty()
+            ? 0
+            : estimateTokens(QString::fromUtf8(QJsonDocument(toolsJson).toJson(QJsonDocument::Compact)));
+    const int systemTokens = estimateTokens(m_agent.systemPrompt) + m_memory.tokens;
+    int inputTokens = m_input.estimatedTokens();
+    for (const Attachment &a : std::as_const(m_input.attachments))
+        inputTokens += int(qMin<qint64>(a.bytes / 4, INT_MAX / 4));
+    QJsonObject budget;
+    const int history = historyBudget(window, systemTokens, toolTokens, inputTokens,
+                                      config.contextTokenBudget, &budget);
+
     auto context = m_host.contextBuilder().build(m_session.id, m_session.contextFloor,
-                                                 m_run.ordinal, m_host.config().contextTokenBudget,
-                                                 m_host.config().toolOutputModelCap);
+                                                 m_run.ordinal, history, config.toolOutputModelCap);
     if (!context) {
         fail(QStringLiteral("context_unavailable"), context.errorMessage());
         return;
     }
+    budget.insert(QStringLiteral("memory"), m_memory.tokens);
+    budget.insert(QStringLiteral("total"),
+                  systemTokens + toolTokens + inputTokens + context->tokenEstimate);
     QJsonObject payload = context->toJson();
-    payload.insert(QStringLiteral("memory_hits"), QJsonArray());
+    payload.insert(QStringLiteral("memory_hits"), m_memory.hitsJson());
+    payload.insert(QStringLiteral("memory_mode"), m_memory.mode);
+    if (!m_memory.note.isEmpty())
+        payload.insert(QStringLiteral("memory_note"), m_memory.note);
+    payload.insert(QStringLiteral("memory_tokens"), m_memory.tokens);
+    payload.insert(QStringLiteral("budget"), budget);
     if (!record(TapeKind::Context, payload))
         return;
     m_messages = context->messages;
@@ -94,11 +169,10 @@ void RunOrchestrator::nextTurn()
     request.provider = m_run.provider;
     request.model = m_run.model;
     request.system = m_agent.systemPrompt;
+    if (!m_memory.block.isEmpty())
+        request.system += (request.system.isEmpty() ? QString() : QStringLiteral("\n\n")) + m_memory.block;
     request.messages = m_messages;
-    for (const ToolSpec &spec : m_host.tools().specs()) {
-        if (m_agent.allowsTool(spec.name))
-            request.tools.append(ToolDefinition{spec.name, spec.description, spec.parameters});
-    }
+    request.tools = offeredTools();
     // What is actually sent: remote providers rename tools for the wire (WireRequest).
     QJsonObject snapshot = (*provider)->requestSnapshot(request);
     snapshot.insert(QStringLiteral("turn"), m_turns);
@@ -292,6 +366,7 @@ ToolInvocation RunOrchestrator::invocation() const
     invocation.callId = m_current.id;
     invocation.runId = m_run.id;
     invocation.sessionId = m_session.id;
+    invocation.agent = m_agent.name;
     invocation.workspace = m_session.workspace;
     invocation.arguments = m_current.arguments;
     return invocation;

@@ -2,6 +2,7 @@
 
 #include "agents/agent.h"
 #include "approvals/pendingtoolapproval.h"
+#include "memory/memoryrecall.h"
 #include "policy/policyengine.h"
 #include "providers/providertypes.h"
 #include "runs/runinfo.h"
@@ -50,7 +51,15 @@ public:
     QString waitingApprovalId() const { return m_waitingApproval; }
     bool isFinished() const { return m_finished; }
 
+    // How many tokens of earlier turns a run may be given: the model's context window less a
+    // reserve for the reply, the system prompt (with the memory block), the tool schemas and
+    // the input; at most `cap` (the `context/token_budget` setting). Filled into `budget`.
+    static int historyBudget(int window, int systemTokens, int toolTokens, int inputTokens, int cap,
+                             QJsonObject *budget = nullptr);
+
 private:
+    void buildContext(const MemoryRecall &recall);
+    QList<ToolDefinition> offeredTools() const;
     void nextTurn();
     void onTextDelta(const QString &text);
     void onProviderRetrying(const ProviderError &error);
@@ -79,6 +88,7 @@ private:
     SessionInfo m_session;
     Agent m_agent;
     ChatMessage m_input;
+    MemoryRecall m_memory; // what memory gave this run; its block goes with the system prompt
     QList<ChatMessage> m_messages; // what the model sees: earlier turns, input, this run's turns
 
     QPointer<ProviderCall> m_call;

@@ -15,6 +15,7 @@ struct ToolInvocation
     QString callId;
     QString runId;
     QString sessionId;
+    QString agent;
     QString workspace;
     QJsonObject arguments; // already validated against the schema
 };

@@ -18,6 +18,11 @@ struct SpoolOutput
     QString err;
 };
 
+// How long a `spool` process may take before a test calls it stuck. Generous on purpose: the
+// suite shares two cores with builds and other tests, and the waits end as soon as the process
+// does, so only a real hang pays the whole time.
+constexpr int kProcessTimeoutMs = 60000;
+
 // The environment of a `spool` process working in `dir`'s data/ and config/ folders, with
 // the deterministic provider streaming without delay unless asked otherwise.
 QProcessEnvironment spoolEnvironment(const QString &dir, int deterministicDelayMs = 0);
@@ -25,7 +30,7 @@ QProcessEnvironment spoolEnvironment(const QString &dir, int deterministicDelayM
 // Runs the real binary to its end. The calling thread's event loop keeps running meanwhile, so
 // servers living on it (the fake provider server) go on answering.
 SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args,
-                     const QByteArray &stdinData = {}, int timeoutMs = 60000);
+                     const QByteArray &stdinData = {}, int timeoutMs = kProcessTimeoutMs);
 
 // Starts the binary and returns at once; stdin is closed. The caller owns the process.
 QProcess *startSpool(const QProcessEnvironment &env, const QStringList &args);
@@ -35,6 +40,6 @@ void stopAll(QList<QProcess *> &processes);
 
 // Waits (event loop running) until the process has ended, which may already be the case:
 // QProcess::waitForFinished() says false for a process that ended while the loop ran.
-bool waitForExit(QProcess *process, int timeoutMs);
+bool waitForExit(QProcess *process, int timeoutMs = kProcessTimeoutMs);
 
 } // namespace Spool::Test
