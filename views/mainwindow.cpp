@@ -6,6 +6,7 @@
 #include "composer.h"
 #include "client/engineclient.h"
 #include "memorydialog.h"
+#include "mcpcontroller.h"
 #include "operationsdialog.h"
 #include "runlistmodel.h"
 #include "runpanel.h"
@@ -125,6 +126,12 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     createActions();
     createStatusBar();
     restoreLayout();
+
+    // MCP servers: started once the engine is ready; their questions and sign-ins.
+    auto *mcp = new McpController(&engine, this);
+    connect(mcp, &McpController::signInRequested, this, [this](const QString &server, const QUrl &) {
+        setStatus(tr("%1 asks you to sign in: the page opened in your browser").arg(server), 20000);
+    });
 
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
         m_tray = new QSystemTrayIcon(windowIcon(), this);

@@ -5,6 +5,7 @@
 #include "transcriptmodel.h"
 
 #include <QHash>
+#include <QImage>
 #include <QPointer>
 #include <QSet>
 #include <QTextBrowser>
@@ -79,6 +80,9 @@ private:
     void dropContinuations(Block &block);
     QString entryHtml(const TranscriptEntry &entry, int row);
     QString toolCardHtml(const TranscriptEntry &entry, int row) const;
+    // Decodes a tool card's images (PNG, JPEG, GIF, WebP only) into the document's own
+    // resources, under spool-image: names that nothing else can reach.
+    void registerImages(const TranscriptEntry &entry);
     QString markdownHtml(const QString &markdown, Block &block);
     void onAnchor(const QUrl &url);
     void scrollToEndIfFollowing(bool wasFollowing);
@@ -89,6 +93,7 @@ private:
     QHash<int, QString> m_codeBlocks;
     int m_nextCode = 0;
     QSet<QString> m_expanded; // tool cards shown whole (by run and call id)
+    QHash<QString, QImage> m_images; // decoded tool images, by their spool-image: name
     MarkdownRenderer::Style m_style;
     QColor m_userBackground;
     QColor m_cardBackground;

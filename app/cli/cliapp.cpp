@@ -20,6 +20,7 @@ const QStringList &commands()
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
         QStringLiteral("memory"),
+        QStringLiteral("mcp"),
     };
     return list;
 }
@@ -118,6 +119,8 @@ void CliApp::printHelp()
             "  agents     list agents, or set an agent's provider, model and prompt\n"
             "  tools      list the tools; run one through policy, approval and the sandbox\n"
             "  memory     add, list, search, show or forget memories; import documents\n"
+            "  mcp        your MCP tool servers: list, add, remove, test, tools, enable, disable,\n"
+            "             import (Claude Desktop's mcpServers JSON and others), export\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -195,6 +198,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runTools(*this, arguments);
     if (command == QLatin1String("memory"))
         return runMemory(*this, arguments);
+    if (command == QLatin1String("mcp"))
+        return runMcp(*this, arguments);
     return ExitUsage;
 }
 

@@ -22,6 +22,8 @@ inline constexpr QLatin1String ApprovalRequest("approval.request");
 inline constexpr QLatin1String ApprovalDecision("approval.decision");
 inline constexpr QLatin1String ToolOutput("tool.output");
 inline constexpr QLatin1String AssistantMessage("assistant.message");
+// An MCP server asked the user during a tool call, and the answer (issue 13).
+inline constexpr QLatin1String McpElicitation("mcp.elicitation");
 } // namespace TapeKind
 
 // One row of a run's append-only tape.

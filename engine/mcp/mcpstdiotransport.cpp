@@ -79,7 +79,8 @@ void McpStdioTransport::open()
     }
     m_program = resolved->program;
     m_process = new QProcess(this);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QProcessEnvironment env = m_config.inheritEnvironment ? QProcessEnvironment::systemEnvironment()
+                                                          : QProcessEnvironment();
     for (auto it = m_config.env.cbegin(); it != m_config.env.cend(); ++it)
         env.insert(it.key(), it.value());
     if (!m_config.env.contains(QStringLiteral("PATH")))
@@ -119,7 +120,20 @@ void McpStdioTransport::open()
     });
     connect(m_process, &QProcess::finished, this,
             [this](int code, QProcess::ExitStatus status) { onFinished(code, int(status)); });
-    m_process->start(m_program, m_config.args);
+    QString program = m_program;
+    QStringList args = m_config.args;
+    if (m_config.wrapper) {
+        const auto wrapped = m_config.wrapper(m_program, m_config.args);
+        if (!wrapped || wrapped->isEmpty()) {
+            m_done = true;
+            const Error error = wrapped ? makeError(ErrorCode::Internal, QStringLiteral("empty command line")) : wrapped.error();
+            QTimer::singleShot(0, this, [this, error] { emit closed(error); });
+            return;
+        }
+        program = wrapped->first();
+        args = wrapped->mid(1);
+    }
+    m_process->start(program, args);
 }
 
 void McpStdioTransport::send(const McpMessage &message)

@@ -2,8 +2,12 @@
 
 #include "mcp/mcptransport.h"
 
+#include "core/result.h"
+
 #include <QMap>
 #include <QStringList>
+
+#include <functional>
 
 class QProcess;
 class QTimer;
@@ -19,6 +23,11 @@ struct McpStdioConfig
     QStringList extraPath;       // the user's PATH setting, searched first
     qsizetype maxMessageBytes = 16 * 1024 * 1024;
     int stopGraceMs = 2000;      // after closing stdin, before SIGTERM; again before SIGKILL
+    // false: the server sees only `env` (and PATH), nothing of Spool's own environment.
+    bool inheritEnvironment = true;
+    // Runs the server through another program (the sandbox): given the resolved program and
+    // its arguments, the command line to start instead, program first.
+    std::function<Result<QStringList>(const QString &program, const QStringList &args)> wrapper;
 };
 
 // A server started as a child process in its own process group, speaking newline-delimited
