@@ -33,6 +33,7 @@ private slots:
     void denialReachesNoServer();
     void toggles();
     void exportKeepsSecretsOut();
+    void elicitationOnTheTape();
     void misbehavingServers_data();
     void misbehavingServers();
 
@@ -373,6 +374,30 @@ void tst_McpCli::exportKeepsSecretsOut()
     const Output full = spool({QStringLiteral("mcp"), QStringLiteral("export"), QStringLiteral("--with-secrets")});
     QCOMPARE(full.code, 0);
     QVERIFY2(full.out.contains(QString::fromLatin1(kSecret)), qPrintable(full.out));
+}
+
+void tst_McpCli::elicitationOnTheTape()
+{
+    importServers();
+    if (QTest::currentTestFailed())
+        return;
+    // Off a terminal no one can answer: the server's question is declined at once (not left to
+    // hang the call), and the question and its answer go on the run's tape.
+    const Output chat = spool({QStringLiteral("chat"), QStringLiteral("--approve"),
+                               QStringLiteral("[[tool mcp.everything.trigger-elicitation-request {}]]")});
+    QVERIFY2(chat.code == 0, qPrintable(chat.out + chat.err));
+    const QList<QJsonObject> tape = lastRunTape();
+    const QJsonObject question = firstOfKind(tape, QStringLiteral("mcp.elicitation"));
+    QVERIFY2(!question.isEmpty(), qPrintable(chat.out + chat.err));
+    QCOMPARE(question.value(QStringLiteral("server")).toString(), QStringLiteral("everything"));
+    QCOMPARE(question.value(QStringLiteral("action")).toString(), QStringLiteral("decline"));
+    QCOMPARE(question.value(QStringLiteral("answered_by")).toString(), QStringLiteral("system"));
+    QCOMPARE(question.value(QStringLiteral("call_id")).toString(),
+             firstOfKind(tape, QStringLiteral("tool.call")).value(QStringLiteral("call_id")).toString());
+    QVERIFY(question.value(QStringLiteral("schema")).toObject().contains(QStringLiteral("properties")));
+    const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
+    QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("User declined")),
+             qPrintable(output.value(QStringLiteral("output")).toString()));
 }
 
 void tst_McpCli::misbehavingServers_data()

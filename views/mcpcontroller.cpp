@@ -8,6 +8,11 @@
 
 namespace Spool {
 
+McpQuestionDialog *McpController::questionDialog(const QString &questionId) const
+{
+    return m_dialogs.value(questionId);
+}
+
 McpController::McpController(EngineClient *engine, QWidget *window)
     : QObject(window), m_engine(engine), m_window(window)
 {

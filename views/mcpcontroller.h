@@ -26,7 +26,7 @@ class McpController : public QObject
 public:
     McpController(EngineClient *engine, QWidget *window);
 
-    McpQuestionDialog *questionDialog(const QString &questionId) const { return m_dialogs.value(questionId); }
+    McpQuestionDialog *questionDialog(const QString &questionId) const;
     QList<QString> openQuestions() const { return m_dialogs.keys(); }
     // How a sign-in page is opened (tests replace the system browser).
     void setBrowser(std::function<void(const QUrl &)> open) { m_open = std::move(open); }
