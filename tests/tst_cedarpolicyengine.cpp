@@ -318,8 +318,8 @@ void tst_CedarPolicyEngine::explain()
 
     const QJsonObject json = e.toJson();
     QCOMPARE(json.value(QLatin1String("decision")).toString(), QStringLiteral("deny"));
-    QCOMPARE(json.value(QLatin1String("policies")).toArray().size(), 5);
-    QCOMPARE(json.value(QLatin1String("policies")).toArray().at(4).toObject().value(QLatin1String("outcome")).toString(),
+    QCOMPARE(json.value(QLatin1String("policies")).toArray().size(), 7);
+    QCOMPARE(json.value(QLatin1String("policies")).toArray().at(6).toObject().value(QLatin1String("outcome")).toString(),
              QStringLiteral("error"));
     // explain() and decide() agree.
     const PolicyDecision d = engine.decide(toolCall(QStringLiteral("fetch"), {QStringLiteral("network")}));

@@ -120,7 +120,7 @@ void tst_MemoryGui::modelUnderTester()
     QCOMPARE(model.rowCount(), 3);
     QCOMPARE(model.index(0, MemoryListModel::PinnedColumn).data().toString(), QStringLiteral("\u2605"));
     QCOMPARE(model.index(1, MemoryListModel::TextColumn).data().toString(), QStringLiteral("two"));
-    QCOMPARE(model.index(1, MemoryListModel::IdRole).data(MemoryListModel::IdRole).toLongLong(), 2);
+    QCOMPARE(model.index(1, MemoryListModel::TextColumn).data(MemoryListModel::IdRole).toLongLong(), 2);
     QVERIFY(!model.index(0, 0).data(MemoryListModel::ScoreRole).isValid());
     // A refresh changes only what changed: one edit, one removal, one new item.
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);

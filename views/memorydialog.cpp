@@ -85,6 +85,10 @@ MemoryDialog::MemoryDialog(EngineClient *engine, QWidget *parent)
     m_forgetButton->setAccessibleName(tr("Forget memory"));
     m_runButton = new QPushButton(tr("Open &Run"), this);
     m_runButton->setAccessibleName(tr("Open the run that created this memory"));
+    // Return belongs to the field it is typed in (the search runs, the editor gets a line):
+    // no button of this dialog is pressed by it.
+    for (QPushButton *button : {add, m_saveButton, m_forgetButton, m_runButton})
+        button->setAutoDefault(false);
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
     m_status->setAccessibleName(tr("Memory status"));
@@ -239,7 +243,8 @@ void MemoryDialog::showSelected()
 
 void MemoryDialog::startNew()
 {
-    m_table->clearSelection();
+    // No current row either: choosing the same row again must load it into the editor.
+    m_table->selectionModel()->clear();
     m_current = MemoryItem{};
     m_currentId = 0;
     m_text->clear();

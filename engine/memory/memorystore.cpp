@@ -372,7 +372,6 @@ Status MemoryStore::forEachIndexRow(const QString &model, const QList<qint64> &i
         auto q = m_journal.exec(sql, binds);
         if (!q)
             return q.error();
-        q->setForwardOnly(true);
         IndexRow row;
         while (q->next()) {
             row.id = q->value(0).toLongLong();
