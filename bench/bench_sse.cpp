@@ -10,7 +10,7 @@
 
 #include "providers/anthropicprovider.h"
 #include "providers/openaiprovider.h"
-#include "providers/sseparser.h"
+#include "core/sseparser.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

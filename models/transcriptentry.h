@@ -1,11 +1,20 @@
 #pragma once
 
 #include <QJsonArray>
+#include <QByteArray>
 #include <QJsonObject>
+#include <QList>
 #include <QMetaType>
 #include <QString>
 
 namespace Spool {
+
+// An image a tool returned (an MCP server's image content), as the tape keeps it.
+struct ToolImage
+{
+    QString mimeType;
+    QByteArray base64;
+};
 
 // One item of a conversation as the transcript shows it.
 struct TranscriptEntry
@@ -40,6 +49,11 @@ struct TranscriptEntry
     QString decisionDetail;
     QString explanation;    // why the policy allowed, denied or asked
     QString argumentsError; // the model's arguments did not parse
+    QString server;         // the MCP server of an MCP tool
+    double progress = -1;   // how far a running tool has come (-1: it has not said)
+    double progressTotal = -1;
+    QString progressMessage;
+    QList<ToolImage> images;
 
     // Assistant messages: what the provider call that wrote it used (-1: not known yet).
     qint64 promptTokens = -1;

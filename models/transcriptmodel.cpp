@@ -24,6 +24,23 @@ TranscriptModel::TranscriptModel(EngineClient *engine, QObject *parent)
     m_longTimer.setSingleShot(true);
     connect(&m_shortTimer, &QTimer::timeout, this, &TranscriptModel::flushDeltas);
     connect(&m_longTimer, &QTimer::timeout, this, &TranscriptModel::flushDeltas);
+    if (m_engine)
+        connect(m_engine, &EngineClient::toolProgress, this, &TranscriptModel::applyProgress);
+}
+
+void TranscriptModel::applyProgress(const QString &runId, const QString &callId, double progress, double total,
+                                    const QString &message)
+{
+    const int row = findTool(m_entries, runId, callId);
+    if (row < 0)
+        return;
+    TranscriptEntry &e = m_entries[row];
+    if (e.toolState != QLatin1String("running") && e.toolState != QLatin1String("requested"))
+        return;
+    e.progress = progress;
+    e.progressTotal = total;
+    e.progressMessage = message;
+    changed(row);
 }
 
 int TranscriptModel::rowCount(const QModelIndex &parent) const
@@ -351,6 +368,7 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
         e.toolState = QStringLiteral("requested");
         e.at = event.createdAt;
         e.argumentsError = str(p, "arguments_error");
+        e.server = str(p, "server");
         insertEntry(entries, e, live);
     } else if (event.kind == TapeKind::PolicyDecision) {
         const QString decision = str(p, "decision");
@@ -385,6 +403,13 @@ void TranscriptModel::apply(QList<TranscriptEntry> &entries, const TapeEvent &ev
                     ? p.value(QStringLiteral("exit_code")).toInt() : -1;
             e.durationMs = p.value(QStringLiteral("duration_ms")).toInteger();
             e.sandbox = str(p, "sandbox");
+            e.progress = -1;
+            e.images.clear();
+            for (const QJsonValue &item : p.value(QStringLiteral("content")).toArray()) {
+                const QJsonObject o = item.toObject();
+                if (str(o, "type") == QLatin1String("image") && o.contains(QStringLiteral("data")))
+                    e.images.append(ToolImage{str(o, "mime_type"), str(o, "data").toLatin1()});
+            }
             const bool ok = p.value(QStringLiteral("ok")).toBool();
             if (e.toolState == QLatin1String("running") || e.toolState == QLatin1String("requested"))
                 e.toolState = ok ? QStringLiteral("ok") : QStringLiteral("failed");

@@ -50,6 +50,9 @@ public:
     void applyRun(const RunInfo &run);
     void applyEvent(const TapeEvent &event);
     void appendDelta(const QString &runId, const QString &text);
+    // A running tool's progress (connected to the engine client by the model itself).
+    void applyProgress(const QString &runId, const QString &callId, double progress, double total,
+                       const QString &message);
     // Another process wrote to the journal: fetch what is new for this session.
     void refreshFromJournal();
     // Delivers pending streamed text now (tests, benchmarks).

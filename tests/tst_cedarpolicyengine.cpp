@@ -66,7 +66,7 @@ void tst_CedarPolicyEngine::defaultsLoad()
     QVERIFY2(engine.problems().isEmpty(), qPrintable(engine.problems().value(0).toString()));
     QCOMPARE(engine.policyIds(), (QStringList{QStringLiteral("default.read-only"), QStringLiteral("default.side-effects"),
                                               QStringLiteral("default.high-risk"), QStringLiteral("default.tool-asks"),
-                                              QStringLiteral("default.memory-write")}));
+                                              QStringLiteral("default.memory-write"), QStringLiteral("default.mcp")}));
     QCOMPARE(engine.name(), QStringLiteral("cedar"));
 }
 
@@ -129,7 +129,7 @@ void tst_CedarPolicyEngine::userPolicies()
 
     CedarPolicyEngine engine;
     QVERIFY(engine.loadUserPolicies(dir.path()).isEmpty());
-    QCOMPARE(engine.policyIds().size(), 7);
+    QCOMPARE(engine.policyIds().size(), 8);
     QVERIFY(engine.policyIds().contains(QStringLiteral("20-scratch.cedar:policy0")));
 
     // A forbid wins over the default permits, and its @reason is shown.
@@ -152,7 +152,7 @@ void tst_CedarPolicyEngine::userPolicies()
     QVERIFY(QFile::remove(dir.filePath(QStringLiteral("10-forbid.cedar"))));
     QVERIFY(QFile::remove(dir.filePath(QStringLiteral("20-scratch.cedar"))));
     QVERIFY(engine.loadUserPolicies(dir.path()).isEmpty());
-    QCOMPARE(engine.policyIds().size(), 5);
+    QCOMPARE(engine.policyIds().size(), 6);
     QCOMPARE(engine.decide(toolCall(QStringLiteral("delete_file"), {QStringLiteral("fs.write")})).effect, PolicyEffect::Ask);
     // A folder that does not exist means no user policies.
     QVERIFY(engine.loadUserPolicies(dir.filePath(QStringLiteral("missing"))).isEmpty());
@@ -301,14 +301,14 @@ void tst_CedarPolicyEngine::explain()
     const PolicyExplanation e = engine.explain(toolCall(QStringLiteral("fetch"), {QStringLiteral("network")}));
     QCOMPARE(e.decision.effect, PolicyEffect::Deny);
     QCOMPARE(e.decision.erroring, QStringList{QStringLiteral("web.cedar:policy0")});
-    QCOMPARE(e.policies.size(), 6);
+    QCOMPARE(e.policies.size(), 7);
     QCOMPARE(e.policies.at(0).policyId, QStringLiteral("default.read-only"));
     QCOMPARE(e.policies.at(0).outcome, PolicyTrace::Outcome::NotSatisfied);
     QCOMPARE(e.policies.at(1).policyId, QStringLiteral("default.side-effects"));
     QCOMPARE(e.policies.at(1).outcome, PolicyTrace::Outcome::Satisfied);
     QVERIFY(e.policies.at(1).ask);
     QCOMPARE(e.policies.at(1).file, QStringLiteral("default.cedar"));
-    const PolicyTrace &forbid = e.policies.at(5);
+    const PolicyTrace &forbid = e.policies.at(6);
     QCOMPARE(forbid.policyId, QStringLiteral("web.cedar:policy0"));
     QCOMPARE(forbid.effect, QStringLiteral("forbid"));
     QCOMPARE(forbid.outcome, PolicyTrace::Outcome::Error);
@@ -318,8 +318,8 @@ void tst_CedarPolicyEngine::explain()
 
     const QJsonObject json = e.toJson();
     QCOMPARE(json.value(QLatin1String("decision")).toString(), QStringLiteral("deny"));
-    QCOMPARE(json.value(QLatin1String("policies")).toArray().size(), 6);
-    QCOMPARE(json.value(QLatin1String("policies")).toArray().at(5).toObject().value(QLatin1String("outcome")).toString(),
+    QCOMPARE(json.value(QLatin1String("policies")).toArray().size(), 7);
+    QCOMPARE(json.value(QLatin1String("policies")).toArray().at(6).toObject().value(QLatin1String("outcome")).toString(),
              QStringLiteral("error"));
     // explain() and decide() agree.
     const PolicyDecision d = engine.decide(toolCall(QStringLiteral("fetch"), {QStringLiteral("network")}));

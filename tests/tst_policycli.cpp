@@ -301,9 +301,9 @@ void tst_PolicyCli::policyListShowsWhatIsLoaded()
     QVERIFY2(o.out.contains(QRegularExpression(QStringLiteral("default.side-effects +permit +@ask +default.cedar:\\d+"))), qPrintable(o.out));
     QVERIFY(o.out.contains(QRegularExpression(QStringLiteral("allow-ls +permit +- +ls.cedar:1"))));
     const QJsonArray list = json({QStringLiteral("policy"), QStringLiteral("list")}).toObject().value(QStringLiteral("policies")).toArray();
-    QCOMPARE(list.size(), 6);
-    QCOMPARE(list.at(5).toObject().value(QStringLiteral("policy")).toString(), QStringLiteral("allow-ls"));
-    QCOMPARE(list.at(5).toObject().value(QStringLiteral("effect")).toString(), QStringLiteral("permit"));
+    QCOMPARE(list.size(), 7); // the six defaults, then the user's
+    QCOMPARE(list.at(6).toObject().value(QStringLiteral("policy")).toString(), QStringLiteral("allow-ls"));
+    QCOMPARE(list.at(6).toObject().value(QStringLiteral("effect")).toString(), QStringLiteral("permit"));
 }
 
 void tst_PolicyCli::brokenPoliciesAreLoud()

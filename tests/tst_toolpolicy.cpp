@@ -697,7 +697,7 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
     QCOMPARE(e->request.principal, QStringLiteral("tester"));
     QCOMPARE(e->request.arguments.value(QStringLiteral("argv0")).toString(), QStringLiteral("ls"));
     QCOMPARE(e->request.arguments.value(QStringLiteral("is_compound")).toBool(), false);
-    QCOMPARE(e->policies.size(), 6);
+    QCOMPARE(e->policies.size(), 7);
 
     // Asked in a session whose agent asks before every call: as the run would.
     Agent careful = *m_gateway->agent(QStringLiteral("default"));

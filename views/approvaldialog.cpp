@@ -106,6 +106,29 @@ std::pair<QString, QString> describePreview(const QJsonObject &p)
         }
         return {ApprovalDialog::tr("Remembers this (%1), for later runs").arg(str("scope")), body};
     }
+    if (kind == QLatin1String("mcp")) {
+        const QString where = str("sandbox") == QLatin1String("bwrap") ? ApprovalDialog::tr(", in the sandbox")
+                            : str("sandbox") == QLatin1String("none") ? ApprovalDialog::tr(", not sandboxed")
+                                                                     : QString();
+        const QString title = ApprovalDialog::tr("Calls %1 on the MCP server “%2”%3")
+                                      .arg(str("tool"), str("server"), where);
+        QStringList body;
+        body << ApprovalDialog::tr("Server: %1 (%2, protocol %3)").arg(str("target"), str("transport"), str("protocol_version"));
+        if (!str("description").isEmpty())
+            body << QString() << str("description");
+        QStringList hints;
+        const QJsonObject a = p.value(QStringLiteral("annotations")).toObject();
+        hints << (a.value(QStringLiteral("readOnlyHint")).toBool() ? ApprovalDialog::tr("only reads")
+                                                                    : ApprovalDialog::tr("may change things"));
+        if (!a.value(QStringLiteral("readOnlyHint")).toBool())
+            hints << (a.value(QStringLiteral("destructiveHint")).toBool() ? ApprovalDialog::tr("may destroy data")
+                                                                           : ApprovalDialog::tr("does not destroy data"));
+        hints << (a.value(QStringLiteral("openWorldHint")).toBool() ? ApprovalDialog::tr("reaches outside systems")
+                                                                     : ApprovalDialog::tr("stays within its own world"));
+        body << QString() << ApprovalDialog::tr("The server says the tool %1. Spool has not checked this.")
+                                     .arg(hints.join(QStringLiteral(", ")));
+        return {title, body.join(QLatin1Char('\n'))};
+    }
     return {};
 }
 

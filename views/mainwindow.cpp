@@ -12,6 +12,7 @@
 #include "localapipage.h"
 #include "memorydialog.h"
 #include "messageboxes.h"
+#include "mcpcontroller.h"
 #include "operationsdialog.h"
 #include "runpanel.h"
 #include "runscontroller.h"
@@ -160,6 +161,12 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
     m_approvalsController->setBadge(m_approvalsButton);
     m_approvalsController->useTray(windowIcon());
     m_sessionsController->setHeader(m_sessionTitle, m_sessionBar); // describes the new session
+
+    // MCP servers: started once the engine is ready; their questions and sign-ins.
+    auto *mcp = new McpController(&engine, this);
+    connect(mcp, &McpController::signInRequested, this, [this](const QString &server, const QUrl &) {
+        setStatus(tr("%1 asks you to sign in: the page opened in your browser").arg(server), 20000);
+    });
 
     for (QAction *a : std::as_const(m_sessionActions))
         a->setEnabled(false);

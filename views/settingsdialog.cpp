@@ -2,6 +2,7 @@
 
 #include "apptheme.h"
 #include "memorypage.h"
+#include "mcpserverspage.h"
 #include "permissionspage.h"
 #include "toolspage.h"
 #include "client/engineclient.h"
@@ -48,6 +49,7 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
     m_permissionsPage = new PermissionsPage(engine, this);
     addPage(tr("Permissions"), m_permissionsPage);
     addPage(tr("Memory"), new MemoryPage(engine, this));
+    addPage(tr("MCP servers"), new McpServersPage(engine, this));
     addPage(tr("Appearance"), createAppearancePage());
     m_pages->setCurrentRow(0);
 

@@ -295,7 +295,41 @@ void TranscriptView::render(int row)
         return;
     }
     block.frame->setFrameFormat(frameFormat(e));
+    if (e.kind == TranscriptEntry::Kind::ToolCall && !e.images.isEmpty())
+        registerImages(e);
     fillFrame(block.frame, entryHtml(e, row));
+}
+
+namespace {
+
+QString imageName(const TranscriptEntry &e, int index)
+{
+    return QStringLiteral("spool-image:%1/%2/%3").arg(e.runId, e.callId).arg(index);
+}
+
+} // namespace
+
+void TranscriptView::registerImages(const TranscriptEntry &e)
+{
+    static const QHash<QString, const char *> formats{
+        {QStringLiteral("image/png"), "PNG"}, {QStringLiteral("image/jpeg"), "JPEG"},
+        {QStringLiteral("image/gif"), "GIF"}, {QStringLiteral("image/webp"), "WEBP"}};
+    for (int i = 0; i < e.images.size(); ++i) {
+        const QString name = imageName(e, i);
+        if (!m_images.contains(name)) {
+            const ToolImage &image = e.images.at(i);
+            const char *format = formats.value(image.mimeType.toLower());
+            QImage decoded;
+            // Only the formats named, decoded by Qt's readers from the bytes the tape holds;
+            // nothing is fetched. An image that does not decode is left out of the card.
+            if (format)
+                decoded = QImage::fromData(QByteArray::fromBase64(image.base64), format);
+            m_images.insert(name, decoded);
+        }
+        const QImage &decoded = m_images.value(name);
+        if (!decoded.isNull())
+            document()->addResource(QTextDocument::ImageResource, QUrl(name), decoded);
+    }
 }
 
 void TranscriptView::renderStreaming(int row)
@@ -422,8 +456,17 @@ QString TranscriptView::toolCardHtml(const TranscriptEntry &e, int row) const
         facts << tr("%1 ms").arg(e.durationMs);
     if (e.exitCode >= 0)
         facts << tr("exit %1").arg(e.exitCode);
+    if (!e.server.isEmpty())
+        facts << tr("MCP server %1").arg(e.server);
     if (!e.sandbox.isEmpty() && e.sandbox != QLatin1String("none"))
         facts << tr("sandbox: %1").arg(e.sandbox);
+    if (e.progress >= 0 && (e.toolState == QLatin1String("running") || e.toolState == QLatin1String("requested"))) {
+        QString p = e.progressTotal > 0 ? tr("progress %1 of %2").arg(e.progress).arg(e.progressTotal)
+                                        : tr("progress %1").arg(e.progress);
+        if (!e.progressMessage.isEmpty())
+            p += QStringLiteral(": ") + e.progressMessage;
+        facts << p;
+    }
     if (!e.decision.isEmpty())
         facts << tr("approval: %1 (%2)").arg(e.decision, e.decisionDetail);
 
@@ -455,6 +498,22 @@ QString TranscriptView::toolCardHtml(const TranscriptEntry &e, int row) const
                         .arg(m_muted.name(), tr("Output").toHtmlEscaped(), shown.toHtmlEscaped());
         if (e.truncated)
             html += QStringLiteral("<p style=\"color:%1;\">%2</p>").arg(m_muted.name(), tr("(output truncated by the tool or the tape cap)"));
+    }
+    for (int i = 0; i < e.images.size(); ++i) {
+        const QString name = imageName(e, i);
+        const QImage image = m_images.value(name);
+        if (image.isNull()) {
+            html += QStringLiteral("<p style=\"color:%1;\">%2</p>")
+                            .arg(m_muted.name(), tr("(an image of type %1 that Spool does not show)")
+                                                         .arg(e.images.at(i).mimeType).toHtmlEscaped());
+            continue;
+        }
+        // At most 480 pixels wide, as the card is narrow; the image keeps its proportions.
+        const int width = qMin(image.width(), 480);
+        const int height = image.width() > 0 ? image.height() * width / image.width() : image.height();
+        html += QStringLiteral("<p><img src=\"%1\" width=\"%2\" height=\"%3\" alt=\"%4\"></p>")
+                        .arg(name.toHtmlEscaped()).arg(width).arg(height)
+                        .arg(tr("image from the tool").toHtmlEscaped());
     }
     if (anyCut || expanded) {
         html += QStringLiteral("<p><a href=\"spool-toggle:%1\">%2</a></p>")

@@ -5,6 +5,7 @@
 #include "transcriptmodel.h"
 
 #include <QHash>
+#include <QImage>
 #include <QPointer>
 #include <QSet>
 #include <QImage>
@@ -91,6 +92,9 @@ private:
     void dropContinuations(Block &block);
     QString entryHtml(const TranscriptEntry &entry, int row);
     QString toolCardHtml(const TranscriptEntry &entry, int row) const;
+    // Decodes a tool card's images (PNG, JPEG, GIF, WebP only) into the document's own
+    // resources, under spool-image: names that nothing else can reach.
+    void registerImages(const TranscriptEntry &entry);
     QString markdownHtml(const QString &markdown, Block &block);
     void onAnchor(const QUrl &url);
     void scrollToEndIfFollowing(bool wasFollowing);
@@ -103,6 +107,7 @@ private:
     QSet<QString> m_expanded; // tool cards shown whole (by run and call id)
     QHash<QString, QImage> m_thumbnails; // by sha256; a null image: asked for, not there yet
     QString attachmentsHtml(const QJsonArray &attachments);
+    QHash<QString, QImage> m_images; // decoded tool images, by their spool-image: name
     MarkdownRenderer::Style m_style;
     QColor m_userBackground;
     QColor m_cardBackground;

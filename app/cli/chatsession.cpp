@@ -2,8 +2,10 @@
 
 #include "journal/tapeevent.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -37,6 +39,12 @@ ChatSession::ChatSession(CliApp &app, ApprovalAnswer answer, bool interactive)
     connect(&engine, &Engine::approvalResolved, this, &ChatSession::onApprovalResolved,
             Qt::QueuedConnection);
     connect(&engine, &Engine::runUpdated, this, &ChatSession::onRun, Qt::QueuedConnection);
+    connect(&engine, &Engine::mcpQuestionAsked, this, &ChatSession::onQuestion, Qt::QueuedConnection);
+    connect(&engine, &Engine::mcpQuestionAnswered, this, &ChatSession::onQuestionAnswered,
+            Qt::QueuedConnection);
+    connect(&engine, &Engine::mcpSignInRequested, this, &ChatSession::onSignIn, Qt::QueuedConnection);
+    // Someone at a terminal can answer an MCP server's questions; otherwise they are declined.
+    engine.setMcpUserPresent(interactive);
 
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) == 0) {
         m_sigint = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, this);
@@ -148,8 +156,17 @@ void ChatSession::onApproval(const PendingToolApproval &approval)
     }
     const QString args = QString::fromUtf8(
             QJsonDocument(approval.arguments).toJson(QJsonDocument::Compact));
-    note(QStringLiteral("? Tool call \"%1\" (risk %2) wants to run with %3\n  %4")
-                 .arg(approval.tool, approval.risk, args, approval.explanation));
+    QString where;
+    if (approval.preview.value(QStringLiteral("kind")).toString() == QLatin1String("mcp")) {
+        const QJsonObject p = approval.preview;
+        where = QStringLiteral(" on the MCP server \"%1\" (%2%3)")
+                        .arg(p.value(QStringLiteral("server")).toString(), p.value(QStringLiteral("target")).toString(),
+                             p.value(QStringLiteral("sandbox")).toString() == QLatin1String("bwrap")
+                                     ? QStringLiteral(", in the sandbox")
+                                     : QString());
+    }
+    note(QStringLiteral("? Tool call \"%1\"%2 (risk %3) wants to run with %4\n  %5")
+                 .arg(approval.tool, where, approval.risk, args, approval.explanation));
     if (m_interactive) {
         prompt();
     } else {
@@ -164,6 +181,11 @@ void ChatSession::prompt()
     m_app.err() << QStringLiteral("  [y] allow once  [s] allow for this session  [a] allow exactly "
                                   "this call always  [n] deny > ");
     m_app.err().flush();
+    enableStdin();
+}
+
+void ChatSession::enableStdin()
+{
     if (!m_stdin) {
         m_stdin = new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this);
         connect(m_stdin, &QSocketNotifier::activated, this, &ChatSession::onStdin);
@@ -177,6 +199,11 @@ void ChatSession::onStdin()
     const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n <= 0) {
         m_stdin->setEnabled(false); // end of input: leave the approval to time out or others
+        if (m_question) {
+            note(QStringLiteral("  no answer on stdin; the question is cancelled"));
+            answerQuestion(QStringLiteral("cancel"));
+            return;
+        }
         note(QStringLiteral("  no answer on stdin; the approval stays pending"));
         return;
     }
@@ -184,8 +211,21 @@ void ChatSession::onStdin()
     const int nl = m_line.indexOf(QLatin1Char('\n'));
     if (nl < 0)
         return;
-    const QString answer = m_line.left(nl).trimmed().toLower();
+    const QString raw = m_line.left(nl).trimmed();
+    m_line = m_line.mid(nl + 1);
+    if (m_question) {
+        // Answers typed ahead (or pasted) are taken one line per field.
+        questionLine(raw);
+        while (m_question && m_line.contains(QLatin1Char('\n'))) {
+            const int next = m_line.indexOf(QLatin1Char('\n'));
+            const QString more = m_line.left(next).trimmed();
+            m_line = m_line.mid(next + 1);
+            questionLine(more);
+        }
+        return;
+    }
     m_line.clear();
+    const QString answer = raw.toLower();
     if (m_pendingApproval.isEmpty())
         return;
     if (answer == QLatin1String("y") || answer == QLatin1String("yes"))
@@ -285,6 +325,269 @@ void ChatSession::onInterrupt()
     m_interrupted = true;
     note(QStringLiteral("\n  cancelling (Ctrl-C again to quit at once)"));
     (void)m_app.engine().cancelRun(m_run.id, QStringLiteral("cli")); // the run's end says how
+}
+
+// --- questions of MCP servers (elicitation) -------------------------------------------------
+
+namespace {
+
+// The choices of an enum field as (value, label), from enum (+ enumNames) or oneOf/anyOf.
+QList<std::pair<QString, QString>> choicesOf(const QJsonObject &schema)
+{
+    QList<std::pair<QString, QString>> out;
+    const QJsonArray values = schema.value(QStringLiteral("enum")).toArray();
+    const QJsonArray names = schema.value(QStringLiteral("enumNames")).toArray();
+    for (int i = 0; i < values.size(); ++i)
+        out.append({values.at(i).toString(), names.at(i).toString(values.at(i).toString())});
+    for (const char *key : {"oneOf", "anyOf"}) {
+        for (const QJsonValue &v : schema.value(QLatin1String(key)).toArray()) {
+            const QJsonObject o = v.toObject();
+            out.append({o.value(QStringLiteral("const")).toString(),
+                        o.value(QStringLiteral("title")).toString(o.value(QStringLiteral("const")).toString())});
+        }
+    }
+    return out;
+}
+
+// One typed answer as a choice: its number in the list, or its value or label.
+std::optional<QString> pick(const QList<std::pair<QString, QString>> &choices, const QString &typed)
+{
+    bool isNumber = false;
+    const int n = typed.toInt(&isNumber);
+    if (isNumber && n >= 1 && n <= choices.size())
+        return choices.at(n - 1).first;
+    for (const auto &[value, label] : choices) {
+        if (typed.compare(value, Qt::CaseInsensitive) == 0 || typed.compare(label, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return std::nullopt;
+}
+
+QString valueText(const QJsonValue &v)
+{
+    if (v.isString())
+        return v.toString();
+    if (v.isArray() || v.isObject())
+        return QString::fromUtf8(v.isArray() ? QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact)
+                                              : QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    return v.toVariant().toString();
+}
+
+} // namespace
+
+void ChatSession::onQuestion(const McpUserQuestion &question)
+{
+    if (!question.runId.isEmpty() && !mine(question.runId))
+        return;
+    if (m_app.json())
+        m_app.printJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("question")},
+                                    {QStringLiteral("question"), question.toJson()}});
+    if (!m_interactive)
+        return; // the engine declines it: no one is here
+    if (m_question) {
+        m_queuedQuestions.append(question);
+        return;
+    }
+    OpenQuestion open;
+    open.question = question;
+    const QJsonObject properties = question.schema.value(QStringLiteral("properties")).toObject();
+    const QJsonArray required = question.schema.value(QStringLiteral("required")).toArray();
+    // Required fields first, then the rest, each group by name.
+    for (const QJsonValue &r : required) {
+        if (properties.contains(r.toString()))
+            open.fields.append(r.toString());
+    }
+    for (auto it = properties.begin(); it != properties.end(); ++it) {
+        if (!open.fields.contains(it.key()))
+            open.fields.append(it.key());
+    }
+    m_question = open;
+    note(QStringLiteral("? The MCP server \"%1\" asks you%2:\n  %3")
+                 .arg(question.server,
+                      question.tool.isEmpty() ? QString() : QStringLiteral(" (during the call of %1)").arg(question.tool),
+                      question.message));
+    if (question.mode == QLatin1String("url"))
+        note(QStringLiteral("  It asks you to open: %1").arg(question.url));
+    askQuestion();
+}
+
+void ChatSession::askQuestion()
+{
+    if (!m_question)
+        return;
+    OpenQuestion &q = *m_question;
+    QTextStream &err = m_app.err();
+    if (q.index < 0) {
+        err << (q.question.mode == QLatin1String("url")
+                        ? QStringLiteral("  [y] done, I opened it  [d] decline  [c] cancel > ")
+                        : QStringLiteral("  [a] answer  [d] decline  [c] cancel > "));
+        err.flush();
+        enableStdin();
+        return;
+    }
+    if (q.index >= q.fields.size()) {
+        answerQuestion(QStringLiteral("accept"));
+        return;
+    }
+    const QString name = q.fields.at(q.index);
+    const QJsonObject p = q.question.schema.value(QStringLiteral("properties")).toObject().value(name).toObject();
+    const bool required = q.question.schema.value(QStringLiteral("required")).toArray().contains(name);
+    const QString type = p.value(QStringLiteral("type")).toString();
+    QString line = QStringLiteral("  %1").arg(p.value(QStringLiteral("title")).toString(name));
+    if (!p.value(QStringLiteral("description")).toString().isEmpty())
+        line += QStringLiteral(" \u2014 ") + p.value(QStringLiteral("description")).toString();
+    const auto choices = choicesOf(type == QLatin1String("array") ? p.value(QStringLiteral("items")).toObject() : p);
+    if (!choices.isEmpty()) {
+        QStringList numbered;
+        for (int i = 0; i < choices.size(); ++i)
+            numbered << QStringLiteral("%1) %2").arg(i + 1).arg(choices.at(i).second);
+        line += QStringLiteral("\n    ") + numbered.join(QStringLiteral("  "));
+        if (type == QLatin1String("array"))
+            line += QStringLiteral("\n    (several: separate them with commas)");
+    } else if (type == QLatin1String("boolean")) {
+        line += QStringLiteral(" [y/n]");
+    } else if (type == QLatin1String("integer") || type == QLatin1String("number")) {
+        if (p.contains(QStringLiteral("minimum")) || p.contains(QStringLiteral("maximum")))
+            line += QStringLiteral(" (%1 to %2)")
+                            .arg(p.contains(QStringLiteral("minimum")) ? valueText(p.value(QStringLiteral("minimum"))) : QStringLiteral("…"),
+                                 p.contains(QStringLiteral("maximum")) ? valueText(p.value(QStringLiteral("maximum"))) : QStringLiteral("…"));
+    } else if (!p.value(QStringLiteral("format")).toString().isEmpty()) {
+        line += QStringLiteral(" (%1)").arg(p.value(QStringLiteral("format")).toString());
+    }
+    if (p.contains(QStringLiteral("default")))
+        line += QStringLiteral(" [Enter: %1]").arg(valueText(p.value(QStringLiteral("default"))));
+    else if (!required)
+        line += QStringLiteral(" [Enter: leave out]");
+    err << line << QStringLiteral("\n  > ");
+    err.flush();
+    enableStdin();
+}
+
+void ChatSession::questionLine(const QString &line)
+{
+    if (!m_question)
+        return;
+    OpenQuestion &q = *m_question;
+    if (q.index < 0) {
+        const QString a = line.toLower();
+        if (a == QLatin1String("d") || a == QLatin1String("decline")) {
+            answerQuestion(QStringLiteral("decline"));
+        } else if (a == QLatin1String("c") || a == QLatin1String("cancel")) {
+            answerQuestion(QStringLiteral("cancel"));
+        } else if (q.question.mode == QLatin1String("url") && (a == QLatin1String("y") || a == QLatin1String("yes"))) {
+            answerQuestion(QStringLiteral("accept"));
+        } else if (q.question.mode != QLatin1String("url") && (a == QLatin1String("a") || a == QLatin1String("answer")
+                                                                || a == QLatin1String("y") || a == QLatin1String("yes"))) {
+            q.index = 0;
+            askQuestion();
+        } else {
+            askQuestion();
+        }
+        return;
+    }
+    const QString name = q.fields.at(q.index);
+    const QJsonObject p = q.question.schema.value(QStringLiteral("properties")).toObject().value(name).toObject();
+    const bool required = q.question.schema.value(QStringLiteral("required")).toArray().contains(name);
+    const QString type = p.value(QStringLiteral("type")).toString();
+    auto again = [this](const QString &why) {
+        note(QStringLiteral("  ") + why);
+        askQuestion();
+    };
+    if (line.isEmpty()) {
+        // The schema's default is filled in by the engine; a field without one may be left out.
+        if (required && !p.contains(QStringLiteral("default"))) {
+            again(QStringLiteral("an answer is required"));
+            return;
+        }
+        ++q.index;
+        askQuestion();
+        return;
+    }
+    QJsonValue value;
+    if (type == QLatin1String("boolean")) {
+        const QString a = line.toLower();
+        if (a == QLatin1String("y") || a == QLatin1String("yes") || a == QLatin1String("true") || a == QLatin1String("1"))
+            value = true;
+        else if (a == QLatin1String("n") || a == QLatin1String("no") || a == QLatin1String("false") || a == QLatin1String("0"))
+            value = false;
+        else
+            return again(QStringLiteral("answer y or n"));
+    } else if (type == QLatin1String("integer") || type == QLatin1String("number")) {
+        bool ok = false;
+        const double d = type == QLatin1String("integer") ? double(line.toLongLong(&ok)) : line.toDouble(&ok);
+        if (!ok)
+            return again(type == QLatin1String("integer") ? QStringLiteral("a whole number, please") : QStringLiteral("a number, please"));
+        if ((p.contains(QStringLiteral("minimum")) && d < p.value(QStringLiteral("minimum")).toDouble())
+            || (p.contains(QStringLiteral("maximum")) && d > p.value(QStringLiteral("maximum")).toDouble()))
+            return again(QStringLiteral("out of range"));
+        value = type == QLatin1String("integer") ? QJsonValue(qint64(d)) : QJsonValue(d);
+    } else if (type == QLatin1String("array")) {
+        const auto choices = choicesOf(p.value(QStringLiteral("items")).toObject());
+        QJsonArray picked;
+        for (const QString &part : line.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const auto v = pick(choices, part.trimmed());
+            if (!v)
+                return again(QStringLiteral("\"%1\" is not one of the choices").arg(part.trimmed()));
+            picked.append(*v);
+        }
+        const int minItems = p.value(QStringLiteral("minItems")).toInt(0);
+        const int maxItems = p.value(QStringLiteral("maxItems")).toInt(INT_MAX);
+        if (picked.size() < minItems || picked.size() > maxItems)
+            return again(QStringLiteral("choose between %1 and %2").arg(minItems).arg(maxItems == INT_MAX ? int(picked.size()) : maxItems));
+        value = picked;
+    } else if (const auto choices = choicesOf(p); !choices.isEmpty()) {
+        const auto v = pick(choices, line);
+        if (!v)
+            return again(QStringLiteral("choose one of the numbers shown"));
+        value = *v;
+    } else {
+        value = line;
+    }
+    q.content.insert(name, value);
+    ++q.index;
+    askQuestion();
+}
+
+void ChatSession::answerQuestion(const QString &action)
+{
+    if (!m_question)
+        return;
+    const OpenQuestion q = *m_question;
+    m_question.reset();
+    if (m_stdin)
+        m_stdin->setEnabled(false);
+    auto r = m_app.engine().answerMcpQuestion(q.question.id, action,
+                                              action == QLatin1String("accept") ? q.content : QJsonObject(),
+                                              QStringLiteral("cli"));
+    if (!r)
+        note(QStringLiteral("  %1").arg(r.errorMessage()));
+    else
+        note(QStringLiteral("  sent to %1: %2").arg(q.question.server, action));
+    if (!m_queuedQuestions.isEmpty())
+        onQuestion(m_queuedQuestions.takeFirst());
+}
+
+void ChatSession::onQuestionAnswered(const McpUserQuestion &question)
+{
+    m_queuedQuestions.removeIf([&question](const McpUserQuestion &q) { return q.id == question.id; });
+    if (!m_question || m_question->question.id != question.id)
+        return;
+    // Closed by the engine (the call ended) or answered by another front end.
+    m_question.reset();
+    if (m_stdin)
+        m_stdin->setEnabled(false);
+    note(QStringLiteral("\n  the question of %1 was closed: %2 by %3")
+                 .arg(question.server, question.action, question.answeredBy));
+    if (!m_queuedQuestions.isEmpty())
+        onQuestion(m_queuedQuestions.takeFirst());
+}
+
+void ChatSession::onSignIn(const QString &server, const QUrl &url)
+{
+    note(QStringLiteral("? The MCP server \"%1\" asks you to sign in. Open this address in a browser:\n  %2")
+                 .arg(server, url.toString()));
+    if (!qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+        QProcess::startDetached(QStringLiteral("xdg-open"), {url.toString()});
 }
 
 } // namespace Spool::Cli

@@ -3,9 +3,12 @@
 #include "cli/cliapp.h"
 
 #include <QEventLoop>
+#include <QJsonObject>
 #include <QObject>
+#include <QUrl>
 
 #include <functional>
+#include <optional>
 
 class QSocketNotifier;
 
@@ -15,7 +18,9 @@ enum class ApprovalAnswer { Ask, Approve, Deny };
 
 // One message sent from the terminal: streams the reply to stdout, reports tool activity on
 // stderr, answers approvals (by flag, by prompt on a terminal, or leaves them to another front
-// end), and turns Ctrl-C into a cancel.
+// end), puts an MCP server's questions to the user field by field on a terminal (without one
+// the engine declines them), prints the address of a remote server's sign-in, and turns
+// Ctrl-C into a cancel.
 class ChatSession : public QObject
 {
 public:
@@ -45,6 +50,13 @@ private:
     void onApprovalResolved(const PendingToolApproval &approval);
     void onRun(const RunInfo &run);
     void onInterrupt();
+    void onQuestion(const McpUserQuestion &question);
+    void onQuestionAnswered(const McpUserQuestion &question);
+    void onSignIn(const QString &server, const QUrl &url);
+    void askQuestion();
+    void questionLine(const QString &line);
+    void answerQuestion(const QString &action);
+    void enableStdin();
 
     CliApp &m_app;
     ApprovalAnswer m_answer;
@@ -61,6 +73,18 @@ private:
     int m_exitCode = ExitFailure;
     Output m_output = Output::Reply;
     std::optional<bool> m_toolOk;
+
+    // The MCP question being asked: its fields in order, the one asked now (-1: whether to
+    // answer at all), what was answered so far.
+    struct OpenQuestion
+    {
+        McpUserQuestion question;
+        QStringList fields;
+        int index = -1;
+        QJsonObject content;
+    };
+    std::optional<OpenQuestion> m_question;
+    QList<McpUserQuestion> m_queuedQuestions;
 };
 
 } // namespace Spool::Cli

@@ -20,7 +20,7 @@ const QStringList &commands()
         QStringLiteral("demo"),   QStringLiteral("help"),      QStringLiteral("policy"),
         QStringLiteral("providers"), QStringLiteral("agents"),   QStringLiteral("tools"),
         QStringLiteral("memory"), QStringLiteral("serve"),   QStringLiteral("export"),
-        QStringLiteral("import"),
+        QStringLiteral("import"), QStringLiteral("mcp"),
     };
     return list;
 }
@@ -120,6 +120,8 @@ void CliApp::printHelp()
             "  tools      list the tools; run one through policy, approval and the sandbox\n"
             "  memory     add, list, search, show or forget memories; import documents\n"
             "  serve      serve the local HTTP API (OpenAI-compatible and Spool's own) on loopback\n"
+            "  mcp        your MCP tool servers: list, add, remove, test, tools, enable, disable,\n"
+            "             import (Claude Desktop's mcpServers JSON and others), export\n"
             "\n"
             "Global options:\n"
             "  --data-dir DIR    journal folder (default: $SPOOL_DATA_DIR, else the app data folder)\n"
@@ -203,6 +205,8 @@ int CliApp::dispatch(const QString &command, const QStringList &arguments)
         return runExport(*this, arguments);
     if (command == QLatin1String("import"))
         return runImport(*this, arguments);
+    if (command == QLatin1String("mcp"))
+        return runMcp(*this, arguments);
     return ExitUsage;
 }
 

@@ -119,6 +119,7 @@ int runPolicy(CliApp &app, const QStringList &arguments);
 int runTools(CliApp &app, const QStringList &arguments);
 int runMemory(CliApp &app, const QStringList &arguments);
 int runServe(CliApp &app, const QStringList &arguments);
+int runMcp(CliApp &app, const QStringList &arguments);
 
 // Shared formatting for human output.
 QString formatTime(qint64 msecsSinceEpoch);

@@ -16,6 +16,9 @@
 #include "memory/memoryquery.h"
 #include "memory/memorysearchresult.h"
 #include "memory/memorystatus.h"
+#include "mcp/mcpserverconfig.h"
+#include "mcp/mcpserverstatus.h"
+#include "mcp/mcpuserquestion.h"
 #include "policy/policydecision.h"
 #include "providers/connectiontest.h"
 #include "providers/providerconfig.h"
@@ -29,6 +32,7 @@
 
 #include <QJsonObject>
 #include <QObject>
+#include <QUrl>
 
 class QIODevice;
 
@@ -209,6 +213,44 @@ public:
 
     virtual GatewayStatus status(bool checkJournal = false) const = 0;
 
+    // MCP servers (issue 13): the user's tool servers, configured in mcpConfigPath() (the
+    // mcpServers JSON of Claude Desktop and others), their secrets in the keychain. Nothing
+    // starts by itself: startMcpServers() (the window, when it opens) or a run before its first
+    // turn starts the enabled ones; their tools then join toolSpecs() as mcp.<server>.<tool>.
+    virtual QString mcpConfigPath() const = 0;
+    // Every configured server with its state (mcp.json is read again when it changed).
+    virtual QList<McpServerStatus> mcpServers() = 0;
+    // Entries of mcp.json that could not be read (the others work).
+    virtual QStringList mcpProblems() const = 0;
+    virtual void startMcpServers() = 0;
+    // Adds or replaces a server; `secrets` are the values of its secretEnv and secretHeaders
+    // (only those given are stored; the others keep their stored value).
+    virtual void saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
+                               std::function<void(const Status &)> done) = 0;
+    // Stops it and removes it, its secrets and its sign-in.
+    virtual void removeMcpServer(const QString &name, std::function<void(const Status &)> done) = 0;
+    virtual Status setMcpServerEnabled(const QString &name, bool enabled) = 0;
+    virtual Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) = 0;
+    virtual Status restartMcpServer(const QString &name) = 0;
+    // Starts the server (again, if it had failed) and answers once it is ready or failed, or
+    // after timeoutMs with what it is then.
+    virtual void testMcpServer(const QString &name, int timeoutMs,
+                               std::function<void(const McpServerStatus &)> done) = 0;
+    // The server's stderr, its log messages and what Spool noticed, oldest first.
+    virtual Result<QList<McpLogEntry>> mcpServerLog(const QString &name) const = 0;
+    // Another app's mcpServers JSON into mcp.json; env values and headers that look secret go
+    // to the keychain.
+    virtual void importMcpServers(const QByteArray &json, bool replace,
+                                  std::function<void(const Result<McpImportReport> &)> done) = 0;
+    virtual void exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done) = 0;
+    // Whether a person can answer the servers' questions in this front end (a window, a
+    // terminal). Without one, every question is declined at once, and the server's log says so.
+    virtual void setMcpUserPresent(bool present) = 0;
+    virtual QList<McpUserQuestion> mcpQuestions() const = 0;
+    // accept (with content), decline or cancel; `by` says who (gui, cli).
+    virtual Status answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
+                                     const QString &by) = 0;
+
 signals:
     void runUpdated(const Spool::RunInfo &run);
     void tapeAppended(const Spool::TapeEvent &event);
@@ -226,6 +268,19 @@ signals:
     void memoryChanged();
     // The embedding model, the vectors computed so far, or the last embedding error changed.
     void memoryStatusChanged(const Spool::MemoryStatus &status);
+    // A running tool said how far it has come (MCP progress); total < 0 when unknown.
+    void toolProgress(const QString &runId, const QString &callId, double progress, double total,
+                      const QString &message);
+    // An MCP server's state, tools or configuration changed.
+    void mcpServersChanged(const QString &server);
+    void mcpServerLogAppended(const QString &server, const Spool::McpLogEntry &entry);
+    // A server asks the user something during a tool call; answer with answerMcpQuestion().
+    void mcpQuestionAsked(const Spool::McpUserQuestion &question);
+    // Answered (by anyone), or closed by the engine: dialogs and prompts for it go away.
+    void mcpQuestionAnswered(const Spool::McpUserQuestion &question);
+    // A remote server needs the user to sign in: open `url` in a browser; the engine listens
+    // on 127.0.0.1 for the answer.
+    void mcpSignInRequested(const QString &server, const QUrl &url);
 };
 
 // Creates the engine a front end runs on (the Gateway, in the application).

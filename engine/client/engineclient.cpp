@@ -21,6 +21,11 @@ void registerEngineMetaTypes()
     qRegisterMetaType<Spool::MemorySearchResult>();
     qRegisterMetaType<Spool::MemoryImportReport>();
     qRegisterMetaType<Spool::MemoryImportProgress>();
+    qRegisterMetaType<Spool::McpServerConfig>();
+    qRegisterMetaType<Spool::McpServerStatus>();
+    qRegisterMetaType<Spool::McpLogEntry>();
+    qRegisterMetaType<Spool::McpImportReport>();
+    qRegisterMetaType<Spool::McpUserQuestion>();
 }
 
 EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &factory,
@@ -53,6 +58,17 @@ EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &fac
     connect(m_engine, &Engine::memoryChanged, this, &EngineClient::memoryChanged,
             Qt::QueuedConnection);
     connect(m_engine, &Engine::memoryStatusChanged, this, &EngineClient::memoryStatusChanged,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::toolProgress, this, &EngineClient::toolProgress, Qt::QueuedConnection);
+    connect(m_engine, &Engine::mcpServersChanged, this, &EngineClient::mcpServersChanged,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::mcpServerLogAppended, this, &EngineClient::mcpServerLogAppended,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::mcpQuestionAsked, this, &EngineClient::mcpQuestionAsked,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::mcpQuestionAnswered, this, &EngineClient::mcpQuestionAnswered,
+            Qt::QueuedConnection);
+    connect(m_engine, &Engine::mcpSignInRequested, this, &EngineClient::mcpSignInRequested,
             Qt::QueuedConnection);
 }
 

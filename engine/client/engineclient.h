@@ -100,6 +100,13 @@ signals:
     void journalChanged();
     void memoryChanged();
     void memoryStatusChanged(const Spool::MemoryStatus &status);
+    void toolProgress(const QString &runId, const QString &callId, double progress, double total,
+                      const QString &message);
+    void mcpServersChanged(const QString &server);
+    void mcpServerLogAppended(const QString &server, const Spool::McpLogEntry &entry);
+    void mcpQuestionAsked(const Spool::McpUserQuestion &question);
+    void mcpQuestionAnswered(const Spool::McpUserQuestion &question);
+    void mcpSignInRequested(const QString &server, const QUrl &url);
 
 private:
     RuntimeConfig m_config;

@@ -26,6 +26,9 @@ const QString kUnsandboxed = QStringLiteral("tools/allow_unsandboxed_commands");
 const QString kCommandNetwork = QStringLiteral("tools/allow_command_network");
 const QString kPrivateAddresses = QStringLiteral("tools/allow_private_addresses");
 const QString kSynchronous = QStringLiteral("journal/synchronous");
+const QString kMcpPath = QStringLiteral("mcp/path");
+const QString kMcpRedirectPort = QStringLiteral("mcp/oauth_redirect_port");
+const QString kMcpStartupWait = QStringLiteral("mcp/startup_wait_seconds");
 const QString kDeviceId = QStringLiteral("device/id");
 const QString kWindowTokens = QStringLiteral("context/window_tokens");
 const QString kMemoryEnabled = QStringLiteral("memory/enabled");
@@ -98,6 +101,12 @@ RuntimeConfig RuntimeConfig::load(const QString &dataDirOverride, const QString 
                                 .toString()
                                 .compare(QLatin1String("normal"), Qt::CaseInsensitive)
             != 0;
+
+    // A list written by hand may be one string of folders separated by ':'.
+    for (const QString &entry : s.value(kMcpPath).toStringList())
+        c.mcpPath += entry.split(QLatin1Char(':'), Qt::SkipEmptyParts);
+    c.mcpRedirectPort = quint16(qBound(0, s.value(kMcpRedirectPort, 0).toInt(), 65535));
+    c.mcpStartupWaitMs = qBound(0, s.value(kMcpStartupWait, c.mcpStartupWaitMs / 1000).toInt(), 3600) * 1000;
 
     c.deterministicChunkDelayMs = envInt("SPOOL_DETERMINISTIC_DELAY_MS", c.deterministicChunkDelayMs);
     const int approvalMs = envInt("SPOOL_APPROVAL_TIMEOUT_MS", -1);

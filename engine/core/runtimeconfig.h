@@ -53,6 +53,13 @@ struct RuntimeConfig
     bool allowCommandNetwork = false;      // shell.exec calls that ask for network get it
     bool allowPrivateAddresses = false;    // http.fetch may reach loopback and private networks
 
+    // MCP servers (`mcp/...`): folders searched for their commands before $PATH (a desktop
+    // session often lacks the shell's PATH), the OAuth redirect's loopback port (0: any free
+    // one), and how long a run waits for servers that are still starting.
+    QStringList mcpPath;
+    quint16 mcpRedirectPort = 0;
+    int mcpStartupWaitMs = 60000;
+
     int toolOutputModelCap = 16 * 1024;  // characters of tool output the model sees
     int toolOutputTapeCap = 256 * 1024;  // characters kept on the tape
 

@@ -10,12 +10,14 @@
 #include "core/datapaths.h"
 #include "core/logging.h"
 #include "core/ulid.h"
+#include "gateway/gatewaymcpsecrets.h"
 #include "gateway/gatewayrunhost.h"
 #include "journal/journalstore.h"
 #include "journal/journalwatcher.h"
 #include "memory/memoryretaintool.h"
 #include "memory/memorysearchtool.h"
 #include "memory/memoryservice.h"
+#include "mcp/mcpserverregistry.h"
 #include "policy/policyservice.h"
 #include "providers/attachmentkind.h"
 #include "providers/deterministicprovider.h"
@@ -167,6 +169,20 @@ Status Gateway::open()
         });
     }
 
+    // The user's MCP servers: read from mcp.json now, started on demand.
+    m_mcpSecrets = std::make_unique<GatewayMcpSecrets>(m_providers->keyStore());
+    McpRegistryOptions mcpOptions;
+    mcpOptions.configDir = m_config.configDir;
+    mcpOptions.extraPath = m_config.mcpPath;
+    mcpOptions.redirectPort = m_config.mcpRedirectPort;
+    mcpOptions.startupWaitMs = m_config.mcpStartupWaitMs;
+    m_mcp = std::make_unique<McpServerRegistry>(mcpOptions, *m_tools, *m_mcpSecrets);
+    connect(m_mcp.get(), &McpServerRegistry::statusChanged, this, &Engine::mcpServersChanged);
+    connect(m_mcp.get(), &McpServerRegistry::logAppended, this, &Engine::mcpServerLogAppended);
+    connect(m_mcp.get(), &McpServerRegistry::questionAsked, this, &Engine::mcpQuestionAsked);
+    connect(m_mcp.get(), &McpServerRegistry::questionAnswered, this, &Gateway::recordQuestion);
+    connect(m_mcp.get(), &McpServerRegistry::authorizationRequested, this, &Engine::mcpSignInRequested);
+
     m_watcher = std::make_unique<JournalWatcher>(*m_journal);
     connect(m_watcher.get(), &JournalWatcher::heartbeat, this, &Gateway::heartbeat);
     connect(m_watcher.get(), &JournalWatcher::changedElsewhere, this,
@@ -201,6 +217,7 @@ void Gateway::shutdown()
     }
     qDeleteAll(m_active);
     m_active.clear();
+    m_mcp->stopAll();
     m_memory.reset(); // before the journal it reads
     m_watcher->stop();
     warnIfFailed(m_instances->markStopped(), "cannot mark this instance stopped:");
@@ -471,6 +488,7 @@ Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryO
     if (!checked)
         return checked.error();
     m_providers->sync();
+    m_mcp->reload(); // a server added from a terminal is there for this run
     if (!request.agent.isEmpty()) {
         if (auto a = m_agents->get(request.agent); !a)
             return a.error();
@@ -611,7 +629,8 @@ QStringList Gateway::activeRunIds() const
 Result<RunInfo> Gateway::runTool(const QString &tool, const QJsonObject &arguments,
                                  const SessionSelector &session, const QString &source)
 {
-    if (!m_tools->tool(tool))
+    // An MCP server's tool is listed once its server has started, which the run waits for.
+    if (!m_tools->tool(tool) && !m_mcp->mayProvide(tool))
         return makeError(ErrorCode::NotFound, QStringLiteral("there is no tool named %1").arg(tool));
     // The call goes through a run like any other, so policy, approvals, the sandbox and the
     // tape are exactly those an agent's call gets; the deterministic provider asks for it.
@@ -1056,6 +1075,106 @@ void Gateway::onJournalChangedElsewhere()
     if (m_config.adoptWaitingRuns)
         adoptOrphans(); // released by a process that exited, or decided for one
     emit journalChanged();
+}
+
+// --- MCP servers ----------------------------------------------------------------------------
+
+QString Gateway::mcpConfigPath() const
+{
+    return m_mcp ? m_mcp->configPath() : QDir(m_config.configDir).filePath(McpServerRegistry::configFileName());
+}
+
+QList<McpServerStatus> Gateway::mcpServers()
+{
+    m_mcp->reload();
+    return m_mcp->statuses();
+}
+
+QStringList Gateway::mcpProblems() const
+{
+    return m_mcp->problems();
+}
+
+void Gateway::startMcpServers()
+{
+    m_mcp->startAll();
+}
+
+void Gateway::saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
+                            std::function<void(const Status &)> done)
+{
+    m_mcp->save(config, secrets, std::move(done));
+}
+
+void Gateway::removeMcpServer(const QString &name, std::function<void(const Status &)> done)
+{
+    m_mcp->remove(name, std::move(done));
+}
+
+Status Gateway::setMcpServerEnabled(const QString &name, bool enabled)
+{
+    return m_mcp->setEnabled(name, enabled);
+}
+
+Status Gateway::setMcpToolEnabled(const QString &server, const QString &tool, bool enabled)
+{
+    return m_mcp->setToolEnabled(server, tool, enabled);
+}
+
+Status Gateway::restartMcpServer(const QString &name)
+{
+    return m_mcp->restart(name);
+}
+
+void Gateway::testMcpServer(const QString &name, int timeoutMs, std::function<void(const McpServerStatus &)> done)
+{
+    m_mcp->test(name, timeoutMs, this, std::move(done));
+}
+
+Result<QList<McpLogEntry>> Gateway::mcpServerLog(const QString &name) const
+{
+    return m_mcp->log(name);
+}
+
+void Gateway::importMcpServers(const QByteArray &json, bool replace,
+                               std::function<void(const Result<McpImportReport> &)> done)
+{
+    m_mcp->importServers(json, replace, std::move(done));
+}
+
+void Gateway::exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done)
+{
+    m_mcp->exportServers(withSecrets, std::move(done));
+}
+
+void Gateway::setMcpUserPresent(bool present)
+{
+    m_mcp->setUserPresent(present);
+}
+
+QList<McpUserQuestion> Gateway::mcpQuestions() const
+{
+    return m_mcp->pendingQuestions();
+}
+
+Status Gateway::answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
+                                  const QString &by)
+{
+    return m_mcp->answer(id, action, content, by);
+}
+
+void Gateway::recordQuestion(const McpUserQuestion &question)
+{
+    if (!question.runId.isEmpty() && m_active.contains(question.runId)) {
+        QJsonObject payload = question.toJson();
+        payload.remove(QStringLiteral("id"));
+        payload.remove(QStringLiteral("run_id"));
+        payload.insert(QStringLiteral("question_id"), question.id);
+        payload.insert(QStringLiteral("answered_at"), QDateTime::currentMSecsSinceEpoch());
+        if (!m_host->record(question.runId, TapeKind::McpElicitation, payload))
+            qCWarning(lcGateway) << "cannot record the MCP question" << question.id;
+    }
+    emit mcpQuestionAnswered(question);
 }
 
 } // namespace Spool

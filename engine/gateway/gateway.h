@@ -16,11 +16,13 @@ class SessionExchange;
 class SessionFork;
 class ApprovalDesk;
 class ContextBuilder;
+class GatewayMcpSecrets;
 class GatewayRunHost;
 class InstanceTracker;
 class JournalStore;
 class JournalWatcher;
 class MemoryService;
+class McpServerRegistry;
 class PolicyService;
 class ProviderRegistry;
 class ProviderAdmin;
@@ -147,6 +149,27 @@ public:
 
     GatewayStatus status(bool checkJournal = false) const override;
 
+    QString mcpConfigPath() const override;
+    QList<McpServerStatus> mcpServers() override;
+    QStringList mcpProblems() const override;
+    void startMcpServers() override;
+    void saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
+                       std::function<void(const Status &)> done) override;
+    void removeMcpServer(const QString &name, std::function<void(const Status &)> done) override;
+    Status setMcpServerEnabled(const QString &name, bool enabled) override;
+    Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) override;
+    Status restartMcpServer(const QString &name) override;
+    void testMcpServer(const QString &name, int timeoutMs,
+                       std::function<void(const McpServerStatus &)> done) override;
+    Result<QList<McpLogEntry>> mcpServerLog(const QString &name) const override;
+    void importMcpServers(const QByteArray &json, bool replace,
+                          std::function<void(const Result<McpImportReport> &)> done) override;
+    void exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done) override;
+    void setMcpUserPresent(bool present) override;
+    QList<McpUserQuestion> mcpQuestions() const override;
+    Status answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
+                             const QString &by) override;
+
     // For tests and benchmarks that look under the facade.
     JournalStore &journal() { return *m_journal; }
     ToolRegistry &tools() { return *m_tools; }
@@ -165,6 +188,8 @@ private:
     // Adopts every run whose process left it waiting for an approval (adoptWaitingRuns).
     void adoptOrphans();
     void emitRun(const QString &runId);
+    // An MCP server's question was answered (or closed): on the tape of the run it served.
+    void recordQuestion(const McpUserQuestion &question);
 
     RuntimeConfig m_config;
     std::unique_ptr<JournalStore> m_journal;
@@ -181,6 +206,9 @@ private:
     std::unique_ptr<SessionExchange> m_exchange;
     std::unique_ptr<ProviderAdmin> m_providers;
     std::unique_ptr<ToolRegistry> m_tools;
+    // After the tools and the keychain, so that it goes first: it takes its tools out.
+    std::unique_ptr<GatewayMcpSecrets> m_mcpSecrets;
+    std::unique_ptr<McpServerRegistry> m_mcp;
     std::unique_ptr<PolicyService> m_policy;
     std::unique_ptr<ApprovalDesk> m_approvals;
     std::unique_ptr<MemoryService> m_memory;

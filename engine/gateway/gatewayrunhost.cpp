@@ -5,6 +5,7 @@
 #include "gateway/gateway.h"
 #include "journal/journalstore.h"
 #include "memory/memoryservice.h"
+#include "mcp/mcpserverregistry.h"
 #include "policy/policyservice.h"
 #include "providers/provideradmin.h"
 #include "runs/runorchestrator.h"
@@ -89,6 +90,19 @@ Status GatewayRunHost::transition(const QString &runId, RunState to, const QStri
 void GatewayRunHost::streamText(const QString &runId, const QString &text)
 {
     emit m_gateway.textDelta(runId, text);
+}
+
+void GatewayRunHost::toolProgress(const QString &runId, const QString &callId, double progress,
+                                  double total, const QString &message)
+{
+    emit m_gateway.toolProgress(runId, callId, progress, total, message);
+}
+
+void GatewayRunHost::whenToolsReady(QObject *context, std::function<void()> ready)
+{
+    // A run is the moment MCP servers are needed: they start now if nothing started them.
+    m_gateway.m_mcp->startAll();
+    m_gateway.m_mcp->whenSettled(context, std::move(ready));
 }
 
 void GatewayRunHost::addUsage(const QString &runId, const TokenUsage &usage)

@@ -27,6 +27,9 @@ public:
     Status transition(const QString &runId, RunState to, const QString &reason,
                       const QString &detail, const QJsonObject &extra = {}) override;
     void streamText(const QString &runId, const QString &text) override;
+    void toolProgress(const QString &runId, const QString &callId, double progress, double total,
+                      const QString &message) override;
+    void whenToolsReady(QObject *context, std::function<void()> ready) override;
     void addUsage(const QString &runId, const TokenUsage &usage) override;
 
     Result<PendingToolApproval> openApproval(const PendingToolApproval &draft) override;

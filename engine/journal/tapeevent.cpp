@@ -127,6 +127,9 @@ QString TapeEvent::summary(int maxLength) const
                                                                 : QStringLiteral("failed"))
                     .arg(p.value(QStringLiteral("duration_ms")).toInteger())
                     .arg(str(p, "output"));
+    } else if (kind == TapeKind::McpElicitation) {
+        s = QStringLiteral("%1 asked \"%2\": %3 by %4")
+                    .arg(str(p, "server"), str(p, "message"), str(p, "action"), str(p, "answered_by"));
     } else {
         s = compactJson(p);
     }

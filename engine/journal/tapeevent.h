@@ -29,6 +29,8 @@ inline constexpr QLatin1String AssistantMessage("assistant.message");
 inline constexpr QLatin1String RunOwner("run.owner");
 // On a run that ended: a new run retries it, {run_id}. The new run's input has `retry_of`.
 inline constexpr QLatin1String RunRetried("run.retried");
+// An MCP server asked the user during a tool call, and the answer (issue 13).
+inline constexpr QLatin1String McpElicitation("mcp.elicitation");
 } // namespace TapeKind
 
 // One row of a run's append-only tape.

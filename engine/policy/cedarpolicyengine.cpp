@@ -28,7 +28,17 @@ const QString kTool = QStringLiteral("Tool");
 const QStringList kContextAttributes{
     QStringLiteral("arguments"), QStringLiteral("capabilities"), QStringLiteral("risk"),
     QStringLiteral("requiresApproval"), QStringLiteral("session"), QStringLiteral("agent"),
-    QStringLiteral("workspace"),
+    QStringLiteral("workspace"), QStringLiteral("server"), QStringLiteral("serverTool"),
+    QStringLiteral("annotations"),
+};
+
+// The hints of MCP's ToolAnnotations, always present in the context (with MCP's defaults when a
+// tool, or a built-in one, gives none), so a policy reading them never fails on a missing one.
+const QList<std::pair<QString, bool>> kAnnotationDefaults{
+    {QStringLiteral("readOnlyHint"), false},
+    {QStringLiteral("destructiveHint"), true},
+    {QStringLiteral("idempotentHint"), false},
+    {QStringLiteral("openWorldHint"), true},
 };
 
 // Tool arguments come from the model: they are read as plain JSON, so an object can never
@@ -438,6 +448,11 @@ Request CedarPolicyEngine::cedarRequest(const PolicyRequest &request)
     capabilities.reserve(size_t(request.capabilities.size()));
     for (const QString &c : request.capabilities)
         capabilities.push_back(Value::fromString(c));
+    std::vector<Value::Field> annotations;
+    for (const auto &[hint, fallback] : kAnnotationDefaults) {
+        const QJsonValue given = request.annotations.value(hint);
+        annotations.emplace_back(hint, Value::fromBool(given.isBool() ? given.toBool() : fallback));
+    }
     r.context = Value::fromRecord({
             {QStringLiteral("arguments"), argumentValue(request.arguments)},
             {QStringLiteral("capabilities"), Value::fromSet(std::move(capabilities))},
@@ -446,6 +461,9 @@ Request CedarPolicyEngine::cedarRequest(const PolicyRequest &request)
             {QStringLiteral("session"), Value::fromString(request.sessionId)},
             {QStringLiteral("agent"), Value::fromString(request.agent)},
             {QStringLiteral("workspace"), Value::fromString(request.workspace)},
+            {QStringLiteral("server"), Value::fromString(request.server)},
+            {QStringLiteral("serverTool"), Value::fromString(request.serverTool)},
+            {QStringLiteral("annotations"), Value::fromRecord(std::move(annotations))},
     });
     return r;
 }

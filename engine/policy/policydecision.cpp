@@ -26,6 +26,9 @@ QJsonObject PolicyRequest::toJson() const
         {QStringLiteral("session"), sessionId},
         {QStringLiteral("agent"), agent},
         {QStringLiteral("workspace"), workspace},
+        {QStringLiteral("server"), server},
+        {QStringLiteral("server_tool"), serverTool},
+        {QStringLiteral("annotations"), annotations},
     };
 }
 

@@ -21,6 +21,12 @@ struct PolicyRequest
     QString sessionId;
     QString agent;
     QString workspace;
+    // MCP tools: the server and the tool's own name there (empty for built-in tools), and the
+    // server's hints about the tool (readOnlyHint, destructiveHint, idempotentHint,
+    // openWorldHint), which policies may choose to trust.
+    QString server;
+    QString serverTool;
+    QJsonObject annotations;
 
     QJsonObject toJson() const;
 };

@@ -2,7 +2,7 @@
 
 #include "providers/providertypes.h"
 #include "providers/retrypolicy.h"
-#include "providers/sseparser.h"
+#include "core/sseparser.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>

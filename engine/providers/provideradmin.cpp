@@ -41,6 +41,11 @@ void ProviderAdmin::setDeterministicChunkDelay(int ms)
     m_registry->add(std::make_unique<DeterministicProvider>(DeterministicProvider::Options{ms}));
 }
 
+KeyStore &ProviderAdmin::keyStore()
+{
+    return m_factory->keyStore();
+}
+
 void ProviderAdmin::sync(bool force)
 {
     const QFileInfo file(m_factory->settings().path());

@@ -15,6 +15,7 @@
 
 namespace Spool {
 
+class KeyStore;
 class ProviderFactory;
 class ProviderRegistry;
 
@@ -30,6 +31,8 @@ public:
 
     ProviderRegistry &registry() { return *m_registry; }
     const ProviderRegistry &registry() const { return *m_registry; }
+    // The keychain the providers' keys live in; MCP servers keep their secrets there too.
+    KeyStore &keyStore();
 
     // Registers the providers of spool.conf when the file changed since the last look (a CLI
     // next to the window added one, say) and drops those no longer configured.

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "providers/providertypes.h"
-#include "providers/sseparser.h"
+#include "core/sseparser.h"
 
 #include <QByteArray>
 #include <QMap>

@@ -27,7 +27,7 @@ Result<PolicyExplanation> PolicyExplainer::explain(const QString &toolName,
         return makeError(ErrorCode::NotFound, QStringLiteral("no tool named \"%1\" (tools: %2)")
                                                       .arg(toolName, names.join(QStringLiteral(", "))));
     }
-    if (!agent.allowsTool(toolName))
+    if (!agent.allowsTool(toolName) || !tool->spec().availableTo(agent.name))
         return makeError(ErrorCode::InvalidArgument,
                          QStringLiteral("the agent %1 may not call %2: such a call never reaches policy")
                                  .arg(agent.name, toolName));

@@ -49,6 +49,12 @@ public:
     virtual Status transition(const QString &runId, RunState to, const QString &reason,
                               const QString &detail, const QJsonObject &extra = {}) = 0;
     virtual void streamText(const QString &runId, const QString &text) = 0;
+    // A running tool said how far it has come (shown live, not on the tape).
+    virtual void toolProgress(const QString &runId, const QString &callId, double progress,
+                              double total, const QString &message) = 0;
+    // Calls `ready` once the tools a run may list are there: the user's MCP servers started
+    // (ready or failed) or the startup wait over. Never blocks; at once when nothing starts.
+    virtual void whenToolsReady(QObject *context, std::function<void()> ready) = 0;
     virtual void addUsage(const QString &runId, const TokenUsage &usage) = 0;
 
     virtual Result<PendingToolApproval> openApproval(const PendingToolApproval &draft) = 0;

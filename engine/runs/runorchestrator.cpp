@@ -60,7 +60,14 @@ void RunOrchestrator::start()
     }
     m_wallClock.start(int(qMin<qint64>(m_host.config().wallClockMs, INT_MAX)));
     m_ownedFor.start();
+    // The user's MCP servers may still be starting: their tools belong in the first request.
+    m_host.whenToolsReady(this, [this] { recallMemory(); });
+}
 
+void RunOrchestrator::recallMemory()
+{
+    if (m_finished)
+        return;
     // Memory first: what it gives counts against the model's context window. The query is the
     // input and the last turn, so "and the other one?" still finds what the turn was about.
     MemoryQuery query;
@@ -133,7 +140,7 @@ QList<ToolDefinition> RunOrchestrator::offeredTools() const
 {
     QList<ToolDefinition> tools;
     for (const ToolSpec &spec : m_host.tools().specs()) {
-        if (m_agent.allowsTool(spec.name))
+        if (offered(spec))
             tools.append(ToolDefinition{spec.name, spec.description, spec.parameters});
     }
     return tools;
@@ -357,6 +364,13 @@ void RunOrchestrator::processNextCall()
     QJsonObject callPayload{{QStringLiteral("call_id"), m_current.id},
                             {QStringLiteral("tool"), m_current.name},
                             {QStringLiteral("arguments"), m_current.arguments}};
+    // An MCP tool's call says which server it goes to and in which protocol version.
+    if (const Tool *called = m_host.tools().tool(m_current.name); called && !called->spec().server.isEmpty()) {
+        const ToolSpec spec = called->spec();
+        callPayload.insert(QStringLiteral("server"), spec.server);
+        callPayload.insert(QStringLiteral("server_tool"), spec.serverTool);
+        callPayload.insert(QStringLiteral("protocol_version"), spec.protocolVersion);
+    }
     if (!m_current.argumentsError.isEmpty()) {
         callPayload.insert(QStringLiteral("raw_arguments"), m_current.rawArguments);
         callPayload.insert(QStringLiteral("arguments_error"), m_current.argumentsError);
@@ -375,10 +389,10 @@ void RunOrchestrator::processNextCall()
 
     // Malformed calls never reach policy: the model is told what was wrong and may retry.
     Tool *tool = m_host.tools().tool(m_current.name);
-    if (!tool || !m_agent.allowsTool(m_current.name)) {
+    if (!tool || !offered(tool->spec())) {
         QStringList available;
         for (const ToolSpec &spec : m_host.tools().specs()) {
-            if (m_agent.allowsTool(spec.name))
+            if (offered(spec))
                 available.append(spec.name);
         }
         finishCall(ToolResult::failure(QStringLiteral("There is no tool named \"%1\". Available "
@@ -485,7 +499,15 @@ PolicyRequest RunOrchestrator::policyRequest(const ToolSpec &spec, const QJsonOb
     request.sessionId = session.id;
     request.agent = agent.name;
     request.workspace = session.workspace;
+    request.server = spec.server;
+    request.serverTool = spec.serverTool;
+    request.annotations = spec.annotations;
     return request;
+}
+
+bool RunOrchestrator::offered(const ToolSpec &spec) const
+{
+    return m_agent.allowsTool(spec.name) && spec.availableTo(m_agent.name);
 }
 
 PolicyDecision RunOrchestrator::withApprovalMode(PolicyDecision decision, const Agent &agent)
@@ -617,6 +639,11 @@ void RunOrchestrator::execute()
     m_toolClock.start();
     m_job = tool->start(invocation(), this);
     connect(m_job, &ToolJob::finished, this, &RunOrchestrator::onToolFinished);
+    connect(m_job, &ToolJob::progress, this,
+            [this, callId = m_current.id](double progress, double total, const QString &message) {
+                if (!m_finished)
+                    m_host.toolProgress(m_run.id, callId, progress, total, message);
+            });
 }
 
 void RunOrchestrator::onToolFinished(const ToolResult &result)
@@ -642,17 +669,22 @@ void RunOrchestrator::finishCall(ToolResult result)
         tapeOutput.truncate(config.toolOutputTapeCap);
         tapeTruncated = true;
     }
-    const bool recorded = record(
-            TapeKind::ToolOutput,
-            {{QStringLiteral("call_id"), m_current.id},
-             {QStringLiteral("tool"), m_current.name},
-             {QStringLiteral("ok"), result.ok},
-             {QStringLiteral("output"), tapeOutput},
-             {QStringLiteral("output_chars"), fullSize},
-             {QStringLiteral("truncated"), tapeTruncated},
-             {QStringLiteral("exit_code"), result.exitCode >= 0 ? QJsonValue(result.exitCode) : QJsonValue()},
-             {QStringLiteral("duration_ms"), result.durationMs},
-             {QStringLiteral("sandbox"), result.sandbox}});
+    QJsonObject outputPayload{{QStringLiteral("call_id"), m_current.id},
+                              {QStringLiteral("tool"), m_current.name},
+                              {QStringLiteral("ok"), result.ok},
+                              {QStringLiteral("output"), tapeOutput},
+                              {QStringLiteral("output_chars"), fullSize},
+                              {QStringLiteral("truncated"), tapeTruncated},
+                              {QStringLiteral("exit_code"), result.exitCode >= 0 ? QJsonValue(result.exitCode) : QJsonValue()},
+                              {QStringLiteral("duration_ms"), result.durationMs},
+                              {QStringLiteral("sandbox"), result.sandbox}};
+    // What the tool adds (an MCP server's name, protocol, images, structured content) never
+    // overwrites the fields above.
+    for (auto it = result.details.begin(); it != result.details.end(); ++it) {
+        if (!outputPayload.contains(it.key()))
+            outputPayload.insert(it.key(), it.value());
+    }
+    const bool recorded = record(TapeKind::ToolOutput, outputPayload);
     if (!recorded)
         return;
     m_messages.append(ChatMessage::toolResult(m_current.id, m_current.name,
@@ -687,14 +719,20 @@ void RunOrchestrator::stopWork(const QString &why)
         m_job->cancel();
         m_job->deleteLater();
         m_job = nullptr;
-        record(TapeKind::ToolOutput,
-               QJsonObject{{QStringLiteral("call_id"), m_current.id},
-                       {QStringLiteral("tool"), m_current.name},
-                       {QStringLiteral("ok"), false},
-                       {QStringLiteral("output"), QString(QStringLiteral("stopped: ") + why)},
-                       {QStringLiteral("truncated"), false},
-                       {QStringLiteral("duration_ms"), m_toolClock.elapsed()},
-                       {QStringLiteral("sandbox"), QStringLiteral("none")}});
+        QJsonObject stopped{{QStringLiteral("call_id"), m_current.id},
+                            {QStringLiteral("tool"), m_current.name},
+                            {QStringLiteral("ok"), false},
+                            {QStringLiteral("output"), QString(QStringLiteral("stopped: ") + why)},
+                            {QStringLiteral("truncated"), false},
+                            {QStringLiteral("duration_ms"), m_toolClock.elapsed()},
+                            {QStringLiteral("sandbox"), QStringLiteral("none")}};
+        if (const Tool *called = m_host.tools().tool(m_current.name); called && !called->spec().server.isEmpty()) {
+            // The server was told (notifications/cancelled) when the job was cancelled above.
+            stopped.insert(QStringLiteral("server"), called->spec().server);
+            stopped.insert(QStringLiteral("protocol_version"), called->spec().protocolVersion);
+            stopped.insert(QStringLiteral("cancelled_on_server"), true);
+        }
+        record(TapeKind::ToolOutput, stopped);
     }
     if (!m_waitingApproval.isEmpty()) {
         const QString id = m_waitingApproval;

@@ -73,8 +73,12 @@ public:
                              QJsonObject *budget = nullptr);
 
 private:
+    // After the MCP servers settled: what memory gives this run, then the context.
+    void recallMemory();
     void buildContext(const MemoryRecall &recall);
     QList<ToolDefinition> offeredTools() const;
+    // Whether this run's agent may see and call the tool (its allowlist, the tool's agents).
+    bool offered(const ToolSpec &spec) const;
     void nextTurn();
     void onTextDelta(const QString &text);
     void checkpointPartial();

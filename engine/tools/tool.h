@@ -28,6 +28,9 @@ struct ToolResult
     int exitCode = -1; // -1 when the tool is not a process
     qint64 durationMs = 0;
     QString sandbox = QStringLiteral("none"); // "none" for in-process tools, "bwrap", ...
+    // Facts the tape keeps beside the output (MCP tools: the server, the protocol version,
+    // images and resources, structured content); merged into the tool.output event.
+    QJsonObject details;
 
     static ToolResult success(const QString &output);
     static ToolResult failure(const QString &message);
@@ -48,6 +51,9 @@ public:
 
 signals:
     void finished(const Spool::ToolResult &result);
+    // How far the tool has come, when it says (MCP progress notifications); `total` is
+    // negative when unknown. Shown live, not recorded on the tape.
+    void progress(double progress, double total, const QString &message);
 };
 
 class Tool

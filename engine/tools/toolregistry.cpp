@@ -27,6 +27,11 @@ Status ToolRegistry::put(std::unique_ptr<Tool> tool)
     return add(std::move(tool));
 }
 
+bool ToolRegistry::remove(const QString &name)
+{
+    return m_tools.erase(name) > 0;
+}
+
 Tool *ToolRegistry::tool(const QString &name) const
 {
     auto it = m_tools.find(name);

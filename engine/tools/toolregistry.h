@@ -24,6 +24,8 @@ public:
     // Adds, or replaces the tool of the same name (settings changed). Calls in progress are not
     // affected: their jobs own copies of what they need.
     Status put(std::unique_ptr<Tool> tool);
+    // Removes a tool (an MCP server went away). Calls in progress keep their jobs.
+    bool remove(const QString &name);
     Tool *tool(const QString &name) const;
     QList<ToolSpec> specs() const;
     // Checks arguments against the tool's schema; the message is meant for the model.

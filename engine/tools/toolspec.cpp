@@ -16,7 +16,7 @@ QString toolRiskName(ToolRisk risk)
 
 QJsonObject ToolSpec::toJson() const
 {
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("name"), name},
         {QStringLiteral("description"), description},
         {QStringLiteral("parameters"), parameters},
@@ -24,6 +24,17 @@ QJsonObject ToolSpec::toJson() const
         {QStringLiteral("risk"), toolRiskName(risk)},
         {QStringLiteral("requires_approval"), requiresApproval},
     };
+    if (!server.isEmpty()) {
+        o.insert(QStringLiteral("server"), server);
+        o.insert(QStringLiteral("server_tool"), serverTool);
+        o.insert(QStringLiteral("protocol_version"), protocolVersion);
+        o.insert(QStringLiteral("annotations"), annotations);
+        if (!title.isEmpty())
+            o.insert(QStringLiteral("title"), title);
+    }
+    if (!agents.isEmpty())
+        o.insert(QStringLiteral("agents"), QJsonArray::fromStringList(agents));
+    return o;
 }
 
 } // namespace Spool

@@ -2,6 +2,7 @@
 
 #include "core/logging.h"
 #include "tools/cappedoutput.h"
+#include "tools/sandboxprobe.h"
 #include "tools/shellcommand.h"
 #include "tools/workspace.h"
 
@@ -11,7 +12,6 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QProcess>
-#include <QStandardPaths>
 #include <QTimer>
 
 #include <csignal>
@@ -29,7 +29,6 @@ namespace {
 
 const QString kSandboxRoot = QStringLiteral("/workspace");
 const QString kPath = QStringLiteral("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-constexpr int kProbeTimeoutMs = 15000;
 
 // The environment a command sees: chosen here, never inherited.
 QList<QPair<QString, QString>> commandEnvironment(const QString &home, const QString &sandbox)
@@ -104,17 +103,6 @@ ChildLimits childLimits(const ToolOptions::Shell &o, bool dieWithParent)
     return l;
 }
 
-QString findBwrap(const QString &configured)
-{
-    if (configured.isEmpty())
-        return QString();
-    if (configured.contains(QLatin1Char('/'))) {
-        const QFileInfo fi(configured);
-        return fi.isFile() && fi.isExecutable() ? fi.absoluteFilePath() : QString();
-    }
-    return QStandardPaths::findExecutable(configured);
-}
-
 bool isRealDirectory(const QString &path)
 {
     struct stat st;
@@ -187,108 +175,6 @@ Result<Call> prepareCall(const ToolOptions &options, const ToolInvocation &invoc
 }
 
 } // namespace
-
-// Whether bubblewrap can make its sandbox here: found out once per tool, asynchronously, by
-// running `bwrap ... true` (first with --disable-userns, which bubblewrap before 0.8 lacks).
-// The approval preview and every job wait for the answer through whenKnown(); nothing blocks.
-class ShellExecTool::SandboxProbe : public QObject
-{
-    Q_OBJECT
-public:
-    enum class State { Unknown, Probing, Usable, Unusable };
-
-    explicit SandboxProbe(const ToolOptions::Shell &options) : m_options(options) {}
-
-    State state() const { return m_state; }
-    bool disableUserns() const { return m_disableUserns; }
-    QString bwrapPath() const { return m_bwrapPath; }
-    QString problem() const { return m_problem; }
-
-    // Calls `done` once the answer is known: at once when it is, else when the probe ends,
-    // unless `context` is gone by then.
-    void whenKnown(QObject *context, std::function<void()> done)
-    {
-        if (m_state == State::Usable || m_state == State::Unusable) {
-            done();
-            return;
-        }
-        m_waiting.append({QPointer<QObject>(context), std::move(done)});
-        if (m_state == State::Unknown) {
-            m_state = State::Probing;
-            probe(true);
-        }
-    }
-
-private:
-    void probe(bool withDisableUserns)
-    {
-        m_bwrapPath = findBwrap(m_options.bwrapPath);
-        if (m_bwrapPath.isEmpty()) {
-            settle(State::Unusable, QStringLiteral("bubblewrap (%1) is not installed; install the "
-                                                   "\"bubblewrap\" package")
-                                            .arg(m_options.bwrapPath));
-            return;
-        }
-        ShellExecTool::SandboxSpec spec;
-        spec.disableUserns = withDisableUserns;
-        auto *process = new QProcess(this);
-        process->setProcessChannelMode(QProcess::MergedChannels);
-        process->setStandardInputFile(QProcess::nullDevice());
-        QProcessEnvironment env;
-        env.insert(QStringLiteral("PATH"), kPath);
-        process->setProcessEnvironment(env);
-        auto *deadline = new QTimer(process);
-        deadline->setSingleShot(true);
-        connect(deadline, &QTimer::timeout, process, [process] { process->kill(); });
-        connect(process, &QProcess::finished, this,
-                [this, process, withDisableUserns](int exitCode, QProcess::ExitStatus status) {
-                    const QString out = QString::fromLocal8Bit(process->readAll()).trimmed();
-                    process->deleteLater();
-                    if (status == QProcess::NormalExit && exitCode == 0) {
-                        m_disableUserns = withDisableUserns;
-                        settle(State::Usable, QString());
-                    } else if (withDisableUserns) {
-                        probe(false); // an older bubblewrap: try without --disable-userns
-                    } else {
-                        settle(State::Unusable,
-                               QStringLiteral("bubblewrap cannot create its sandbox here (user "
-                                              "namespaces may be disabled: see "
-                                              "kernel.unprivileged_userns_clone or "
-                                              "user.max_user_namespaces): %1")
-                                       .arg(out.left(500)));
-                    }
-                });
-        connect(process, &QProcess::errorOccurred, this, [this, process](QProcess::ProcessError e) {
-            if (e != QProcess::FailedToStart)
-                return;
-            process->deleteLater();
-            settle(State::Unusable,
-                   QStringLiteral("bubblewrap could not be started: %1").arg(process->errorString()));
-        });
-        deadline->start(kProbeTimeoutMs);
-        process->start(m_bwrapPath, ShellExecTool::bubblewrapArguments(spec, QStringLiteral("true")));
-    }
-
-    void settle(State state, const QString &problem)
-    {
-        m_state = state;
-        m_problem = problem;
-        if (state == State::Unusable)
-            qCWarning(lcTools) << "shell.exec: no sandbox:" << problem;
-        const auto waiting = std::exchange(m_waiting, {});
-        for (const auto &[context, done] : waiting) {
-            if (context)
-                done();
-        }
-    }
-
-    ToolOptions::Shell m_options;
-    State m_state = State::Unknown;
-    bool m_disableUserns = true;
-    QString m_bwrapPath;
-    QString m_problem;
-    QList<std::pair<QPointer<QObject>, std::function<void()>>> m_waiting;
-};
 
 namespace {
 
@@ -491,7 +377,7 @@ private:
 } // namespace
 
 ShellExecTool::ShellExecTool(const ToolOptions &options)
-    : m_options(options), m_probe(std::make_shared<SandboxProbe>(options.shell))
+    : m_options(options), m_probe(std::make_shared<SandboxProbe>(options.shell.bwrapPath))
 {
 }
 
@@ -562,6 +448,11 @@ void ShellExecTool::whenPreviewReady(QObject *context, std::function<void()> rea
 
 QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QString &command)
 {
+    return bubblewrapArguments(spec, QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), command});
+}
+
+QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QStringList &argv)
+{
     QStringList a;
     a << QStringLiteral("--unshare-all");
     if (spec.network)
@@ -574,10 +465,12 @@ QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QS
       << QStringLiteral("--cap-drop") << QStringLiteral("ALL")
       << QStringLiteral("--hostname") << QStringLiteral("spool-sandbox");
 
-    a << QStringLiteral("--clearenv");
-    const QString home = QStringLiteral("/tmp");
-    for (const auto &[name, value] : commandEnvironment(home, QStringLiteral("bwrap")))
-        a << QStringLiteral("--setenv") << name << value;
+    if (!spec.keepEnvironment) {
+        a << QStringLiteral("--clearenv");
+        const QString home = QStringLiteral("/tmp");
+        for (const auto &[name, value] : commandEnvironment(home, QStringLiteral("bwrap")))
+            a << QStringLiteral("--setenv") << name << value;
+    }
 
     a << QStringLiteral("--ro-bind") << QStringLiteral("/usr") << QStringLiteral("/usr");
     // Merged-/usr systems have these as links into /usr; older ones as folders.
@@ -612,13 +505,16 @@ QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QS
         if (isRealDirectory(dir))
             a << QStringLiteral("--tmpfs") << dir;
     }
-    for (const QString &extra : spec.extraReadOnlyPaths)
-        a << QStringLiteral("--ro-bind-try") << extra << extra;
     a << QStringLiteral("--proc") << QStringLiteral("/proc")
       << QStringLiteral("--dev") << QStringLiteral("/dev")
       << QStringLiteral("--tmpfs") << QStringLiteral("/tmp")
       << QStringLiteral("--tmpfs") << QStringLiteral("/var/tmp")
       << QStringLiteral("--tmpfs") << QStringLiteral("/run");
+    // After the fresh /tmp and /run, so that a path below them is not hidden again.
+    for (const QString &extra : spec.extraReadOnlyPaths)
+        a << QStringLiteral("--ro-bind-try") << extra << extra;
+    for (const QString &extra : spec.extraReadWritePaths)
+        a << QStringLiteral("--bind-try") << extra << extra;
     if (spec.network) // /etc/resolv.conf often points there
         a << QStringLiteral("--ro-bind-try") << QStringLiteral("/run/systemd/resolve")
           << QStringLiteral("/run/systemd/resolve");
@@ -640,9 +536,9 @@ QStringList ShellExecTool::bubblewrapArguments(const SandboxSpec &spec, const QS
           << (spec.cwd == QLatin1String(".") ? kSandboxRoot
                                              : kSandboxRoot + QLatin1Char('/') + spec.cwd);
     } else {
-        a << QStringLiteral("--chdir") << QStringLiteral("/tmp");
+        a << QStringLiteral("--chdir") << (spec.chdir.isEmpty() ? QStringLiteral("/tmp") : spec.chdir);
     }
-    a << QStringLiteral("--") << QStringLiteral("/bin/sh") << QStringLiteral("-c") << command;
+    a << QStringLiteral("--") << argv;
     return a;
 }
 

@@ -7,6 +7,8 @@
 
 namespace Spool {
 
+class SandboxProbe;
+
 // `shell.exec`: runs `/bin/sh -c COMMAND` in the session's workspace, inside bubblewrap:
 // - a new mount namespace whose only writable place is the workspace, at /workspace (its
 //   .git/hooks and .git/config bound read-only on top); /usr, /etc (minus shadow files, SSH
@@ -57,12 +59,20 @@ public:
         QString cwd = QStringLiteral("."); // relative to the workspace
         bool network = false;
         bool disableUserns = true;
-        QStringList extraReadOnlyPaths;
+        QStringList extraReadOnlyPaths;  // bound at the same path, read-only
+        QStringList extraReadWritePaths; // bound at the same path, writable (MCP servers)
+        // Pass bubblewrap's own environment through instead of --clearenv and the commands'
+        // environment: for a caller that sets bwrap's environment to exactly what the sandboxed
+        // program may see (an MCP server's env, whose secrets must not be arguments).
+        bool keepEnvironment = false;
+        QString chdir;           // without a workspace: where the program starts (else /tmp)
     };
     // bubblewrap's arguments up to and including the command: bwrap ARGS /bin/sh -c COMMAND.
     static QStringList bubblewrapArguments(const SandboxSpec &spec, const QString &command);
+    // The same for a program and its arguments: bwrap ARGS PROGRAM ARG...
+    static QStringList bubblewrapArguments(const SandboxSpec &spec, const QStringList &argv);
 
-    class SandboxProbe;
+    using SandboxProbe = Spool::SandboxProbe;
 
 private:
     ToolOptions m_options;

@@ -1,4 +1,4 @@
-#include "providers/sseparser.h"
+#include "core/sseparser.h"
 
 #include <cstring>
 
