@@ -22,6 +22,7 @@
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStyle>
+#include <QScrollArea>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -67,7 +68,13 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
 void SettingsDialog::addPage(const QString &title, QWidget *page)
 {
     m_pages->addItem(title);
-    m_stack->addWidget(page);
+    // Each page scrolls when the screen is too small for it (the MCP servers' form at
+    // 1280x720): the dialog's size never depends on its tallest page.
+    auto *scroll = new QScrollArea(m_stack);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(page);
+    m_stack->addWidget(scroll);
     fitPageList();
 }
 
