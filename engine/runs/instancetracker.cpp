@@ -39,6 +39,15 @@ QString InstanceTracker::processStartTime(qint64 pid)
     return QString::fromLatin1(fields.at(19));
 }
 
+Status InstanceTracker::write(const QString &sql, const QVariantList &values)
+{
+    // Liveness only: who is alive is read from the process table as much as from here, so
+    // these rows need no sync of their own (a power cut ends the processes they describe).
+    // Each rides on the next durable commit, which saves a one-shot command three syncs.
+    return m_journal.transaction([&] { return m_journal.exec(sql, values).error(); },
+                                 JournalStore::Commit::Deferred);
+}
+
 Status InstanceTracker::registerSelf(const QString &frontEnd)
 {
     const qint64 t = QDateTime::currentMSecsSinceEpoch();
@@ -50,30 +59,23 @@ Status InstanceTracker::registerSelf(const QString &frontEnd)
     m_self.frontEnd = frontEnd;
     m_self.startedAt = t;
     m_self.heartbeatAt = t;
-    return m_journal
-            .exec(QStringLiteral("INSERT INTO instances(id, pid, host, proc_start, front_end, "
-                                 "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                  {m_self.id, m_self.pid, m_self.host, m_self.procStart, frontEnd, t, t})
-            .error();
+    return write(QStringLiteral("INSERT INTO instances(id, pid, host, proc_start, front_end, "
+                                "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                 {m_self.id, m_self.pid, m_self.host, m_self.procStart, frontEnd, t, t});
 }
 
 Status InstanceTracker::heartbeat(qint64 when)
 {
     m_self.heartbeatAt = when;
-    return m_journal
-            .exec(QStringLiteral("UPDATE instances SET heartbeat_at = ? WHERE id = ?"),
-                  {when, m_self.id})
-            .error();
+    return write(QStringLiteral("UPDATE instances SET heartbeat_at = ? WHERE id = ?"), {when, m_self.id});
 }
 
 Status InstanceTracker::markStopped()
 {
     if (m_self.id.isEmpty())
         return {};
-    return m_journal
-            .exec(QStringLiteral("UPDATE instances SET stopped_at = ? WHERE id = ?"),
-                  {QDateTime::currentMSecsSinceEpoch(), m_self.id})
-            .error();
+    return write(QStringLiteral("UPDATE instances SET stopped_at = ? WHERE id = ?"),
+                 {QDateTime::currentMSecsSinceEpoch(), m_self.id});
 }
 
 Result<InstanceRecord> InstanceTracker::get(const QString &id) const

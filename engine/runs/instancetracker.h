@@ -3,6 +3,7 @@
 #include "core/result.h"
 
 #include <QString>
+#include <QVariantList>
 
 namespace Spool {
 
@@ -42,6 +43,8 @@ public:
     static QString processStartTime(qint64 pid);
 
 private:
+    Status write(const QString &sql, const QVariantList &values);
+
     JournalStore &m_journal;
     InstanceRecord m_self;
 };
