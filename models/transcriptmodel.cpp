@@ -138,7 +138,26 @@ void TranscriptModel::applyTranscript(const SessionTranscript &t, bool prepend)
     QList<TranscriptEntry> built;
     for (const RunInfo &r : t.runs)
         m_runIds.insert(r.id);
+    // A fork's first page starts with its parent's runs: a notice marks where the branch begins.
+    QSet<QString> inherited;
+    for (int i = 0; i < t.inherited && i < t.runs.size(); ++i)
+        inherited.insert(t.runs.at(i).id);
+    bool branchNoted = inherited.isEmpty();
+    qint64 lastAt = 0;
+    auto noteBranch = [&] {
+        TranscriptEntry notice;
+        notice.kind = TranscriptEntry::Kind::Notice;
+        notice.noticeKind = QStringLiteral("branch");
+        notice.at = lastAt;
+        notice.text = tr("This branch starts here. The runs above belong to the session it was forked "
+                         "from; its model sees them as the start of this conversation.");
+        built.append(notice);
+        branchNoted = true;
+    };
     for (const TapeEvent &e : t.events) {
+        if (!branchNoted && !inherited.contains(e.runId))
+            noteBranch();
+        lastAt = e.createdAt;
         if (e.seq <= m_lastSeq.value(e.runId))
             continue;
         apply(built, e, false);
@@ -155,6 +174,8 @@ void TranscriptModel::applyTranscript(const SessionTranscript &t, bool prepend)
             built.append(notice);
         }
     }
+    if (!branchNoted)
+        noteBranch();
     for (const RunInfo &r : t.runs) {
         if (r.isTerminal())
             m_ended.insert(r.id);

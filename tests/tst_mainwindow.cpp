@@ -572,6 +572,17 @@ void tst_MainWindow::attachPasteSendThumbnailAndFork()
         return false;
     };
     QTRY_VERIFY(hinted());
+    // Its transcript shows the conversation it continues, then where the branch starts.
+    QTRY_VERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("This branch starts here")));
+    const QString branchText = m_window->transcript()->plainTranscript();
+    QVERIFY2(branchText.indexOf(QStringLiteral("what is on my screen?")) >= 0
+                     && branchText.indexOf(QStringLiteral("what is on my screen?"))
+                             < branchText.indexOf(QStringLiteral("This branch starts here")),
+             qPrintable(branchText));
+    // And a fork from the parent's run shown there is a fork of the parent, not an error.
+    emit m_window->transcript()->forkRequested(runId);
+    QTRY_COMPARE(sessions->rowCount(), 3);
+    QVERIFY(!shown<QMessageBox>());
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -86,9 +86,7 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
             [this] { showSettings(tr("Providers")); });
     connect(m_transcript, &TranscriptView::copied, this,
             [this](const QString &what) { setStatus(tr("Copied the %1").arg(what)); });
-    connect(m_transcript, &TranscriptView::forkRequested, m_sessionsController, [this](const QString &runId) {
-        m_sessionsController->fork(m_sessionsController->currentSessionId(), runId);
-    });
+    connect(m_transcript, &TranscriptView::forkRequested, m_sessionsController, &SessionsController::fork);
     // Attachments come from the journal through the engine: thumbnails as they are drawn,
     // the whole file when one is opened.
     connect(m_transcript, &TranscriptView::attachmentContentWanted, this, [this](const QString &sha) {

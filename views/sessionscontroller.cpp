@@ -198,11 +198,17 @@ void SessionsController::resetContext(const QString &sessionId)
                   });
 }
 
-void SessionsController::fork(const QString &sessionId, const QString &runId)
+void SessionsController::fork(const QString &runId)
 {
-    if (sessionId.isEmpty() || runId.isEmpty())
+    if (runId.isEmpty())
         return;
-    m_engine.call(this, [sessionId, runId](Engine &g) { return g.forkSession(sessionId, runId); },
+    m_engine.call(this,
+                  [runId](Engine &g) -> Result<SessionInfo> {
+                      auto run = g.run(runId);
+                      if (!run)
+                          return run.error();
+                      return g.forkSession(run->sessionId, run->id);
+                  },
                   [this](Result<SessionInfo> fork) {
                       if (!fork) {
                           showWarning(m_window, tr("Cannot fork"), fork.errorMessage());

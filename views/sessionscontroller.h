@@ -45,8 +45,10 @@ public:
     // Asks for confirmation (a dialog that does not block), then deletes.
     void askToDelete(const QString &sessionId);
     void deleteSession(const QString &sessionId);
-    // A new session whose context is this one's up to and including `runId`, shown at once.
-    void fork(const QString &sessionId, const QString &runId);
+    // A new session whose context is the conversation up to and including `runId` (in the
+    // session that run belongs to: a branch's transcript also shows its parent's runs), shown
+    // at once.
+    void fork(const QString &runId);
     // Ask where (dialogs that do not block), then export the shown session or all of them
     // (Markdown or JSON, by the file's type), or import a JSON export as new sessions.
     void askToExport(bool all);

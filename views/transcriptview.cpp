@@ -191,6 +191,7 @@ QTextFrameFormat TranscriptView::frameFormat(const TranscriptEntry &e) const
         break;
     case TranscriptEntry::Kind::Notice:
         format.setBackground(e.noticeKind == QLatin1String("cancelled") || e.noticeKind == QLatin1String("omitted")
+                                             || e.noticeKind == QLatin1String("branch")
                                      ? m_cardBackground
                                      : m_errorBackground);
         format.setRightMargin(24);
@@ -428,6 +429,8 @@ QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)
                                            : tr("%1, retrying").arg(errorClassTitle(e.errorClass));
         else if (e.noticeKind == QLatin1String("interrupted"))
             title = tr("Interrupted");
+        else if (e.noticeKind == QLatin1String("branch"))
+            title = tr("\u2387 Branch");
         else if (e.noticeKind == QLatin1String("omitted"))
             return QStringLiteral("<p>%1 <a href=\"spool-tape:%2\">%3</a></p>")
                     .arg(plainToHtml(e.text), e.runId, tr("Open the tape"));

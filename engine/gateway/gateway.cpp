@@ -109,8 +109,8 @@ Status Gateway::open()
     m_agents = std::make_unique<AgentRegistry>(*m_journal);
     m_runs = std::make_unique<RunStore>(*m_journal);
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
-    m_inspector = std::make_unique<RunInspector>(*m_journal, *m_runs);
     m_contextBuilder = std::make_unique<ContextBuilder>(*m_journal);
+    m_inspector = std::make_unique<RunInspector>(*m_journal, *m_runs, *m_contextBuilder);
     m_attachments = std::make_unique<AttachmentStore>(*m_journal);
     m_fork = std::make_unique<SessionFork>(*m_journal, m_sessions->store());
     m_exchange = std::make_unique<SessionExchange>(*m_journal);
@@ -686,7 +686,11 @@ Result<QList<TimelineSpan>> Gateway::timeline(const QString &runId) const
 Result<SessionTranscript> Gateway::transcript(const QString &sessionId, int beforeOrdinal,
                                               int maxRuns, int maxEventsPerRun) const
 {
-    return m_inspector->transcript(sessionId, beforeOrdinal, maxRuns, maxEventsPerRun);
+    auto session = m_sessions->find(sessionId);
+    if (!session)
+        return session.error();
+    return m_inspector->transcript(session->id, session->contextFloor, beforeOrdinal, maxRuns,
+                                   maxEventsPerRun);
 }
 
 // --- tools and settings ---------------------------------------------------------------------

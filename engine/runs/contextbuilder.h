@@ -73,7 +73,6 @@ public:
     // query of the next run. Empty when there is none (or after a reset).
     Result<QString> lastTurnText(const QString &sessionId, int contextFloor, int beforeOrdinal) const;
 
-private:
     // Runs of one session with floor < ordinal < before.
     struct Segment
     {
@@ -81,9 +80,12 @@ private:
         int floor = 0;
         int before = 0;
     };
+    // Where a session's context comes from, newest first: its own runs, then for a fork not
+    // reset since, its parent's up to the fork, and so on up the chain.
     Result<QList<Segment>> segments(const QString &sessionId, int contextFloor,
                                     int beforeOrdinal) const;
 
+private:
     const JournalStore &m_journal;
 };
 

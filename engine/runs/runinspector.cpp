@@ -1,6 +1,7 @@
 #include "runs/runinspector.h"
 
 #include "journal/journalstore.h"
+#include "runs/contextbuilder.h"
 #include "runs/runstore.h"
 #include "runs/runtimeline.h"
 
@@ -9,8 +10,9 @@
 
 namespace Spool {
 
-RunInspector::RunInspector(const JournalStore &journal, const RunStore &runs)
-    : m_journal(journal), m_runs(runs)
+RunInspector::RunInspector(const JournalStore &journal, const RunStore &runs,
+                           const ContextBuilder &context)
+    : m_journal(journal), m_runs(runs), m_context(context)
 {
 }
 
@@ -33,8 +35,9 @@ Result<QList<TimelineSpan>> RunInspector::timeline(const QString &runId) const
     return builder.spans();
 }
 
-Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int beforeOrdinal,
-                                                   int maxRuns, int maxEventsPerRun) const
+Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int contextFloor,
+                                                   int beforeOrdinal, int maxRuns,
+                                                   int maxEventsPerRun) const
 {
     // What a transcript shows, and the `context` event for the memories the run used (not
     // counted as a step: it comes early and is always kept, like the input).
@@ -56,6 +59,27 @@ Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int
     if (ids->size() > maxRuns) {
         t.hasEarlier = true;
         ids->removeLast();
+    } else {
+        // The session's own runs are all here: a fork's transcript goes on with the runs of its
+        // parent that its context starts with (newest first, as `ids` is).
+        auto parts = m_context.segments(sessionId, contextFloor, beforeOrdinal);
+        if (!parts)
+            return parts.error();
+        for (qsizetype i = 1; i < parts->size() && t.inherited < maxRuns; ++i) {
+            const ContextBuilder::Segment &part = parts->at(i);
+            auto parentIds = m_runs.idsBefore(part.sessionId, part.before, maxRuns - t.inherited);
+            if (!parentIds)
+                return parentIds.error();
+            for (const QString &id : std::as_const(*parentIds)) {
+                auto run = m_runs.get(id);
+                if (!run)
+                    return run.error();
+                if (run->ordinal <= part.floor)
+                    break;
+                ids->append(id);
+                ++t.inherited;
+            }
+        }
     }
     for (auto it = ids->crbegin(); it != ids->crend(); ++it) {
         auto run = m_runs.get(*it);

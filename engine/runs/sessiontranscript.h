@@ -17,6 +17,9 @@ struct SessionTranscript
     bool hasEarlier = false; // older runs exist before the first one here
     // Runs with more steps than a transcript shows: how many were left out (the tape has them).
     QHash<QString, qint64> omitted;
+    // The first runs of `runs` that belong to the parent a fork started from: its context
+    // begins with them (their sessionId says whose they are).
+    int inherited = 0;
 };
 
 } // namespace Spool
