@@ -15,6 +15,7 @@
 #include <optional>
 
 class QSqlDatabase;
+class QSqlError;
 
 namespace Spool {
 
@@ -36,6 +37,9 @@ public:
     Status open(const QString &path, const QString &connectionName, int targetVersion = -1);
     void close();
     bool isOpen() const { return !m_connectionName.isEmpty(); }
+    // True when open() could read the journal only with exclusive locking (its shared-memory
+    // index could not be created, as on a full disk): other processes wait until close().
+    bool isExclusive() const { return m_exclusive; }
 
     QString path() const { return m_path; }
     QString connectionName() const { return m_connectionName; }
@@ -103,8 +107,17 @@ public:
     qint64 dataVersion() const;
     Result<JournalHealth> health(bool runQuickCheck) const;
 
+    // Called with every write the full disk refuses, for a front end to show.
+    void setDiskFullObserver(std::function<void(const Error &)> observer)
+    {
+        m_storageObserver = std::move(observer);
+    }
+
 private:
+    Error failure(const QString &what, const QSqlError &error) const;
+    Error sqlError(const QString &what, const QSqlQuery &query) const;
     Status validateExisting(const QString &path) const;
+    Status connect(const QString &connectionName, bool readOnly, bool exclusive);
     Status checkIntegrity();
     Status configure();
     Status migrate(int targetVersion);
@@ -113,12 +126,12 @@ private:
     QString m_connectionName;
     Redactor m_redactor;
     Durability m_durability = Durability::Full;
+    bool m_exclusive = false;
     int m_transactionDepth = 0;
     CommitCounts m_commits;
     std::optional<QSqlQuery> m_appendQuery;
     mutable std::map<QString, QSqlQuery> m_cache;
+    std::function<void(const Error &)> m_storageObserver;
 };
-
-Error sqlError(const QString &what, const QSqlQuery &query);
 
 } // namespace Spool
