@@ -209,6 +209,9 @@ signals:
     void memoryChanged();
     // The embedding model, the vectors computed so far, or the last embedding error changed.
     void memoryStatusChanged(const Spool::MemoryStatus &status);
+    // The journal's disk became full (error.code DiskFull, its message says what to do), or has
+    // room again (error.code None): writes refused meanwhile are not retried.
+    void diskFullChanged(const Spool::Error &error);
 };
 
 // Creates the engine a front end runs on (the Gateway, in the application).

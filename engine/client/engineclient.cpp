@@ -54,6 +54,8 @@ EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &fac
             Qt::QueuedConnection);
     connect(m_engine, &Engine::memoryStatusChanged, this, &EngineClient::memoryStatusChanged,
             Qt::QueuedConnection);
+    connect(m_engine, &Engine::diskFullChanged, this, &EngineClient::diskFullChanged,
+            Qt::QueuedConnection);
 }
 
 EngineClient::~EngineClient()

@@ -100,6 +100,7 @@ signals:
     void journalChanged();
     void memoryChanged();
     void memoryStatusChanged(const Spool::MemoryStatus &status);
+    void diskFullChanged(const Spool::Error &error);
 
 private:
     RuntimeConfig m_config;
