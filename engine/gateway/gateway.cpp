@@ -923,7 +923,8 @@ void Gateway::setDiskFull(const Error &error)
 void Gateway::heartbeat(qint64 now)
 {
     const Status beat = m_instances->heartbeat(now);
-    warnIfFailed(beat, "cannot write the heartbeat:");
+    if (beat.error().code != ErrorCode::DiskFull) // said once, by setDiskFull()
+        warnIfFailed(beat, "cannot write the heartbeat:");
     if (beat)
         setDiskFull({}); // a write went through: there is room again
     if (!m_active.isEmpty())
