@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -281,7 +282,7 @@ void tst_DiskFull::openOnFullTmpfs()
     QCOMPARE(waitForRun(*gateway, run->id).state, RunState::Succeeded);
 }
 
-// The real binary: read commands work on a full disk, `spool chat` fails with exit code 7 and
+// The real binary: read commands (runs list, tape, status, sessions list) work on a full disk, `spool chat` fails with exit code 7 and
 // says which folder to free.
 void tst_DiskFull::cliOnFullTmpfs()
 {
@@ -305,7 +306,14 @@ void tst_DiskFull::cliOnFullTmpfs()
     const SpoolOutput runs = runSpool(env, {QStringLiteral("--json"), QStringLiteral("runs"),
                                             QStringLiteral("list")});
     QVERIFY2(runs.code == 0, qPrintable(runs.err));
-    QCOMPARE(QJsonDocument::fromJson(runs.out.toUtf8()).array().size(), 2);
+    const QJsonArray listed = QJsonDocument::fromJson(runs.out.toUtf8()).array();
+    QCOMPARE(listed.size(), 2);
+    const QString runId = listed.at(0).toObject().value(QStringLiteral("id")).toString();
+    const SpoolOutput tape = runSpool(env, {QStringLiteral("tape"), runId});
+    QVERIFY2(tape.code == 0, qPrintable(tape.err));
+    QVERIFY(!tape.out.isEmpty());
+    const SpoolOutput status = runSpool(env, {QStringLiteral("status")});
+    QVERIFY2(status.code == 0, qPrintable(status.err));
     const SpoolOutput sessions = runSpool(env, {QStringLiteral("sessions"), QStringLiteral("list")});
     QVERIFY2(sessions.code == 0, qPrintable(sessions.err));
     QVERIFY(sessions.out.contains(QStringLiteral("first")));

@@ -22,9 +22,12 @@ namespace Spool {
 // The SQLite journal: one named QSQLITE connection, owned by the thread that opened it.
 //
 // open() never modifies a file that is not a healthy SQLite database: a file that is not
-// SQLite, fails `PRAGMA quick_check`, or carries a newer schema is left byte-for-byte as it
-// was and reported with its path. Otherwise it turns on WAL, synchronous=FULL, foreign keys
-// and a busy timeout, and applies pending migrations.
+// SQLite, fails `PRAGMA quick_check` (run on a read-only connection, which never checkpoints),
+// has a write-ahead log with a damaged header, or carries a newer schema is left byte-for-byte
+// as it was, with its WAL, and reported with its path. Otherwise it turns on WAL,
+// synchronous=FULL, foreign keys and a busy timeout, and applies pending migrations. On a full
+// disk it still opens for reading (see isExclusive()); writes then fail with
+// ErrorCode::DiskFull and a message naming the data folder.
 class JournalStore
 {
 public:
