@@ -127,40 +127,42 @@ void tst_JournalCorrupt::makeMutant(const QString &kind, const QString &dir)
     QByteArray bytes = readAll(from + QStringLiteral("/journal.sqlite3"));
     QByteArray walBytes = wal ? readAll(from + QStringLiteral("/journal.sqlite3-wal")) : QByteArray();
     const qsizetype page = m_pageSize;
+    // "wal+X": the damage X done to the file of a journal whose last commits are in its WAL.
+    const QString op = kind.startsWith(QLatin1String("wal+")) ? kind.mid(4) : kind;
 
-    if (kind == QLatin1String("empty file"))
+    if (op == QLatin1String("empty file"))
         bytes.clear();
-    else if (kind == QLatin1String("not sqlite"))
+    else if (op == QLatin1String("not sqlite"))
         bytes = QByteArrayLiteral("my notes, not a database\n").repeated(100);
-    else if (kind == QLatin1String("truncated in header"))
+    else if (op == QLatin1String("truncated in header"))
         bytes.truncate(60);
-    else if (kind == QLatin1String("truncated to one page"))
+    else if (op == QLatin1String("truncated to one page"))
         bytes.truncate(page);
-    else if (kind == QLatin1String("truncated at half"))
+    else if (op == QLatin1String("truncated at half"))
         bytes.truncate(bytes.size() / 2);
-    else if (kind == QLatin1String("truncated mid-page"))
+    else if (op == QLatin1String("truncated mid-page"))
         bytes.truncate(bytes.size() - page - page / 2);
-    else if (kind == QLatin1String("header page size flipped"))
+    else if (op == QLatin1String("header page size flipped"))
         bytes[16] = char(bytes[16] ^ 0x5a);
-    else if (kind == QLatin1String("header payload fraction flipped"))
+    else if (op == QLatin1String("header payload fraction flipped"))
         bytes[21] = char(bytes[21] ^ 0x01);
-    else if (kind == QLatin1String("header user version flipped"))
+    else if (op == QLatin1String("header user version flipped"))
         bytes[63] = char(bytes[63] ^ 0x01); // not used by Spool: harmless
-    else if (kind == QLatin1String("b-tree page type flipped"))
+    else if (op == QLatin1String("b-tree page type flipped"))
         bytes[2 * page] = char(bytes[2 * page] ^ 0x7f);
-    else if (kind == QLatin1String("b-tree cell pointer flipped"))
+    else if (op == QLatin1String("b-tree cell pointer flipped"))
         bytes[3 * page + 9] = char(bytes[3 * page + 9] ^ 0x40);
-    else if (kind == QLatin1String("b-tree content byte flipped"))
+    else if (op == QLatin1String("b-tree content byte flipped"))
         bytes[bytes.size() - page / 3] = char(bytes[bytes.size() - page / 3] ^ 0x20);
-    else if (kind == QLatin1String("page zeroed"))
+    else if (op == QLatin1String("page zeroed"))
         bytes.replace(4 * page, page, QByteArray(page, '\0'));
-    else if (kind == QLatin1String("wal header flipped"))
+    else if (op == QLatin1String("wal header flipped"))
         walBytes[12] = char(walBytes[12] ^ 0x10);
-    else if (kind == QLatin1String("wal frame flipped"))
+    else if (op == QLatin1String("wal frame flipped"))
         walBytes[walBytes.size() / 2] = char(walBytes[walBytes.size() / 2] ^ 0x10);
-    else if (kind == QLatin1String("wal truncated"))
+    else if (op == QLatin1String("wal truncated"))
         walBytes.truncate(walBytes.size() * 2 / 3);
-    else if (kind == QLatin1String("newer schema")) {
+    else if (op == QLatin1String("newer schema")) {
         // A journal a later Spool migrated further.
         QVERIFY(writeAll(db, bytes));
         {
@@ -179,7 +181,7 @@ void tst_JournalCorrupt::makeMutant(const QString &kind, const QString &dir)
         QFile::remove(db + QStringLiteral("-wal"));
         QFile::remove(db + QStringLiteral("-shm"));
         return;
-    } else if (kind != QLatin1String("stale shm") && kind != QLatin1String("original")) {
+    } else if (op != QLatin1String("stale shm") && op != QLatin1String("original")) {
         QFAIL(qPrintable(QStringLiteral("unknown mutant %1").arg(kind)));
     }
     QVERIFY(writeAll(db, bytes));
@@ -218,6 +220,10 @@ void tst_JournalCorrupt::mutants_data()
     row("wal frame flipped", Expect::Either);
     row("wal truncated", Expect::Either);
     row("stale shm", Expect::Lossless);
+    // Refused on a connection that never checkpoints: the WAL's commits are not written into
+    // the damaged file, and the WAL stays.
+    row("wal+truncated at half", Expect::Refuse);
+    row("wal+b-tree page type flipped", Expect::Refuse);
     row("newer schema", Expect::Refuse);
     row("empty file", Expect::Either);
 }
