@@ -427,8 +427,10 @@ void tst_Journal::reportsDiskFullClearly()
         ++written;
     }
     QVERIFY(!last);
-    QCOMPARE(last.error().code, ErrorCode::Storage);
-    QVERIFY2(last.errorMessage().contains(QStringLiteral("disk is full")), qPrintable(last.errorMessage()));
+    QCOMPARE(last.error().code, ErrorCode::DiskFull);
+    // It names the folder to free, and says nothing saved is lost.
+    QVERIFY2(last.errorMessage().contains(m_dir->path()), qPrintable(last.errorMessage()));
+    QVERIFY2(last.errorMessage().contains(QStringLiteral("Free some space")), qPrintable(last.errorMessage()));
     // What was written before is intact and contiguous.
     auto tape = journal.tape(run);
     QVERIFY(tape);

@@ -18,6 +18,8 @@
 #include "tapemodel.h"
 #include "transcriptmodel.h"
 #include "transcriptview.h"
+#include "engineanswer.h"
+#include "journal/journalstore.h"
 
 #include <QAbstractButton>
 #include <QClipboard>
@@ -36,6 +38,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
@@ -66,6 +69,7 @@ private slots:
     void runsControllerCreatesTheSessionWithItsFirstMessage();
     void questionsDoNotOutliveTheWindow();
     void attachPasteSendThumbnailAndFork();
+    void diskFullShowsAndPasses();
 
 private:
     void openWindow(int delayMs = 0);
@@ -76,6 +80,7 @@ private:
     std::unique_ptr<TempEnvironment> m_env;
     std::unique_ptr<EngineClient> m_engine;
     std::unique_ptr<MainWindow> m_window;
+    int m_heartbeatMs = 0;
 };
 
 void tst_MainWindow::init()
@@ -85,6 +90,7 @@ void tst_MainWindow::init()
 
 void tst_MainWindow::cleanup()
 {
+    m_heartbeatMs = 0;
     m_window.reset();
     m_engine.reset();
     m_env.reset();
@@ -98,6 +104,8 @@ void tst_MainWindow::openWindow(int delayMs)
     m_env->config.frontEnd = QStringLiteral("gui");
     m_env->config.pollMs = 50;
     m_env->config.deterministicChunkDelayMs = delayMs;
+    if (m_heartbeatMs > 0)
+        m_env->config.heartbeatMs = m_heartbeatMs;
     m_engine = std::make_unique<EngineClient>(m_env->config, &Gateway::create);
     QSignalSpy ready(m_engine.get(), &EngineClient::ready);
     m_engine->start();
@@ -583,6 +591,64 @@ void tst_MainWindow::attachPasteSendThumbnailAndFork()
     emit m_window->transcript()->forkRequested(runId);
     QTRY_COMPARE(sessions->rowCount(), 3);
     QVERIFY(!shown<QMessageBox>());
+}
+
+// A full disk (here SQLite's max_page_count on the engine's connection): the window says so in
+// its status bar, keeps showing what it has, and saves again once there is room, no restart.
+void tst_MainWindow::diskFullShowsAndPasses()
+{
+    m_heartbeatMs = 100;
+    openWindow();
+    type(QStringLiteral("before the disk fills"));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->composer()->isRunning(), 10000);
+    QTRY_COMPARE(m_window->transcriptModel()->rowCount(), 2);
+    const auto cap = [this](bool full) {
+        return engineAnswer(*m_engine, [full](Engine &engine) {
+            JournalStore &journal = static_cast<Gateway &>(engine).journal();
+            qint64 pages = 1073741823;
+            if (full) {
+                auto q = journal.exec(QStringLiteral("PRAGMA page_count"));
+                if (!q || !q->next())
+                    return false;
+                pages = q->value(0).toLongLong();
+            }
+            return bool(journal.exec(QStringLiteral("PRAGMA max_page_count = %1").arg(pages)));
+        });
+    };
+    QCOMPARE(cap(true), std::optional<bool>(true));
+    auto *label = [this] {
+        for (QLabel *l : m_window->statusBar()->findChildren<QLabel *>()) {
+            if (l->accessibleName() == QLatin1String("Engine state"))
+                return l;
+        }
+        return static_cast<QLabel *>(nullptr);
+    }();
+    QVERIFY(label);
+
+    // A message needing new pages: refused, and the window says where to free space.
+    QPlainTextEdit *editor = m_window->composer()->editor();
+    editor->setFocus();
+    editor->setPlainText(QStringLiteral("too big for the disk ") + QString(200 * 1024, QLatin1Char('x')));
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QStringLiteral("Disk full")), 10000);
+    QVERIFY2(label->toolTip().contains(m_env->config.dataDir), qPrintable(label->toolTip()));
+    QVERIFY(label->toolTip().contains(QStringLiteral("Free some space")));
+    // What was there is still shown.
+    QCOMPARE(m_window->sessions()->rowCount(), 1);
+    QVERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("before the disk fills")));
+
+    // Room again: the status bar says so, and the next message goes through.
+    QCOMPARE(cap(false), std::optional<bool>(true));
+    QTRY_VERIFY_WITH_TIMEOUT(!label->text().contains(QStringLiteral("Disk full")), 10000);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("room again")));
+    QTRY_VERIFY(!m_window->composer()->isRunning());
+    editor->setFocus();
+    editor->setPlainText(QStringLiteral("after the disk has room"));
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->transcript()->plainTranscript().contains(
+                                     QStringLiteral("after the disk has room")),
+                             10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->composer()->isRunning(), 10000);
 }
 
 QTEST_MAIN(tst_MainWindow)

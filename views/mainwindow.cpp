@@ -143,6 +143,19 @@ MainWindow::MainWindow(EngineClient &engine, QWidget *parent) : QMainWindow(pare
                           .arg(reason),
                   20000);
     });
+    // A full disk stays in the engine label until there is room again; the window keeps
+    // reading meanwhile, and each refused write says so where it was asked for.
+    connect(&engine, &EngineClient::diskFullChanged, this, [this](const Spool::Error &error) {
+        if (error.isError()) {
+            m_engineLabel->setText(tr("\u26a0 Disk full: nothing new is saved"));
+            m_engineLabel->setToolTip(error.message);
+            setStatus(error.message);
+        } else {
+            m_engineLabel->setText(tr("Engine ready"));
+            m_engineLabel->setToolTip(tr("Journal: %1").arg(m_engine.config().journalPath()));
+            setStatus(tr("The disk has room again: Spool saves again."), 10000);
+        }
+    });
 
     connect(m_sessionsController, &SessionsController::currentSessionChanged, this,
             &MainWindow::onSessionShown);

@@ -56,6 +56,7 @@ int exitCodeFor(const Error &error)
     case ErrorCode::JournalNotSqlite:
     case ErrorCode::JournalCorrupt: return ExitJournal;
     case ErrorCode::Cancelled: return ExitCancelled;
+    case ErrorCode::DiskFull: return ExitDiskFull;
     case ErrorCode::Storage:
     case ErrorCode::Provider:
     case ErrorCode::Tool:
@@ -131,7 +132,7 @@ void CliApp::printHelp()
             "  -v, --version     version\n"
             "\n"
             "Exit codes: 0 ok, 1 failed, 2 usage, 3 journal unusable, 4 not found, 5 conflict,\n"
-            "6 run cancelled, 130 interrupted (see docs/CLI.md).\n");
+            "6 run cancelled, 7 disk full, 130 interrupted (see docs/CLI.md).\n");
 }
 
 int CliApp::exec()

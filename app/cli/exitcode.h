@@ -13,6 +13,7 @@ enum ExitCode : int {
     ExitNotFound = 4,        // no such session, run, approval or agent
     ExitConflict = 5,        // refused by stored state: wrong owner, key in use, already decided
     ExitCancelled = 6,       // the run was cancelled (by another front end)
+    ExitDiskFull = 7,        // the journal's disk is full: nothing new could be written
     ExitInterrupted = 130,   // Ctrl-C: the run was cancelled from this terminal
 };
 

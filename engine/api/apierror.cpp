@@ -24,7 +24,8 @@ ApiError ApiError::fromEngine(const Error &error)
     case ErrorCode::JournalUnavailable:
     case ErrorCode::JournalNotSqlite:
     case ErrorCode::JournalCorrupt:
-    case ErrorCode::Storage: return make(503, QStringLiteral("journal_unavailable"), error.message);
+    case ErrorCode::Storage:
+    case ErrorCode::DiskFull: return make(503, QStringLiteral("journal_unavailable"), error.message);
     case ErrorCode::Tool:
     case ErrorCode::Internal:
     case ErrorCode::None: break;

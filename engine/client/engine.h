@@ -281,6 +281,9 @@ signals:
     // A remote server needs the user to sign in: open `url` in a browser; the engine listens
     // on 127.0.0.1 for the answer.
     void mcpSignInRequested(const QString &server, const QUrl &url);
+    // The journal's disk became full (error.code DiskFull, its message says what to do), or has
+    // room again (error.code None): writes refused meanwhile are not retried.
+    void diskFullChanged(const Spool::Error &error);
 };
 
 // Creates the engine a front end runs on (the Gateway, in the application).

@@ -70,6 +70,8 @@ EngineClient::EngineClient(const RuntimeConfig &config, const EngineFactory &fac
             Qt::QueuedConnection);
     connect(m_engine, &Engine::mcpSignInRequested, this, &EngineClient::mcpSignInRequested,
             Qt::QueuedConnection);
+    connect(m_engine, &Engine::diskFullChanged, this, &EngineClient::diskFullChanged,
+            Qt::QueuedConnection);
 }
 
 EngineClient::~EngineClient()

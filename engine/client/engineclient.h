@@ -107,6 +107,7 @@ signals:
     void mcpQuestionAsked(const Spool::McpUserQuestion &question);
     void mcpQuestionAnswered(const Spool::McpUserQuestion &question);
     void mcpSignInRequested(const QString &server, const QUrl &url);
+    void diskFullChanged(const Spool::Error &error);
 
 private:
     RuntimeConfig m_config;

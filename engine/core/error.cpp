@@ -14,6 +14,7 @@ QString errorCodeName(ErrorCode code)
     case ErrorCode::JournalNotSqlite: return QStringLiteral("journal_not_sqlite");
     case ErrorCode::JournalCorrupt: return QStringLiteral("journal_corrupt");
     case ErrorCode::Storage: return QStringLiteral("storage");
+    case ErrorCode::DiskFull: return QStringLiteral("disk_full");
     case ErrorCode::Provider: return QStringLiteral("provider");
     case ErrorCode::Tool: return QStringLiteral("tool");
     case ErrorCode::Cancelled: return QStringLiteral("cancelled");

@@ -16,7 +16,8 @@ enum class ErrorCode {
     JournalUnavailable,// the journal file cannot be opened (permissions, missing folder)
     JournalNotSqlite,  // the journal file is not an SQLite database
     JournalCorrupt,    // the journal fails its integrity check
-    Storage,           // an SQL statement or transaction failed (disk full, I/O error)
+    Storage,           // an SQL statement or transaction failed (I/O error, locked)
+    DiskFull,          // the journal's disk (or its size limit) is full: nothing new can be written
     Provider,          // the model provider failed
     Tool,              // a tool failed to run
     Cancelled,         // the operation was cancelled

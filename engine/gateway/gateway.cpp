@@ -130,13 +130,20 @@ Status Gateway::open()
                                                *m_contextBuilder, *m_instances);
     m_host = std::make_unique<GatewayRunHost>(*this);
 
-    if (Status s = m_instances->registerSelf(m_config.frontEnd); !s)
+    m_journal->setDiskFullObserver([this](const Error &e) { setDiskFull(e); });
+    // On a full disk the journal still reads: these start-up writes wait for room (the
+    // heartbeat registers this process then; the next start recovers stale runs), so commands
+    // that only read keep working, and each write says what to do.
+    const auto fatal = [](const Error &e) { return e.isError() && e.code != ErrorCode::DiskFull; };
+    if (Status s = m_instances->registerSelf(m_config.frontEnd); fatal(s.error()))
         return s;
-    if (Status s = m_agents->ensureDefault(); !s)
+    if (Status s = m_agents->ensureDefault(); fatal(s.error()))
         return s;
-    auto recovered = m_recovery->recover(m_config.staleAfterMs);
-    if (!recovered)
+    Result<QList<RunInfo>> recovered = m_recovery->recover(m_config.staleAfterMs);
+    if (!recovered && fatal(recovered.error()))
         return recovered.error();
+    if (!recovered)
+        recovered = QList<RunInfo>{};
 
     m_providers->sync(true); // keys are read on first use, on this thread
     for (auto &tool : std::initializer_list<Tool *>{new EchoTool, new ClockTool}) {
@@ -1043,9 +1050,26 @@ GatewayStatus Gateway::status(bool checkJournal) const
     return st;
 }
 
+void Gateway::setDiskFull(const Error &error)
+{
+    const bool full = error.code == ErrorCode::DiskFull;
+    if (full == m_diskFull.isError())
+        return;
+    m_diskFull = full ? error : Error{};
+    if (full)
+        qCWarning(lcJournal).noquote() << error.message;
+    else
+        qCInfo(lcJournal) << "the journal's disk has room again";
+    emit diskFullChanged(m_diskFull);
+}
+
 void Gateway::heartbeat(qint64 now)
 {
-    warnIfFailed(m_instances->heartbeat(now), "cannot write the heartbeat:");
+    const Status beat = m_instances->heartbeat(now);
+    if (beat.error().code != ErrorCode::DiskFull) // said once, by setDiskFull()
+        warnIfFailed(beat, "cannot write the heartbeat:");
+    if (beat)
+        setDiskFull({}); // a write went through: there is room again
     if (!m_active.isEmpty())
         warnIfFailed(m_runs->heartbeat(m_instances->self().id, now), "cannot write run heartbeats:");
     // A killed owner writes nothing: its runs are found by looking.

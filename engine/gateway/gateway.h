@@ -181,6 +181,9 @@ private:
 
     ToolOptions toolOptions() const;
     void heartbeat(qint64 now);
+    // Records whether the journal's disk is full (error.code DiskFull) and tells the front end
+    // when that changes.
+    void setDiskFull(const Error &error);
     // Another process committed: grants, cancel requests and decisions made elsewhere.
     void onJournalChangedElsewhere();
     void applyDecision(const PendingToolApproval &approval);
@@ -218,6 +221,7 @@ private:
     GatewayCounters m_counters;
     qint64 m_startedAt = 0;
     bool m_open = false;
+    Error m_diskFull;
 };
 
 } // namespace Spool

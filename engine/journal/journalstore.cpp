@@ -33,25 +33,76 @@ QString leftUnchanged(const QString &path)
             .arg(path);
 }
 
-Error storageError(const QString &what, const QSqlError &error)
+// SQLite's primary result code (the extended codes keep it in their low byte).
+int primaryCode(const QSqlError &error)
 {
-    const int primary = error.nativeErrorCode().toInt() & 0xff;
-    QString detail = error.text().trimmed();
-    ErrorCode code = ErrorCode::Storage;
-    switch (primary) {
-    case 13: // SQLITE_FULL
-        detail = QStringLiteral("the disk is full (%1)").arg(detail);
-        break;
-    case 11: // SQLITE_CORRUPT
-        code = ErrorCode::JournalCorrupt;
-        break;
-    case 26: // SQLITE_NOTADB
-        code = ErrorCode::JournalNotSqlite;
-        break;
+    return error.nativeErrorCode().toInt() & 0xff;
+}
+
+constexpr int kSqliteIoErr = 10;
+constexpr int kSqliteCorrupt = 11;
+constexpr int kSqliteFull = 13;
+constexpr int kSqliteNotADb = 26;
+
+// A failed statement, in words that say what to do. A full disk and an I/O error name the
+// journal's folder: the user frees space there, and what is already committed stays.
+Error storageError(const QString &journalPath, const QString &what, const QSqlError &error)
+{
+    const QString detail = error.text().trimmed();
+    const QString folder = QFileInfo(journalPath).absolutePath();
+    switch (primaryCode(error)) {
+    case kSqliteFull:
+        return makeError(ErrorCode::DiskFull,
+                         QStringLiteral("The disk holding the Spool data folder %1 is full, so "
+                                        "nothing new can be saved. Free some space in %1, then "
+                                        "try again; nothing already saved is lost.")
+                                 .arg(folder));
+    case kSqliteIoErr:
+        return makeError(ErrorCode::Storage,
+                         QStringLiteral("The journal %1 could not be read or written: the disk "
+                                        "reported an I/O error (%2: %3). Check the disk holding "
+                                        "%4 and that it has free space; nothing already saved is "
+                                        "lost.")
+                                 .arg(journalPath, what, detail, folder));
+    case kSqliteCorrupt:
+        return makeError(ErrorCode::JournalCorrupt,
+                         QStringLiteral("The journal %1 is damaged (%2: %3). %4")
+                                 .arg(journalPath, what, detail, leftUnchanged(journalPath)));
+    case kSqliteNotADb:
+        return makeError(ErrorCode::JournalNotSqlite,
+                         QStringLiteral("The journal %1 is not an SQLite database (%2: %3). %4")
+                                 .arg(journalPath, what, detail, leftUnchanged(journalPath)));
     default:
         break;
     }
-    return makeError(code, QStringLiteral("%1: %2").arg(what, detail));
+    return makeError(ErrorCode::Storage,
+                     QStringLiteral("%1 (journal %2): %3").arg(what, journalPath, detail));
+}
+
+quint32 word(const QByteArray &bytes, int at, bool bigEndian)
+{
+    const auto b = [&](int i) { return quint32(quint8(bytes.at(at + i))); };
+    return bigEndian ? (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3)
+                     : (b(3) << 24) | (b(2) << 16) | (b(1) << 8) | b(0);
+}
+
+// Whether the 32-byte header of a write-ahead log is one SQLite wrote: its magic number and
+// its checksum (SQLite's WAL format: two running sums over the first 24 bytes).
+bool walHeaderIsValid(const QByteArray &header)
+{
+    if (header.size() < 32)
+        return false;
+    const quint32 magic = word(header, 0, true);
+    if (magic != 0x377f0682 && magic != 0x377f0683)
+        return false;
+    const bool bigEndian = magic & 1;
+    quint32 s0 = 0;
+    quint32 s1 = 0;
+    for (int i = 0; i < 24; i += 8) {
+        s0 += word(header, i, bigEndian) + s1;
+        s1 += word(header, i + 4, bigEndian) + s0;
+    }
+    return s0 == word(header, 24, true) && s1 == word(header, 28, true);
 }
 
 void tightenFileMode(const QString &path)
@@ -76,9 +127,17 @@ void bindAll(QSqlQuery &q, const QVariantList &binds)
 
 } // namespace
 
-Error sqlError(const QString &what, const QSqlQuery &query)
+Error JournalStore::failure(const QString &what, const QSqlError &error) const
 {
-    return storageError(what, query.lastError());
+    const Error e = storageError(m_path, what, error);
+    if (e.code == ErrorCode::DiskFull && m_storageObserver)
+        m_storageObserver(e);
+    return e;
+}
+
+Error JournalStore::sqlError(const QString &what, const QSqlQuery &query) const
+{
+    return failure(what, query.lastError());
 }
 
 JournalStore::JournalStore() = default;
@@ -109,6 +168,19 @@ Status JournalStore::validateExisting(const QString &path) const
                          QStringLiteral("The journal %1 is not an SQLite database. %2")
                                  .arg(path, leftUnchanged(path)));
     }
+    // SQLite ignores a write-ahead log whose header is damaged and, at the next write, starts
+    // it over: the commits it holds would be gone. A log with at least one whole frame in it
+    // (frame header plus a page; smaller logs hold nothing committed) must have a sound header.
+    QFile wal(path + QStringLiteral("-wal"));
+    if (wal.open(QIODevice::ReadOnly) && wal.size() >= 32 + 24 + 512) {
+        if (!walHeaderIsValid(wal.read(32))) {
+            return makeError(ErrorCode::JournalCorrupt,
+                             QStringLiteral("The journal %1 is damaged: its write-ahead log %2 "
+                                            "has a damaged header, so its last changes cannot "
+                                            "be read. %3")
+                                     .arg(path, wal.fileName(), leftUnchanged(path)));
+        }
+    }
     return {};
 }
 
@@ -131,31 +203,43 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
             ::close(fd);
     }
 
-    m_connectionName = connectionName;
     m_path = path;
-    QString openError;
-    {
-        // No QSqlDatabase handle may outlive this block, or close() cannot remove the connection.
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
-        db.setDatabaseName(path);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
-        if (!db.open())
-            openError = db.lastError().text();
+    const QString walPath = path + QStringLiteral("-wal");
+    const QString shmPath = path + QStringLiteral("-shm");
+    const bool hadWal = QFileInfo::exists(walPath);
+    const bool hadShm = QFileInfo::exists(shmPath);
+    // Checked on a read-only connection first: closing it never checkpoints the WAL into the
+    // file, so a journal refused here keeps its bytes (and its WAL) exactly as they were.
+    bool exclusive = false;
+    Status status = connect(connectionName, true, exclusive);
+    if (status)
+        status = checkIntegrity();
+    if (!status && (status.error().code == ErrorCode::DiskFull
+                    || status.error().code == ErrorCode::Storage)) {
+        // Reading a WAL journal needs its shared-memory index (the -shm file), which cannot be
+        // created on a full disk. With exclusive locking SQLite keeps that index in memory
+        // instead: this process alone uses the journal while it is open, and can read it.
+        // (SQLite allows that only on a read-write connection.)
+        qCInfo(lcJournal).noquote() << "cannot read the journal with a shared index, trying "
+                                       "exclusive access:"
+                                    << status.errorMessage();
+        exclusive = true;
+        status = connect(connectionName, false, exclusive);
+        if (status)
+            status = checkIntegrity();
     }
-    if (!openError.isNull()) {
-        close();
-        return makeError(ErrorCode::JournalUnavailable,
-                         QStringLiteral("The journal %1 cannot be opened: %2. %3")
-                                 .arg(path, openError, leftUnchanged(path)));
-    }
-
-    Status status = checkIntegrity();
+    if (status)
+        status = connect(connectionName, false, exclusive);
     if (status)
         status = configure();
     if (status)
         status = migrate(targetVersion < 0 ? latestJournalSchemaVersion() : targetVersion);
     if (!status) {
         close();
+        // A refused journal is left as it was found: without the empty log and the index
+        // SQLite made beside it to read it (a log with anything in it stays).
+        if (!hadWal && QFileInfo(walPath).size() == 0 && QFile::remove(walPath) && !hadShm)
+            QFile::remove(shmPath);
         return status;
     }
     tightenFileMode(path);
@@ -163,15 +247,54 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
     return {};
 }
 
+Status JournalStore::connect(const QString &connectionName, bool readOnly, bool exclusive)
+{
+    close();
+    m_connectionName = connectionName;
+    m_exclusive = exclusive;
+    QString openError;
+    {
+        // No QSqlDatabase handle may outlive this block, or close() cannot remove the connection.
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
+        db.setDatabaseName(m_path);
+        QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs);
+        if (readOnly)
+            options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        db.setConnectOptions(options);
+        if (!db.open())
+            openError = db.lastError().text();
+    }
+    if (!openError.isNull()) {
+        close();
+        return makeError(ErrorCode::JournalUnavailable,
+                         QStringLiteral("The journal %1 cannot be opened: %2. %3")
+                                 .arg(m_path, openError, leftUnchanged(m_path)));
+    }
+    if (exclusive) {
+        QSqlQuery q(database());
+        if (!q.exec(QStringLiteral("PRAGMA locking_mode = EXCLUSIVE"))) {
+            const Error e = sqlError(QStringLiteral("cannot lock the journal"), q);
+            close();
+            return e;
+        }
+    }
+    return {};
+}
+
 Status JournalStore::checkIntegrity()
 {
     QSqlQuery q(database());
     if (!q.exec(QStringLiteral("PRAGMA quick_check"))) {
-        const Error e = storageError(QStringLiteral("integrity check failed"), q.lastError());
+        // A full disk or an I/O error says nothing about the file's bytes: not "damaged".
+        const int primary = primaryCode(q.lastError());
+        if (primary == kSqliteFull || primary == kSqliteIoErr)
+            return sqlError(QStringLiteral("cannot read the journal"), q);
         const ErrorCode code =
-                e.code == ErrorCode::JournalNotSqlite ? e.code : ErrorCode::JournalCorrupt;
-        return makeError(code, QStringLiteral("The journal %1 is damaged (%2). %3")
-                                       .arg(m_path, e.message, leftUnchanged(m_path)));
+                primary == kSqliteNotADb ? ErrorCode::JournalNotSqlite : ErrorCode::JournalCorrupt;
+        return makeError(code, QStringLiteral("The journal %1 is damaged (integrity check failed: "
+                                              "%2). %3")
+                                       .arg(m_path, q.lastError().text().trimmed(),
+                                            leftUnchanged(m_path)));
     }
     QStringList problems;
     while (q.next()) {
@@ -223,7 +346,7 @@ Status JournalStore::configure()
             const bool locked = q.lastError().nativeErrorCode() == QLatin1String("5")
                     || q.lastError().nativeErrorCode() == QLatin1String("6");
             if (!locked || patience.hasExpired())
-                return storageError(QStringLiteral("cannot configure the journal (%1)").arg(pragma),
+                return failure(QStringLiteral("cannot configure the journal (%1)").arg(pragma),
                                     q.lastError());
             QThread::msleep(10);
         }
@@ -246,7 +369,7 @@ Status JournalStore::migrate(int targetVersion)
         if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations("
                                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                                    "applied_at INTEGER NOT NULL)"))) {
-            return storageError(QStringLiteral("cannot create schema_migrations"), q.lastError());
+            return failure(QStringLiteral("cannot create schema_migrations"), q.lastError());
         }
     }
     // Every step not applied yet, by its own number: branches that add steps in parallel land in
@@ -270,7 +393,7 @@ Status JournalStore::migrate(int targetVersion)
             for (const QString &sql : m.statements) {
                 QSqlQuery q(database());
                 if (!q.exec(sql)) {
-                    return storageError(
+                    return failure(
                             QStringLiteral("migration %1 (%2) failed").arg(m.version).arg(m.name),
                             q.lastError());
                 }
@@ -301,6 +424,7 @@ void JournalStore::close()
     }
     QSqlDatabase::removeDatabase(m_connectionName);
     m_connectionName.clear();
+    m_exclusive = false;
     m_transactionDepth = 0;
     m_commits = {};
 }
@@ -326,7 +450,7 @@ Status JournalStore::transaction(const std::function<Status()> &work, Commit com
     // fails half-way when another process writes (SQLITE_BUSY_SNAPSHOT).
     Status s;
     if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
-        s = storageError(QStringLiteral("cannot start a transaction"), begin.lastError());
+        s = failure(QStringLiteral("cannot start a transaction"), begin.lastError());
     } else {
         m_transactionDepth = 1;
         s = work();
@@ -336,7 +460,7 @@ Status JournalStore::transaction(const std::function<Status()> &work, Commit com
             if (!end.exec(QStringLiteral("ROLLBACK")))
                 qCWarning(lcJournal) << "rollback failed:" << end.lastError().text();
         } else if (!end.exec(QStringLiteral("COMMIT"))) {
-            s = storageError(QStringLiteral("cannot commit"), end.lastError());
+            s = failure(QStringLiteral("cannot commit"), end.lastError());
             QSqlQuery rollback(database());
             rollback.exec(QStringLiteral("ROLLBACK"));
         } else if (defer || m_durability == Durability::Normal) {
@@ -360,10 +484,10 @@ Result<QSqlQuery> JournalStore::exec(const QString &sql, const QVariantList &bin
 {
     QSqlQuery q(database());
     if (!q.prepare(sql))
-        return storageError(QStringLiteral("cannot prepare statement"), q.lastError());
+        return failure(QStringLiteral("cannot prepare statement"), q.lastError());
     bindAll(q, binds);
     if (!q.exec())
-        return storageError(QStringLiteral("statement failed"), q.lastError());
+        return failure(QStringLiteral("statement failed"), q.lastError());
     return q;
 }
 
@@ -373,14 +497,14 @@ Result<QSqlQuery *> JournalStore::execCached(const QString &sql, const QVariantL
     if (it == m_cache.end()) {
         QSqlQuery q(database());
         if (!q.prepare(sql))
-            return storageError(QStringLiteral("cannot prepare statement"), q.lastError());
+            return failure(QStringLiteral("cannot prepare statement"), q.lastError());
         it = m_cache.emplace(sql, std::move(q)).first;
     }
     QSqlQuery &q = it->second;
     q.finish();
     bindAll(q, binds);
     if (!q.exec())
-        return storageError(QStringLiteral("statement failed"), q.lastError());
+        return failure(QStringLiteral("statement failed"), q.lastError());
     return &q;
 }
 
@@ -626,7 +750,7 @@ Result<JournalHealth> JournalStore::health(bool runQuickCheck) const
     if (runQuickCheck) {
         QSqlQuery q(database());
         if (!q.exec(QStringLiteral("PRAGMA quick_check")))
-            return storageError(QStringLiteral("integrity check failed"), q.lastError());
+            return failure(QStringLiteral("integrity check failed"), q.lastError());
         QStringList lines;
         while (q.next())
             lines.append(q.value(0).toString());

@@ -15,15 +15,19 @@
 #include <optional>
 
 class QSqlDatabase;
+class QSqlError;
 
 namespace Spool {
 
 // The SQLite journal: one named QSQLITE connection, owned by the thread that opened it.
 //
 // open() never modifies a file that is not a healthy SQLite database: a file that is not
-// SQLite, fails `PRAGMA quick_check`, or carries a newer schema is left byte-for-byte as it
-// was and reported with its path. Otherwise it turns on WAL, synchronous=FULL, foreign keys
-// and a busy timeout, and applies pending migrations.
+// SQLite, fails `PRAGMA quick_check` (run on a read-only connection, which never checkpoints),
+// has a write-ahead log with a damaged header, or carries a newer schema is left byte-for-byte
+// as it was, with its WAL, and reported with its path. Otherwise it turns on WAL,
+// synchronous=FULL, foreign keys and a busy timeout, and applies pending migrations. On a full
+// disk it still opens for reading (see isExclusive()); writes then fail with
+// ErrorCode::DiskFull and a message naming the data folder.
 class JournalStore
 {
 public:
@@ -36,6 +40,9 @@ public:
     Status open(const QString &path, const QString &connectionName, int targetVersion = -1);
     void close();
     bool isOpen() const { return !m_connectionName.isEmpty(); }
+    // True when open() could read the journal only with exclusive locking (its shared-memory
+    // index could not be created, as on a full disk): other processes wait until close().
+    bool isExclusive() const { return m_exclusive; }
 
     QString path() const { return m_path; }
     QString connectionName() const { return m_connectionName; }
@@ -103,8 +110,17 @@ public:
     qint64 dataVersion() const;
     Result<JournalHealth> health(bool runQuickCheck) const;
 
+    // Called with every write the full disk refuses, for a front end to show.
+    void setDiskFullObserver(std::function<void(const Error &)> observer)
+    {
+        m_storageObserver = std::move(observer);
+    }
+
 private:
+    Error failure(const QString &what, const QSqlError &error) const;
+    Error sqlError(const QString &what, const QSqlQuery &query) const;
     Status validateExisting(const QString &path) const;
+    Status connect(const QString &connectionName, bool readOnly, bool exclusive);
     Status checkIntegrity();
     Status configure();
     Status migrate(int targetVersion);
@@ -113,12 +129,12 @@ private:
     QString m_connectionName;
     Redactor m_redactor;
     Durability m_durability = Durability::Full;
+    bool m_exclusive = false;
     int m_transactionDepth = 0;
     CommitCounts m_commits;
     std::optional<QSqlQuery> m_appendQuery;
     mutable std::map<QString, QSqlQuery> m_cache;
+    std::function<void(const Error &)> m_storageObserver;
 };
-
-Error sqlError(const QString &what, const QSqlQuery &query);
 
 } // namespace Spool

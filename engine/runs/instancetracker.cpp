@@ -67,7 +67,13 @@ Status InstanceTracker::registerSelf(const QString &frontEnd)
 Status InstanceTracker::heartbeat(qint64 when)
 {
     m_self.heartbeatAt = when;
-    return write(QStringLiteral("UPDATE instances SET heartbeat_at = ? WHERE id = ?"), {when, m_self.id});
+    // Inserts the row too when registerSelf() could not (a full disk at start), so this
+    // process is known again as soon as the disk has room.
+    return write(QStringLiteral("INSERT INTO instances(id, pid, host, proc_start, front_end, "
+                                "started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                "ON CONFLICT(id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"),
+                 {m_self.id, m_self.pid, m_self.host, m_self.procStart, m_self.frontEnd,
+                  m_self.startedAt, when});
 }
 
 Status InstanceTracker::markStopped()
