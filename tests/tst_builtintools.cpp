@@ -112,6 +112,14 @@ void tst_BuiltinTools::hostileArgumentsRejectedBeforePolicy_data()
                                     << QJsonObject{{"path", "a"}, {"edits", QJsonArray{QJsonObject{{"old_text", ""}, {"new_text", "b"}}}}}
                                     << "old_text";
     QTest::newRow("huge command") << "shell.exec" << QJsonObject{{"command", huge}} << "command";
+    // Found by fuzz/fuzz_toolargs: the schema check measured strings up to their first NUL.
+    const QString nul(1, QChar(0));
+    QTest::newRow("huge command behind a NUL") << "shell.exec" << QJsonObject{{"command", QString("ls" + nul + huge)}} << "[command]: contains a NUL";
+    QTest::newRow("NUL in a path") << "fs.read" << QJsonObject{{"path", QString("a" + nul + "b")}} << "[path]: contains a NUL";
+    QTest::newRow("NUL deep inside") << "fs.write"
+                                     << QJsonObject{{"path", "a"}, {"edits", QJsonArray{QJsonObject{{"old_text", "a"}, {"new_text", nul}}}}}
+                                     << "[edits][0][new_text]: contains a NUL";
+    QTest::newRow("NUL in a key") << "fs.read" << QJsonObject{{"path", "a"}, {QString("x" + nul), 1}} << "contains a NUL";
     QTest::newRow("env smuggling") << "shell.exec" << QJsonObject{{"command", "ls"}, {"env", QJsonObject{{"LD_PRELOAD", "x"}}}} << "'env'";
     QTest::newRow("timeout type") << "shell.exec" << QJsonObject{{"command", "ls"}, {"timeout_ms", "forever"}} << "timeout_ms";
     QTest::newRow("method") << "http.fetch" << QJsonObject{{"url", "http://x/"}, {"method", "POST"}} << "method";

@@ -23,6 +23,8 @@ private slots:
     void constantsAreFolded();
     void hostileInput_data();
     void hostileInput();
+    void tallExpressionsPrintBack_data();
+    void tallExpressionsPrintBack();
     void mutatedPoliciesNeverCrash();
 };
 
@@ -265,6 +267,46 @@ void tst_CedarParser::hostileInput()
             PolicyParser::parse(QStringLiteral("permit(principal, action, resource) when { %1 };").arg(condition));
     QCOMPARE(parsed.errors.size(), 1);
     QVERIFY2(parsed.errors.front().message.contains(message), qPrintable(parsed.errors.front().message));
+}
+
+void tst_CedarParser::tallExpressionsPrintBack_data()
+{
+    QTest::addColumn<QString>("condition");
+    QTest::addColumn<bool>("accepted");
+    // Found by fuzz/fuzz_cedar: chains and `if`s cost less depth to read than their printed,
+    // fully parenthesised form, so a 900-term sum parsed but printed to text that did not.
+    auto sum = [](int n) -> QString { return QStringLiteral("1 + ").repeated(n - 1) + QStringLiteral("1 == 1"); };
+    auto ifs = [](int n) -> QString {
+        return QStringLiteral("if ").repeated(n) + QStringLiteral("true")
+                + QStringLiteral(" then 1 else 2").repeated(n) + QStringLiteral(" == 1");
+    };
+    auto ors = [](int n) -> QString { return QStringLiteral("true && ").repeated(n) + QStringLiteral("true || false"); };
+    QTest::newRow("sum of 300") << sum(300) << true;
+    QTest::newRow("sum of 330") << sum(330) << false;
+    QTest::newRow("sum of 900") << sum(900) << false;
+    QTest::newRow("300 nested ifs") << ifs(300) << true;
+    QTest::newRow("330 nested ifs") << ifs(330) << false;
+    QTest::newRow("and-chain of 300 under an or") << ors(300) << true;
+    QTest::newRow("and-chain of 900 under an or") << ors(900) << false;
+}
+
+void tst_CedarParser::tallExpressionsPrintBack()
+{
+    QFETCH(QString, condition);
+    QFETCH(bool, accepted);
+    const PolicyParser::Parsed parsed =
+            PolicyParser::parse(QStringLiteral("permit(principal, action, resource) when { %1 };").arg(condition));
+    if (!accepted) {
+        QCOMPARE(parsed.errors.size(), 1);
+        QVERIFY2(parsed.errors.front().message.contains(QLatin1String("nested too deeply")),
+                 qPrintable(parsed.errors.front().message));
+        return;
+    }
+    QVERIFY2(parsed.ok(), parsed.ok() ? "" : qPrintable(parsed.errors.front().toString()));
+    const QString printed = parsed.policies.front().toString();
+    const PolicyParser::Parsed again = PolicyParser::parse(printed);
+    QVERIFY2(again.ok(), again.ok() ? "" : qPrintable(again.errors.front().toString()));
+    QCOMPARE(again.policies.front().toString(), printed);
 }
 
 void tst_CedarParser::mutatedPoliciesNeverCrash()

@@ -13,6 +13,8 @@ private slots:
     void untrustedInputStaysInert_data();
     void untrustedInputStaysInert();
     void codeBlocksAreFramedAndCopyable();
+    void languageCannotBreakTheCopyLink_data();
+    void languageCannotBreakTheCopyLink();
     void completedLength_data();
     void completedLength();
     void blockwiseRenderingMatchesWhole();
@@ -70,6 +72,27 @@ void tst_Markdown::codeBlocksAreFramedAndCopyable()
     QVERIFY(out.html.contains(QStringLiteral("href=\"spool-copy:8\"")));
     QVERIFY(out.html.contains(QStringLiteral("print(&#39;&lt;hi&gt;&#39;)")) || out.html.contains(QStringLiteral("print('&lt;hi&gt;')")));
     QVERIFY(out.html.contains(QStringLiteral("python")));
+}
+
+void tst_Markdown::languageCannotBreakTheCopyLink_data()
+{
+    // Found by fuzz/fuzz_markdown: the fence's info string went through QString::arg chains.
+    QTest::addColumn<QString>("language");
+    QTest::newRow("percent zero") << QStringLiteral("d%0");
+    QTest::newRow("percent one") << QStringLiteral("%1");
+    QTest::newRow("percent six") << QStringLiteral("x%6y");
+    QTest::newRow("percent ninety-nine") << QStringLiteral("%99");
+}
+
+void tst_Markdown::languageCannotBreakTheCopyLink()
+{
+    QFETCH(QString, language);
+    const QString md = QStringLiteral("```%1\ncode\n```\n").arg(language);
+    const MarkdownRenderer::Output out = MarkdownRenderer::render(md, {}, 3);
+    QCOMPARE(out.codeBlocks, QStringList{QStringLiteral("code")});
+    QVERIFY2(out.html.contains(QStringLiteral("href=\"spool-copy:3\" style=\"font-size:small;\">Copy</a>")),
+             qPrintable(out.html));
+    QVERIFY2(out.html.contains(QLatin1Char('>') + language + QStringLiteral("</span>")), qPrintable(out.html));
 }
 
 void tst_Markdown::completedLength_data()

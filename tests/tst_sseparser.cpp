@@ -21,6 +21,8 @@ private slots:
     void cases_data();
     void cases();
     void lastEventIdSurvivesFinish();
+    void retry_data();
+    void retry();
 };
 
 namespace {
@@ -186,6 +188,31 @@ void tst_SseParser::lastEventIdSurvivesFinish()
     QCOMPARE(events.first().retryMs, 2500);
     parser.finish();
     QCOMPARE(parser.lastEventId(), QStringLiteral("41"));
+}
+
+void tst_SseParser::retry_data()
+{
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<int>("retryMs");
+    QTest::newRow("milliseconds") << QByteArray("2500") << 2500;
+    QTest::newRow("zero") << QByteArray("0") << 0;
+    QTest::newRow("beyond int") << QByteArray("2147483648") << INT_MAX;
+    // Found while writing fuzz/fuzz_sse.cpp: too many digits for 64 bits used to give 0 ms.
+    QTest::newRow("beyond 64 bits") << QByteArray("99999999999999999999999") << INT_MAX;
+    QTest::newRow("not digits") << QByteArray("12x") << -1;
+    QTest::newRow("negative") << QByteArray("-5") << -1;
+    QTest::newRow("empty") << QByteArray("") << -1;
+}
+
+void tst_SseParser::retry()
+{
+    QFETCH(QByteArray, value);
+    QFETCH(int, retryMs);
+    SseParser parser;
+    const QByteArray stream = "retry: " + value + "\ndata: x\n\n";
+    const QList<SseEvent> events = parser.feed(stream);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events.first().retryMs, retryMs);
 }
 
 QTEST_GUILESS_MAIN(tst_SseParser)

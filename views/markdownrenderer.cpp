@@ -32,7 +32,10 @@ bool safeUrl(const char *url)
 QString codeBlockHtml(const QString &code, const QString &language, int index,
                       const MarkdownRenderer::Style &style)
 {
-    // A one-cell table is the frame QTextDocument can draw around a block.
+    // A one-cell table is the frame QTextDocument can draw around a block. One arg() call for
+    // all: chained calls would read a "%1" inside the (model-written) language as a
+    // placeholder, and a fence info string like "d%0" broke the copy link (found by
+    // fuzz/fuzz_markdown).
     QString html = QStringLiteral(
                            "<table width=\"100%\" cellspacing=\"0\" cellpadding=\"6\" border=\"1\" "
                            "style=\"border-color:%1; border-style:solid; background-color:%2;\">"
@@ -40,9 +43,8 @@ QString codeBlockHtml(const QString &code, const QString &language, int index,
                            "&nbsp;&nbsp;<a href=\"spool-copy:%5\" style=\"font-size:small;\">%6</a>"
                            "<pre style=\"margin:0;\">")
                            .arg(style.codeBorder.name(), style.codeBackground.name(),
-                                style.muted.name(), language.toHtmlEscaped())
-                           .arg(index)
-                           .arg(QStringLiteral("Copy"));
+                                style.muted.name(), language.toHtmlEscaped(),
+                                QString::number(index), QStringLiteral("Copy"));
     QString text = code;
     if (text.endsWith(QLatin1Char('\n')))
         text.chop(1);

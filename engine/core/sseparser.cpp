@@ -130,8 +130,12 @@ void SseParser::processLine(QByteArrayView line, QList<SseEvent> &out)
         bool digits = !value.isEmpty();
         for (char c : value)
             digits = digits && c >= '0' && c <= '9';
-        if (digits)
-            m_retryMs = int(qMin<qint64>(value.toByteArray().toLongLong(), INT_MAX));
+        if (digits) {
+            // More digits than 64 bits hold are still a long time, not the 0 toLongLong gives.
+            bool fits = false;
+            const qint64 ms = value.toByteArray().toLongLong(&fits);
+            m_retryMs = fits ? int(qMin<qint64>(ms, INT_MAX)) : INT_MAX;
+        }
     }
     // Other fields are ignored, as the format requires.
 }

@@ -9,11 +9,43 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <QJsonArray>
 #include <QStringList>
+
+#include <optional>
 
 #include <exception>
 
 namespace Spool {
+
+namespace {
+
+// Where the first string holding U+0000 is ("[edits][0][old_text]", valijson's form of a path),
+// or nothing.
+std::optional<QString> firstNul(const QJsonValue &value, const QString &where)
+{
+    if (value.isString())
+        return value.toString().contains(QChar(0)) ? std::optional(where) : std::nullopt;
+    if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        for (qsizetype i = 0; i < array.size(); ++i) {
+            if (auto found = firstNul(array.at(i), where + QStringLiteral("[%1]").arg(i)))
+                return found;
+        }
+    } else if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            const QString inner = where + QLatin1Char('[') + it.key() + QLatin1Char(']');
+            if (it.key().contains(QChar(0)))
+                return inner;
+            if (auto found = firstNul(it.value(), inner))
+                return found;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 struct ArgumentSchema::Private
 {
@@ -39,6 +71,18 @@ Result<std::shared_ptr<const ArgumentSchema>> ArgumentSchema::compile(const QJso
 
 Status ArgumentSchema::validate(const QJsonObject &arguments) const
 {
+    // valijson measures a string up to its first NUL, so a U+0000 hid the rest of the string
+    // from minLength / maxLength (fuzz/fuzz_toolargs found it: a 5 MB command behind one NUL
+    // passed the 64 KB cap). No tool argument needs one; such calls are refused first.
+    if (const std::optional<QString> where = firstNul(arguments, QString())) {
+        QString shown = where->left(200);
+        shown.replace(QChar(0), QStringLiteral("\\u0000"));
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("the arguments do not match the tool's schema: %1: "
+                                        "contains a NUL character (\\u0000), which tool "
+                                        "arguments cannot hold")
+                                 .arg(shown.isEmpty() ? QStringLiteral("arguments") : shown));
+    }
     valijson::Validator validator;
     valijson::ValidationResults results;
     const valijson::adapters::QtJsonAdapter target{QJsonValue(arguments)};

@@ -5,7 +5,10 @@
 
 #include <QSet>
 
+#include <algorithm>
 #include <limits>
+#include <utility>
+#include <vector>
 
 namespace Spool::Cedar {
 
@@ -19,6 +22,27 @@ using Kind = Token::Kind;
 // conformance corpus nests about 70 levels); shallow enough that evaluating or destroying the
 // tree, both recursive, cannot exhaust a thread's stack.
 constexpr int kMaxDepth = 1000;
+// How tall the parsed tree may be. Operator chains and `if` cost one unit of kMaxDepth per
+// level, but print (Policy::toString) with a parenthesis per level, which costs up to three
+// when read back (`(if (if ...`): without this a 900-term sum or 400 nested `if`s parsed, but
+// their printed forms did not (found by fuzz/fuzz_cedar). A third of the depth, less a
+// margin for what surrounds the expression; still far above what people write.
+constexpr int kMaxTreeHeight = kMaxDepth / 3 - 10;
+
+// The height of the tree, walked without recursion: the tree is what is being checked.
+int treeHeight(const Expr &root)
+{
+    int height = 0;
+    std::vector<std::pair<const Expr *, int>> pending{{&root, 1}};
+    while (!pending.empty()) {
+        const auto [e, level] = pending.back();
+        pending.pop_back();
+        height = std::max(height, level);
+        for (const auto &operand : e->operands)
+            pending.emplace_back(operand.get(), level + 1);
+    }
+    return height;
+}
 
 struct MethodInfo
 {
@@ -125,9 +149,19 @@ public:
         return out;
     }
 
+    // A whole expression (a condition's body): parsed, then refused when its tree is too tall.
+    ExprPtr parseWholeExpr()
+    {
+        const Token &start = peek();
+        ExprPtr e = parseExpr();
+        if (e && treeHeight(*e) > kMaxTreeHeight)
+            return fail(start, QStringLiteral("the expression is nested too deeply; split it into several conditions"));
+        return e;
+    }
+
     ExprPtr parseStandaloneExpression(Diagnostics *errors)
     {
-        ExprPtr e = parseExpr();
+        ExprPtr e = parseWholeExpr();
         if (e && peek().kind != Kind::End)
             fail(peek(), QStringLiteral("unexpected %1 after the expression").arg(describe(peek())));
         if (m_failed) {
@@ -305,7 +339,7 @@ private:
                 fail(peek(), QStringLiteral("the '%1' condition is empty").arg(keyword.text.toString()));
                 return std::nullopt;
             }
-            ExprPtr body = parseExpr();
+            ExprPtr body = parseWholeExpr();
             if (!body)
                 return std::nullopt;
             if (!expectSymbol("}", QStringLiteral("to close the '%1' condition").arg(keyword.text.toString())))
