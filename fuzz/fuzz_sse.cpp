@@ -1,4 +1,4 @@
-// Fuzzes the SSE parser every provider stream goes through (providers/sseparser).
+// Fuzzes the SSE parser that every provider stream and the MCP client read through (core/sseparser).
 //
 // Input: one byte that seeds how the stream is cut, then the stream. Invariants:
 // - the events do not depend on how the stream was cut into chunks (the network cuts anywhere,
@@ -8,7 +8,7 @@
 // - it counts what it was fed, holds back no more than that, and finish() leaves it empty.
 #include "fuzzcheck.h"
 
-#include "providers/sseparser.h"
+#include "core/sseparser.h"
 
 #include <cstddef>
 #include <cstdint>
