@@ -68,12 +68,16 @@ SettingsDialog::SettingsDialog(EngineClient *engine, QWidget *parent)
 void SettingsDialog::addPage(const QString &title, QWidget *page)
 {
     m_pages->addItem(title);
-    // Each page scrolls when the screen is too small for it (the MCP servers' form at
-    // 1280x720): the dialog's size never depends on its tallest page.
+    // Each page scrolls when the screen is too short for it (the MCP servers' form at
+    // 1280x720): the dialog's height never depends on its tallest page.
     auto *scroll = new QScrollArea(m_stack);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setWidget(page);
+    // Only downwards: a page keeps the width its fields need.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(page->minimumSizeHint().width()
+                            + scroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent));
     m_stack->addWidget(scroll);
     fitPageList();
 }
