@@ -138,6 +138,27 @@ void takeScreenshots(MainWindow &window, EngineClient &engine, const QString &di
         closeDialogs();
         select(QStringLiteral("tour"));
     });
+    // A branch of a conversation with a picture: the parent's run, the thumbnail, where the
+    // branch starts.
+    script->then(100, [&window] {
+        SessionListModel *sessions = window.sessions();
+        for (int i = 0; i < sessions->rowCount(); ++i) {
+            if (sessions->rowAt(i).isFork()) {
+                window.selectSession(sessions->rowAt(i).id);
+                return;
+            }
+        }
+    });
+    script->then(1500, [&window, dir] { save(window.grab(), dir + QStringLiteral("/branch.png")); });
+    // What the agent remembers, and which memories a run used.
+    script->then(100, [select] { select(QStringLiteral("deploys")); });
+    script->then(1200, [&window, dir] { save(window.grab(), dir + QStringLiteral("/memory-used.png")); });
+    script->then(100, [&window] { window.showMemory(); });
+    script->then(1200, [dir] { grabScreen(dir + QStringLiteral("/memory.png")); });
+    script->then(100, [select] {
+        closeDialogs();
+        select(QStringLiteral("tour"));
+    });
     script->then(900, [&window] { window.showOperations(); });
     script->then(1200, [dir] { grabScreen(dir + QStringLiteral("/operations.png")); });
     script->then(100, [&window] {
@@ -145,6 +166,11 @@ void takeScreenshots(MainWindow &window, EngineClient &engine, const QString &di
         window.showSettings();
     });
     script->then(900, [dir] { grabScreen(dir + QStringLiteral("/settings.png")); });
+    script->then(100, [&window] {
+        closeDialogs();
+        window.showSettings(QObject::tr("MCP servers"));
+    });
+    script->then(1500, [dir] { grabScreen(dir + QStringLiteral("/mcp-servers.png")); });
     script->then(100, [] {
         closeDialogs();
         AppTheme::apply(QStringLiteral("dark"));
