@@ -30,6 +30,7 @@ private slots:
     void modelsAreTheAgents();
     void completionWhole();
     void completionStreamsBeforeTheRunEnds();
+    void imagesAndFilesGoWithTheLastMessage();
     void completionErrorsInOpenAiShape_data();
     void completionErrorsInOpenAiShape();
     void clientToolsAreIgnoredAndSaidSo();
@@ -197,6 +198,43 @@ void tst_ApiServer::completionWhole()
     QCOMPARE(tape->constLast().payload.value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
 }
 
+void tst_ApiServer::imagesAndFilesGoWithTheLastMessage()
+{
+    // As the OpenAI SDKs send them: an image as a data URL, a file as file_data.
+    const QByteArray png = QByteArray::fromBase64(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+    QJsonObject text{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), QStringLiteral("what are these?")}};
+    QJsonObject image{{QStringLiteral("type"), QStringLiteral("image_url")}};
+    image.insert(QStringLiteral("image_url"),
+                 QJsonObject{{QStringLiteral("url"), QString(QStringLiteral("data:image/png;base64,") + QString::fromLatin1(png.toBase64()))}});
+    QJsonObject file{{QStringLiteral("filename"), QStringLiteral("notes.txt")}};
+    file.insert(QStringLiteral("file_data"),
+                QString(QStringLiteral("data:text/plain;base64,") + QString::fromLatin1(QByteArray("buy milk\n").toBase64())));
+    QJsonObject filePart{{QStringLiteral("type"), QStringLiteral("file")}};
+    filePart.insert(QStringLiteral("file"), file);
+    QJsonObject message{{QStringLiteral("role"), QStringLiteral("user")}};
+    message.insert(QStringLiteral("content"), QJsonArray{text, image, filePart});
+    QJsonObject body{{QStringLiteral("model"), QStringLiteral("default")}};
+    body.insert(QStringLiteral("messages"), QJsonArray{message});
+    const HttpReply r = exchange("POST", "/v1/chat/completions", body);
+    QCOMPARE(r.status, 200);
+    const QString content = r.json().value(QStringLiteral("choices")).toArray().at(0).toObject()
+                                    .value(QStringLiteral("message")).toObject().value(QStringLiteral("content")).toString();
+    QVERIFY2(content.contains(QStringLiteral("Received 2 attachments:")), qPrintable(content));
+    QVERIFY2(content.contains(QStringLiteral("image-1 (image/png")), qPrintable(content));
+    QVERIFY2(content.contains(QStringLiteral("notes.txt (text/plain, 9 bytes")), qPrintable(content));
+    // Kept like any other run's: on the input event, the bytes in the journal.
+    const QString runId = QString::fromLatin1(r.header("x-spool-run-id"));
+    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    QVERIFY(tape);
+    const QJsonArray attachments = tape->at(1).payload.value(QStringLiteral("attachments")).toArray();
+    QCOMPARE(attachments.size(), 2);
+    const QString sha = attachments.at(0).toObject().value(QStringLiteral("sha256")).toString();
+    const auto stored = callEngine([sha](Engine &e) { return e.attachment(sha); });
+    QVERIFY(stored);
+    QCOMPARE(stored->data, png);
+}
+
 void tst_ApiServer::completionStreamsBeforeTheRunEnds()
 {
     QVERIFY(callEngine([](Engine &e) { return e.setDeterministicChunkDelay(30); }));
@@ -268,9 +306,21 @@ void tst_ApiServer::completionErrorsInOpenAiShape_data()
             << 400 << "invalid_request" << "messages";
     QTest::newRow("n=2") << QByteArray(R"({"model":"default","n":2,"messages":[{"role":"user","content":"hi"}]})")
                          << 400 << "invalid_request" << "n";
-    QTest::newRow("image part")
-            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})")
-            << 400 << "invalid_request" << "messages[0].content";
+    QTest::newRow("image not a data url")
+            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/a.png"}}]}]})")
+            << 400 << "invalid_request" << "messages[0].content[0]";
+    QTest::newRow("image in an earlier turn")
+            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]},{"role":"user","content":"hi"}]})")
+            << 400 << "invalid_request" << "messages[0].content[0]";
+    QTest::newRow("uploaded file id")
+            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"file-1"}}]}]})")
+            << 400 << "invalid_request" << "messages[0].content[0]";
+    QTest::newRow("audio part")
+            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})")
+            << 400 << "invalid_request" << "messages[0].content[0]";
+    QTest::newRow("broken base64")
+            << QByteArray(R"({"model":"default","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,@@@"}}]}]})")
+            << 400 << "invalid_request" << "messages[0].content[0]";
     QTest::newRow("not json") << QByteArray("{\"model\":") << 400 << "invalid_json" << "";
     QTest::newRow("json array") << QByteArray("[1,2]") << 400 << "invalid_json" << "";
     QTest::newRow("stream_options without stream")

@@ -71,6 +71,7 @@ void ChatCompletionJob::start()
                 RunRequest r;
                 r.agent = s.agent;
                 r.text = request.input;
+                r.attachments = request.attachments;
                 r.source = QStringLiteral("api");
                 r.createSession = true;
                 if (!key.isEmpty()) {

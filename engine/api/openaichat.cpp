@@ -3,9 +3,32 @@
 #include "agents/agent.h"
 
 #include <QJsonArray>
+#include <QUrl>
 #include <QJsonDocument>
 
 namespace Spool {
+
+namespace {
+
+// The bytes of a `data:[<type>][;base64],<data>` URL; nothing else is fetched.
+std::optional<QByteArray> dataUrlBytes(const QString &url)
+{
+    if (!url.startsWith(QLatin1String("data:")))
+        return std::nullopt;
+    const qsizetype comma = url.indexOf(QLatin1Char(','));
+    if (comma < 0)
+        return std::nullopt;
+    const QStringView header = QStringView(url).mid(5, comma - 5);
+    const QByteArray payload = url.mid(comma + 1).toLatin1();
+    if (!header.endsWith(QLatin1String(";base64")))
+        return QByteArray::fromPercentEncoding(payload);
+    auto decoded = QByteArray::fromBase64Encoding(payload, QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return std::nullopt;
+    return *decoded;
+}
+
+} // namespace
 
 namespace {
 
@@ -101,13 +124,46 @@ std::optional<ApiError> OpenAiChat::parse(const QJsonObject &body, ChatCompletio
         } else if (content.isArray()) {
             QStringList parts;
             const QJsonArray list = content.toArray();
-            for (const QJsonValue &part : list) {
-                const QJsonObject p = part.toObject();
+            const bool last = i == messages.size() - 1;
+            for (qsizetype j = 0; j < list.size(); ++j) {
+                const QJsonObject p = list.at(j).toObject();
                 const QString type = p.value(QStringLiteral("type")).toString();
-                if (type != QLatin1String("text"))
-                    return bad(QStringLiteral("Only text content is supported (got a \"%1\" part).").arg(type),
-                               param + QStringLiteral(".content"));
-                parts.append(p.value(QStringLiteral("text")).toString());
+                const QString partParam = param + QStringLiteral(".content[%1]").arg(j);
+                if (type == QLatin1String("text")) {
+                    parts.append(p.value(QStringLiteral("text")).toString());
+                    continue;
+                }
+                if (type != QLatin1String("image_url") && type != QLatin1String("file"))
+                    return bad(QStringLiteral("Content parts may be text, image_url or file (got \"%1\").").arg(type),
+                               partParam);
+                // Earlier turns are kept as text only: files go with the message they belong to.
+                if (!last || role != QLatin1String("user"))
+                    return bad(QStringLiteral("Images and files can be sent with the last user message only."),
+                               partParam);
+                Attachment a;
+                QString url;
+                if (type == QLatin1String("image_url")) {
+                    url = p.value(QStringLiteral("image_url")).toObject().value(QStringLiteral("url")).toString();
+                    a.name = QStringLiteral("image-%1").arg(message.attachments.size() + 1);
+                } else {
+                    const QJsonObject file = p.value(QStringLiteral("file")).toObject();
+                    if (file.contains(QStringLiteral("file_id")))
+                        return bad(QStringLiteral("Uploaded files (file_id) are not kept by Spool: send the "
+                                                  "file's content as file_data."),
+                                   partParam);
+                    url = file.value(QStringLiteral("file_data")).toString();
+                    a.name = file.value(QStringLiteral("filename")).toString();
+                    if (a.name.isEmpty())
+                        a.name = QStringLiteral("file-%1").arg(message.attachments.size() + 1);
+                }
+                auto bytes = dataUrlBytes(url);
+                if (!bytes)
+                    return bad(QStringLiteral("Only data: URLs are taken (Spool fetches nothing): send the "
+                                              "content base64-encoded, e.g. data:image/png;base64,...."),
+                               partParam);
+                a.data = *bytes;
+                a.bytes = a.data.size();
+                message.attachments.append(a);
             }
             message.text = parts.join(QLatin1Char('\n'));
         } else if (!content.isNull() && !content.isUndefined()) {
@@ -116,8 +172,10 @@ std::optional<ApiError> OpenAiChat::parse(const QJsonObject &body, ChatCompletio
         }
         all.append(message);
     }
-    if (all.constLast().role != ChatMessage::Role::User || all.constLast().text.trimmed().isEmpty())
+    if (all.constLast().role != ChatMessage::Role::User
+        || (all.constLast().text.trimmed().isEmpty() && all.constLast().attachments.isEmpty()))
         return bad(QStringLiteral("The last message must be the user's, with text."), QStringLiteral("messages"));
+    r.attachments = all.constLast().attachments;
     r.input = all.takeLast().text;
     r.earlier = all;
 

@@ -21,6 +21,9 @@ struct ChatCompletionRequest
     QString model;               // an agent's name, or "spool" for the server's default agent
     QList<ChatMessage> earlier;  // the messages before the last one: system, user, assistant
     QString input;               // the last message, the user's
+    // Its images (`image_url` parts with a data: URL) and files (`file` parts with file_data),
+    // as sent: the engine reads their type from the content and applies its limits.
+    QList<Attachment> attachments;
     bool stream = false;
     bool includeUsage = false;   // stream_options.include_usage
     QStringList ignored;         // fields accepted but not applied (tools, temperature, ...)
