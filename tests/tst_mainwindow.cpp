@@ -19,10 +19,12 @@
 #include "transcriptmodel.h"
 #include "transcriptview.h"
 #include "engineanswer.h"
+#include "spoolprocess.h"
 #include "journal/journalstore.h"
 
 #include <QAbstractButton>
 #include <QClipboard>
+#include <QFile>
 #include <QImage>
 #include <QToolButton>
 #include <QAbstractItemView>
@@ -61,6 +63,7 @@ private slots:
     void timelineBarFindsItsEventInTheTape();
     void copyMessageCopiesTheMarkdown();
     void cliRunShowsUpWithoutRestart();
+    void apiRunShowsUpWithoutRestart();
     void dialogClosesWhenAnsweredElsewhere();
     void approvalShowsTheDiffAndAlwaysIsRevocable();
     void everyControlHasAnAccessibleName();
@@ -262,6 +265,41 @@ void tst_MainWindow::copyMessageCopiesTheMarkdown()
     QCOMPARE(view->messageText(1), QStringLiteral("Echo: **bold** words"));
     const int position = view->document()->toPlainText().indexOf(QStringLiteral("Echo"));
     QCOMPARE(view->rowAt(position), 1);
+}
+
+// A client of `spool serve` (another process on the same data folder) starts a run: the window
+// shows its session and transcript as it does a terminal's, and the tape says it came from the API.
+void tst_MainWindow::apiRunShowsUpWithoutRestart()
+{
+    openWindow();
+    QProcess *serve = spool({QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--json")});
+    const QJsonObject listening = Test::readJsonLine(serve, 30000);
+    const int port = listening.value(QStringLiteral("port")).toInt();
+    QVERIFY2(port > 0, serve->readAllStandardError().constData());
+    QFile tokenFile(listening.value(QStringLiteral("token_file")).toString());
+    QVERIFY(tokenFile.open(QIODevice::ReadOnly));
+    const QByteArray token = tokenFile.readAll().trimmed();
+    QProcess curl;
+    curl.start(QStringLiteral("curl"),
+               {QStringLiteral("-sS"), QStringLiteral("-H"), QStringLiteral("Authorization: Bearer ") + QString::fromLatin1(token),
+                QStringLiteral("-H"), QStringLiteral("Content-Type: application/json"), QStringLiteral("-d"),
+                QStringLiteral(R"({"model":"default","messages":[{"role":"user","content":"from a script"}]})"),
+                QStringLiteral("http://127.0.0.1:%1/v1/chat/completions").arg(port)});
+    QVERIFY(curl.waitForFinished(60000));
+    QVERIFY2(curl.readAllStandardOutput().contains("Echo: from a script"), curl.readAllStandardError().constData());
+    SessionListModel *sessions = m_window->sessions();
+    QTRY_COMPARE_WITH_TIMEOUT(sessions->rowCount(), 1, 30000);
+    m_window->selectSession(sessions->rowAt(0).id);
+    QTRY_VERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("Echo: from a script")));
+    QTRY_COMPARE(m_window->runPanel()->runs()->rowCount(), 1);
+    const QString runId = m_window->runPanel()->runs()->rowAt(0).id;
+    const auto answer = Test::engineAnswer(*m_engine, [runId](Engine &g) { return g.tape(runId, 2, 1); });
+    QVERIFY(answer && *answer);
+    const QList<TapeEvent> input = **answer;
+    QCOMPARE(input.size(), 1);
+    QCOMPARE(input.constFirst().payload.value(QStringLiteral("source")).toString(), QStringLiteral("api"));
+    serve->terminate();
+    QVERIFY(serve->waitForFinished(30000));
 }
 
 void tst_MainWindow::cliRunShowsUpWithoutRestart()
