@@ -720,6 +720,12 @@ void tst_Gateway::priorTurnsReachTheModelAndStayOnTheTape()
     QCOMPARE(prior.at(0).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("system"));
     QCOMPARE(prior.at(2).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("Hello Ada."));
     QCOMPARE(events.at(3).payload.value(QStringLiteral("prior_turns")).toInt(), 3);
+    // They count against the context window with the input: the history gets what is left.
+    int inputTokens = ChatMessage::user(request.text).estimatedTokens();
+    for (const ChatMessage &m : std::as_const(request.priorTurns))
+        inputTokens += m.estimatedTokens();
+    QCOMPARE(events.at(3).payload.value(QStringLiteral("budget")).toObject().value(QStringLiteral("input")).toInt(),
+             inputTokens);
     QJsonArray messages = events.at(4).payload.value(QStringLiteral("messages")).toArray();
     QCOMPARE(messages.size(), 1 + 3 + 1); // the agent's prompt, the three turns, the input
     QCOMPARE(messages.at(1).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("system"));
