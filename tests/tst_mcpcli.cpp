@@ -12,9 +12,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
 #include <memory>
 
 class tst_McpCli : public QObject
@@ -34,12 +36,15 @@ private slots:
     void toggles();
     void exportKeepsSecretsOut();
     void elicitationOnTheTape();
+    void adoptedRunWaitsForItsServer();
     void misbehavingServers_data();
     void misbehavingServers();
 
 private:
     using Output = Spool::Test::SpoolOutput;
+    QProcessEnvironment environment(int approvalTimeoutMs = 0) const;
     Output spool(const QStringList &args, const QByteArray &stdinData = {}, int approvalTimeoutMs = 0);
+    void addEverything(const QStringList &options = {});
     QJsonValue json(const QStringList &args);
     void importServers();
     // The one run of a chat, its tape events in order.
@@ -48,6 +53,7 @@ private:
 
     QString m_tools;
     std::unique_ptr<QTemporaryDir> m_dir;
+    QList<QProcess *> m_background;
 };
 
 namespace {
@@ -82,16 +88,30 @@ void tst_McpCli::init()
 
 void tst_McpCli::cleanup()
 {
+    Spool::Test::stopAll(m_background);
     m_dir.reset();
 }
 
-tst_McpCli::Output tst_McpCli::spool(const QStringList &args, const QByteArray &stdinData, int approvalTimeoutMs)
+QProcessEnvironment tst_McpCli::environment(int approvalTimeoutMs) const
 {
     QProcessEnvironment env = Spool::Test::spoolEnvironment(m_dir->path());
     if (approvalTimeoutMs > 0)
         env.insert(QStringLiteral("SPOOL_APPROVAL_TIMEOUT_MS"), QString::number(approvalTimeoutMs));
     env.insert(QStringLiteral("SPOOL_KEYSTORE"), QStringLiteral("file")); // never the user's keychain
-    return Spool::Test::runSpool(env, args, stdinData, 120000);
+    return env;
+}
+
+tst_McpCli::Output tst_McpCli::spool(const QStringList &args, const QByteArray &stdinData, int approvalTimeoutMs)
+{
+    return Spool::Test::runSpool(environment(approvalTimeoutMs), args, stdinData, 120000);
+}
+
+void tst_McpCli::addEverything(const QStringList &options)
+{
+    const Output added = spool(QStringList{QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("everything")}
+                               + options
+                               + QStringList{QStringLiteral("--"), QStringLiteral("mcp-server-everything"), QStringLiteral("stdio")});
+    QVERIFY2(added.code == 0, qPrintable(added.out + added.err));
 }
 
 QJsonValue tst_McpCli::json(const QStringList &args)
@@ -398,6 +418,45 @@ void tst_McpCli::elicitationOnTheTape()
     const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
     QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("User declined")),
              qPrintable(output.value(QStringLiteral("output")).toString()));
+}
+
+void tst_McpCli::adoptedRunWaitsForItsServer()
+{
+    addEverything();
+    if (QTest::currentTestFailed())
+        return;
+    // A run asks to call a server's tool; off a terminal, without a flag, it waits for a
+    // decision from another front end.
+    QProcess *chat = Spool::Test::startSpool(environment(), {QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("adopt"),
+                                                             QStringLiteral("[[tool mcp.everything.echo {\"message\": \"carried on\"}]]")});
+    m_background.append(chat);
+    QJsonArray pending;
+    QTRY_VERIFY_WITH_TIMEOUT(!(pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray()).isEmpty(),
+                             Spool::Test::kProcessTimeoutMs);
+    const QString runId = pending.at(0).toObject().value(QStringLiteral("run_id")).toString();
+    QCOMPARE(pending.at(0).toObject().value(QStringLiteral("tool")).toString(), QStringLiteral("mcp.everything.echo"));
+    // Its process dies while it waits.
+    ::kill(pid_t(chat->processId()), SIGKILL);
+    QVERIFY(Spool::Test::waitForExit(chat));
+
+    // Another process takes it over and allows the call at once: this process has not started
+    // the server yet, and carries the call out once the server's tools are there.
+    const Output adopted = spool({QStringLiteral("runs"), QStringLiteral("adopt"), runId, QStringLiteral("--approve")});
+    QVERIFY2(adopted.code == 0, qPrintable(adopted.out + adopted.err));
+
+    const Output tapeOut = spool({QStringLiteral("tape"), runId, QStringLiteral("--json")});
+    QList<QJsonObject> tape;
+    for (const QString &line : tapeOut.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+        tape.append(QJsonDocument::fromJson(line.toUtf8()).object());
+    QCOMPARE(firstOfKind(tape, QStringLiteral("run.owner")).value(QStringLiteral("action")).toString(), QStringLiteral("adopted"));
+    QCOMPARE(firstOfKind(tape, QStringLiteral("approval.decision")).value(QStringLiteral("decision")).toString(), QStringLiteral("allow"));
+    const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
+    QVERIFY2(output.value(QStringLiteral("ok")).toBool(), qPrintable(output.value(QStringLiteral("output")).toString()));
+    QCOMPARE(output.value(QStringLiteral("server")).toString(), QStringLiteral("everything"));
+    QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("Echo: carried on")),
+             qPrintable(output.value(QStringLiteral("output")).toString()));
+    QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), runId}).toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("succeeded"));
 }
 
 void tst_McpCli::misbehavingServers_data()
