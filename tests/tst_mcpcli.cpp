@@ -36,6 +36,7 @@ private slots:
     void toggles();
     void exportKeepsSecretsOut();
     void elicitationOnTheTape();
+    void serverLimitedToAgents();
     void adoptedRunWaitsForItsServer();
     void misbehavingServers_data();
     void misbehavingServers();
@@ -418,6 +419,57 @@ void tst_McpCli::elicitationOnTheTape()
     const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
     QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("User declined")),
              qPrintable(output.value(QStringLiteral("output")).toString()));
+}
+
+void tst_McpCli::serverLimitedToAgents()
+{
+    addEverything({QStringLiteral("--agent"), QStringLiteral("helper")});
+    if (QTest::currentTestFailed())
+        return;
+    const Output agent = spool({QStringLiteral("agents"), QStringLiteral("set"), QStringLiteral("helper"),
+                                QStringLiteral("--provider"), QStringLiteral("deterministic")});
+    QVERIFY2(agent.code == 0, qPrintable(agent.out + agent.err));
+    const QString call = QStringLiteral("[[tool mcp.everything.echo {\"message\": \"for helpers only\"}]]");
+    // The first provider request of a run: the names of the tools it offered the model.
+    const auto offeredTools = [](const QList<QJsonObject> &tape) {
+        QStringList names;
+        for (const QJsonValue &t : firstOfKind(tape, QStringLiteral("provider.request")).value(QStringLiteral("tools")).toArray())
+            names.append(t[QStringLiteral("name")].toString());
+        return names;
+    };
+
+    // The agent the server is for sees its tools and calls them.
+    const Output allowed = spool({QStringLiteral("chat"), QStringLiteral("--agent"), QStringLiteral("helper"),
+                                  QStringLiteral("--session"), QStringLiteral("helper"), QStringLiteral("--approve"), call});
+    QVERIFY2(allowed.code == 0, qPrintable(allowed.out + allowed.err));
+    const QList<QJsonObject> helperTape = lastRunTape();
+    QVERIFY2(offeredTools(helperTape).contains(QStringLiteral("mcp.everything.echo")),
+             qPrintable(offeredTools(helperTape).join(QLatin1Char(' '))));
+    const QJsonObject helperOutput = firstOfKind(helperTape, QStringLiteral("tool.output"));
+    QVERIFY(helperOutput.value(QStringLiteral("ok")).toBool());
+    QVERIFY2(helperOutput.value(QStringLiteral("output")).toString().contains(QStringLiteral("for helpers only")),
+             qPrintable(helperOutput.value(QStringLiteral("output")).toString()));
+
+    // Another agent (the default one) is not offered any of them, and its call is refused as
+    // a call of a tool it does not have: no approval asked, nothing sent to the server.
+    const Output other = spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("other"),
+                                QStringLiteral("--approve"), call});
+    const QList<QJsonObject> otherTape = lastRunTape();
+    const QStringList otherTools = offeredTools(otherTape);
+    QVERIFY2(!otherTools.isEmpty(), qPrintable(other.out + other.err)); // the built-in tools are there
+    for (const QString &name : otherTools)
+        QVERIFY2(!name.startsWith(QStringLiteral("mcp.everything.")), qPrintable(name));
+    QVERIFY(firstOfKind(otherTape, QStringLiteral("approval.request")).isEmpty());
+    const QJsonObject otherOutput = firstOfKind(otherTape, QStringLiteral("tool.output"));
+    QVERIFY2(!otherOutput.isEmpty(), qPrintable(other.out + other.err));
+    QVERIFY(!otherOutput.value(QStringLiteral("ok")).toBool());
+    QVERIFY2(otherOutput.value(QStringLiteral("output")).toString().contains(QStringLiteral("There is no tool named")),
+             qPrintable(otherOutput.value(QStringLiteral("output")).toString()));
+    const QString refusal = otherOutput.value(QStringLiteral("output")).toString();
+    QVERIFY(!refusal.contains(QStringLiteral("Echo:")));
+    // The tools it is told about are its own.
+    const QString available = refusal.mid(refusal.indexOf(QStringLiteral("Available tools:")));
+    QVERIFY2(!available.contains(QStringLiteral("mcp.everything.")), qPrintable(refusal));
 }
 
 void tst_McpCli::adoptedRunWaitsForItsServer()
