@@ -36,6 +36,8 @@ private slots:
     void toggles();
     void exportKeepsSecretsOut();
     void elicitationOnTheTape();
+    void elicitationOnATerminal_data();
+    void elicitationOnATerminal();
     void serverLimitedToAgents();
     void adoptedRunWaitsForItsServer();
     void misbehavingServers_data();
@@ -45,6 +47,9 @@ private:
     using Output = Spool::Test::SpoolOutput;
     QProcessEnvironment environment(int approvalTimeoutMs = 0) const;
     Output spool(const QStringList &args, const QByteArray &stdinData = {}, int approvalTimeoutMs = 0);
+    // `spool ARGS` on a pseudo-terminal (tests/fixtures/pty_session.py), typing each step's
+    // answer once its text shows; what the terminal showed is the output.
+    Output spoolOnTerminal(const QStringList &args, const QJsonArray &steps);
     void addEverything(const QStringList &options = {});
     QJsonValue json(const QStringList &args);
     void importServers();
@@ -105,6 +110,23 @@ QProcessEnvironment tst_McpCli::environment(int approvalTimeoutMs) const
 tst_McpCli::Output tst_McpCli::spool(const QStringList &args, const QByteArray &stdinData, int approvalTimeoutMs)
 {
     return Spool::Test::runSpool(environment(approvalTimeoutMs), args, stdinData, 120000);
+}
+
+tst_McpCli::Output tst_McpCli::spoolOnTerminal(const QStringList &args, const QJsonArray &steps)
+{
+    const QStringList driver{QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/pty_session.py"),
+                             QString::fromUtf8(QJsonDocument(steps).toJson(QJsonDocument::Compact)),
+                             QStringLiteral("100"), QStringLiteral("--"), QStringLiteral(SPOOL_BINARY)};
+    QProcess p;
+    p.setProcessEnvironment(environment());
+    p.start(QStringLiteral("python3"), driver + args);
+    Output o;
+    if (!p.waitForStarted(10000) || !Spool::Test::waitForExit(&p, 120000))
+        return o;
+    o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    o.out = QString::fromUtf8(p.readAllStandardOutput());
+    o.err = QString::fromUtf8(p.readAllStandardError());
+    return o;
 }
 
 void tst_McpCli::addEverything(const QStringList &options)
@@ -419,6 +441,80 @@ void tst_McpCli::elicitationOnTheTape()
     const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
     QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("User declined")),
              qPrintable(output.value(QStringLiteral("output")).toString()));
+}
+
+void tst_McpCli::elicitationOnATerminal_data()
+{
+    QTest::addColumn<QJsonArray>("steps"); // [text on the terminal, what is typed]
+    QTest::addColumn<QString>("action");
+    QTest::addColumn<QString>("expected"); // in the tool's output
+    // The fields come required first, then by name; Enter takes the schema's default or leaves
+    // the field out.
+    const auto step = [](const char *expect, const char *send) {
+        return QJsonArray{QString::fromUtf8(expect), QString::fromUtf8(send)};
+    };
+    QTest::newRow("answered, defaults kept")
+            << QJsonArray{step("[c] cancel > ", "a"),          step("legal name", "Ada Lovelace"),
+                          step("date of birth", ""),            step("Agree to the terms", "y"),
+                          step("Your email address", ""),       step("first line of a story", ""),
+                          step("Portfolio", ""),                step("favorite integer", ""),
+                          step("favorite type of pet", ""),     step("Favorite number", "7"),
+                          step("types of fish", ""),            step("favorite hero", "2"),
+                          step("favorite instruments", ""),     step("favorite friend", "")}
+            << QStringLiteral("accept") << QStringLiteral("User provided the requested information");
+    QTest::newRow("declined") << QJsonArray{step("[c] cancel > ", "d")} << QStringLiteral("decline")
+                              << QStringLiteral("User declined");
+    QTest::newRow("cancelled") << QJsonArray{step("[c] cancel > ", "c")} << QStringLiteral("cancel")
+                               << QStringLiteral("User cancelled");
+}
+
+void tst_McpCli::elicitationOnATerminal()
+{
+    QFETCH(QJsonArray, steps);
+    QFETCH(QString, action);
+    QFETCH(QString, expected);
+    addEverything();
+    if (QTest::currentTestFailed())
+        return;
+    // At a terminal the question is put to the person there, field by field.
+    const Output chat = spoolOnTerminal({QStringLiteral("chat"), QStringLiteral("--approve"),
+                                         QStringLiteral("[[tool mcp.everything.trigger-elicitation-request {}]]")},
+                                        steps);
+    QVERIFY2(chat.code == 0, qPrintable(chat.out + chat.err));
+    QVERIFY2(chat.out.contains(QStringLiteral("The MCP server \"everything\" asks you")), qPrintable(chat.out));
+    QVERIFY2(chat.out.contains(QStringLiteral("sent to everything: %1").arg(action)), qPrintable(chat.out));
+
+    const QList<QJsonObject> tape = lastRunTape();
+    const QJsonObject question = firstOfKind(tape, QStringLiteral("mcp.elicitation"));
+    QCOMPARE(question.value(QStringLiteral("action")).toString(), action);
+    QCOMPARE(question.value(QStringLiteral("answered_by")).toString(), QStringLiteral("cli"));
+    QCOMPARE(question.value(QStringLiteral("call_id")).toString(),
+             firstOfKind(tape, QStringLiteral("tool.call")).value(QStringLiteral("call_id")).toString());
+    const QString output = firstOfKind(tape, QStringLiteral("tool.output")).value(QStringLiteral("output")).toString();
+    QVERIFY2(output.contains(expected), qPrintable(output));
+    if (action != QLatin1String("accept")) {
+        QVERIFY(!question.contains(QStringLiteral("content")));
+        return;
+    }
+    // What was typed, and the defaults of the fields left to Enter; nothing for the fields
+    // without a default.
+    const QJsonObject content = question.value(QStringLiteral("content")).toObject();
+    QCOMPARE(content.value(QStringLiteral("name")).toString(), QStringLiteral("Ada Lovelace"));
+    QCOMPARE(content.value(QStringLiteral("check")).toBool(false), true);
+    QCOMPARE(content.value(QStringLiteral("number")).toDouble(), 7.0);
+    QCOMPARE(content.value(QStringLiteral("titledSingleSelectEnum")).toString(), QStringLiteral("hero-2"));
+    QCOMPARE(content.value(QStringLiteral("integer")).toInt(), 42);
+    QCOMPARE(content.value(QStringLiteral("firstLine")).toString(), QStringLiteral("It was a dark and stormy night."));
+    QCOMPARE(content.value(QStringLiteral("untitledSingleSelectEnum")).toString(), QStringLiteral("Monica"));
+    QVERIFY(!content.contains(QStringLiteral("email")));
+    QVERIFY(!content.contains(QStringLiteral("birthdate")));
+    // The server got the same: its reply repeats the answers, the defaults among them.
+    QVERIFY2(output.contains(QStringLiteral("Name: Ada Lovelace")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Agreed to terms: true")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Favorite Integer: 42")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Favorite Number: 7")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("It was a dark and stormy night.")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("hero-2")), qPrintable(output));
 }
 
 void tst_McpCli::serverLimitedToAgents()
