@@ -12,9 +12,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
 #include <memory>
 
 class tst_McpCli : public QObject
@@ -34,12 +36,21 @@ private slots:
     void toggles();
     void exportKeepsSecretsOut();
     void elicitationOnTheTape();
+    void elicitationOnATerminal_data();
+    void elicitationOnATerminal();
+    void serverLimitedToAgents();
+    void adoptedRunWaitsForItsServer();
     void misbehavingServers_data();
     void misbehavingServers();
 
 private:
     using Output = Spool::Test::SpoolOutput;
+    QProcessEnvironment environment(int approvalTimeoutMs = 0) const;
     Output spool(const QStringList &args, const QByteArray &stdinData = {}, int approvalTimeoutMs = 0);
+    // `spool ARGS` on a pseudo-terminal (tests/fixtures/pty_session.py), typing each step's
+    // answer once its text shows; what the terminal showed is the output.
+    Output spoolOnTerminal(const QStringList &args, const QJsonArray &steps);
+    void addEverything(const QStringList &options = {});
     QJsonValue json(const QStringList &args);
     void importServers();
     // The one run of a chat, its tape events in order.
@@ -48,6 +59,7 @@ private:
 
     QString m_tools;
     std::unique_ptr<QTemporaryDir> m_dir;
+    QList<QProcess *> m_background;
 };
 
 namespace {
@@ -82,16 +94,47 @@ void tst_McpCli::init()
 
 void tst_McpCli::cleanup()
 {
+    Spool::Test::stopAll(m_background);
     m_dir.reset();
 }
 
-tst_McpCli::Output tst_McpCli::spool(const QStringList &args, const QByteArray &stdinData, int approvalTimeoutMs)
+QProcessEnvironment tst_McpCli::environment(int approvalTimeoutMs) const
 {
     QProcessEnvironment env = Spool::Test::spoolEnvironment(m_dir->path());
     if (approvalTimeoutMs > 0)
         env.insert(QStringLiteral("SPOOL_APPROVAL_TIMEOUT_MS"), QString::number(approvalTimeoutMs));
     env.insert(QStringLiteral("SPOOL_KEYSTORE"), QStringLiteral("file")); // never the user's keychain
-    return Spool::Test::runSpool(env, args, stdinData, 120000);
+    return env;
+}
+
+tst_McpCli::Output tst_McpCli::spool(const QStringList &args, const QByteArray &stdinData, int approvalTimeoutMs)
+{
+    return Spool::Test::runSpool(environment(approvalTimeoutMs), args, stdinData, 120000);
+}
+
+tst_McpCli::Output tst_McpCli::spoolOnTerminal(const QStringList &args, const QJsonArray &steps)
+{
+    const QStringList driver{QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/pty_session.py"),
+                             QString::fromUtf8(QJsonDocument(steps).toJson(QJsonDocument::Compact)),
+                             QStringLiteral("100"), QStringLiteral("--"), QStringLiteral(SPOOL_BINARY)};
+    QProcess p;
+    p.setProcessEnvironment(environment());
+    p.start(QStringLiteral("python3"), driver + args);
+    Output o;
+    if (!p.waitForStarted(10000) || !Spool::Test::waitForExit(&p, 120000))
+        return o;
+    o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    o.out = QString::fromUtf8(p.readAllStandardOutput());
+    o.err = QString::fromUtf8(p.readAllStandardError());
+    return o;
+}
+
+void tst_McpCli::addEverything(const QStringList &options)
+{
+    const Output added = spool(QStringList{QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("everything")}
+                               + options
+                               + QStringList{QStringLiteral("--"), QStringLiteral("mcp-server-everything"), QStringLiteral("stdio")});
+    QVERIFY2(added.code == 0, qPrintable(added.out + added.err));
 }
 
 QJsonValue tst_McpCli::json(const QStringList &args)
@@ -398,6 +441,170 @@ void tst_McpCli::elicitationOnTheTape()
     const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
     QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("User declined")),
              qPrintable(output.value(QStringLiteral("output")).toString()));
+}
+
+void tst_McpCli::elicitationOnATerminal_data()
+{
+    QTest::addColumn<QJsonArray>("steps"); // [text on the terminal, what is typed]
+    QTest::addColumn<QString>("action");
+    QTest::addColumn<QString>("expected"); // in the tool's output
+    // The fields come required first, then by name; Enter takes the schema's default or leaves
+    // the field out.
+    const auto step = [](const char *expect, const char *send) {
+        return QJsonArray{QString::fromUtf8(expect), QString::fromUtf8(send)};
+    };
+    QTest::newRow("answered, defaults kept")
+            << QJsonArray{step("[c] cancel > ", "a"),          step("legal name", "Ada Lovelace"),
+                          step("date of birth", ""),            step("Agree to the terms", "y"),
+                          step("Your email address", ""),       step("first line of a story", ""),
+                          step("Portfolio", ""),                step("favorite integer", ""),
+                          step("favorite type of pet", ""),     step("Favorite number", "7"),
+                          step("types of fish", ""),            step("favorite hero", "2"),
+                          step("favorite instruments", ""),     step("favorite friend", "")}
+            << QStringLiteral("accept") << QStringLiteral("User provided the requested information");
+    QTest::newRow("declined") << QJsonArray{step("[c] cancel > ", "d")} << QStringLiteral("decline")
+                              << QStringLiteral("User declined");
+    QTest::newRow("cancelled") << QJsonArray{step("[c] cancel > ", "c")} << QStringLiteral("cancel")
+                               << QStringLiteral("User cancelled");
+}
+
+void tst_McpCli::elicitationOnATerminal()
+{
+    QFETCH(QJsonArray, steps);
+    QFETCH(QString, action);
+    QFETCH(QString, expected);
+    addEverything();
+    if (QTest::currentTestFailed())
+        return;
+    // At a terminal the question is put to the person there, field by field.
+    const Output chat = spoolOnTerminal({QStringLiteral("chat"), QStringLiteral("--approve"),
+                                         QStringLiteral("[[tool mcp.everything.trigger-elicitation-request {}]]")},
+                                        steps);
+    QVERIFY2(chat.code == 0, qPrintable(chat.out + chat.err));
+    QVERIFY2(chat.out.contains(QStringLiteral("The MCP server \"everything\" asks you")), qPrintable(chat.out));
+    QVERIFY2(chat.out.contains(QStringLiteral("sent to everything: %1").arg(action)), qPrintable(chat.out));
+
+    const QList<QJsonObject> tape = lastRunTape();
+    const QJsonObject question = firstOfKind(tape, QStringLiteral("mcp.elicitation"));
+    QCOMPARE(question.value(QStringLiteral("action")).toString(), action);
+    QCOMPARE(question.value(QStringLiteral("answered_by")).toString(), QStringLiteral("cli"));
+    QCOMPARE(question.value(QStringLiteral("call_id")).toString(),
+             firstOfKind(tape, QStringLiteral("tool.call")).value(QStringLiteral("call_id")).toString());
+    const QString output = firstOfKind(tape, QStringLiteral("tool.output")).value(QStringLiteral("output")).toString();
+    QVERIFY2(output.contains(expected), qPrintable(output));
+    if (action != QLatin1String("accept")) {
+        QVERIFY(!question.contains(QStringLiteral("content")));
+        return;
+    }
+    // What was typed, and the defaults of the fields left to Enter; nothing for the fields
+    // without a default.
+    const QJsonObject content = question.value(QStringLiteral("content")).toObject();
+    QCOMPARE(content.value(QStringLiteral("name")).toString(), QStringLiteral("Ada Lovelace"));
+    QCOMPARE(content.value(QStringLiteral("check")).toBool(false), true);
+    QCOMPARE(content.value(QStringLiteral("number")).toDouble(), 7.0);
+    QCOMPARE(content.value(QStringLiteral("titledSingleSelectEnum")).toString(), QStringLiteral("hero-2"));
+    QCOMPARE(content.value(QStringLiteral("integer")).toInt(), 42);
+    QCOMPARE(content.value(QStringLiteral("firstLine")).toString(), QStringLiteral("It was a dark and stormy night."));
+    QCOMPARE(content.value(QStringLiteral("untitledSingleSelectEnum")).toString(), QStringLiteral("Monica"));
+    QVERIFY(!content.contains(QStringLiteral("email")));
+    QVERIFY(!content.contains(QStringLiteral("birthdate")));
+    // The server got the same: its reply repeats the answers, the defaults among them.
+    QVERIFY2(output.contains(QStringLiteral("Name: Ada Lovelace")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Agreed to terms: true")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Favorite Integer: 42")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("Favorite Number: 7")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("It was a dark and stormy night.")), qPrintable(output));
+    QVERIFY2(output.contains(QStringLiteral("hero-2")), qPrintable(output));
+}
+
+void tst_McpCli::serverLimitedToAgents()
+{
+    addEverything({QStringLiteral("--agent"), QStringLiteral("helper")});
+    if (QTest::currentTestFailed())
+        return;
+    const Output agent = spool({QStringLiteral("agents"), QStringLiteral("set"), QStringLiteral("helper"),
+                                QStringLiteral("--provider"), QStringLiteral("deterministic")});
+    QVERIFY2(agent.code == 0, qPrintable(agent.out + agent.err));
+    const QString call = QStringLiteral("[[tool mcp.everything.echo {\"message\": \"for helpers only\"}]]");
+    // The first provider request of a run: the names of the tools it offered the model.
+    const auto offeredTools = [](const QList<QJsonObject> &tape) {
+        QStringList names;
+        for (const QJsonValue &t : firstOfKind(tape, QStringLiteral("provider.request")).value(QStringLiteral("tools")).toArray())
+            names.append(t[QStringLiteral("name")].toString());
+        return names;
+    };
+
+    // The agent the server is for sees its tools and calls them.
+    const Output allowed = spool({QStringLiteral("chat"), QStringLiteral("--agent"), QStringLiteral("helper"),
+                                  QStringLiteral("--session"), QStringLiteral("helper"), QStringLiteral("--approve"), call});
+    QVERIFY2(allowed.code == 0, qPrintable(allowed.out + allowed.err));
+    const QList<QJsonObject> helperTape = lastRunTape();
+    QVERIFY2(offeredTools(helperTape).contains(QStringLiteral("mcp.everything.echo")),
+             qPrintable(offeredTools(helperTape).join(QLatin1Char(' '))));
+    const QJsonObject helperOutput = firstOfKind(helperTape, QStringLiteral("tool.output"));
+    QVERIFY(helperOutput.value(QStringLiteral("ok")).toBool());
+    QVERIFY2(helperOutput.value(QStringLiteral("output")).toString().contains(QStringLiteral("for helpers only")),
+             qPrintable(helperOutput.value(QStringLiteral("output")).toString()));
+
+    // Another agent (the default one) is not offered any of them, and its call is refused as
+    // a call of a tool it does not have: no approval asked, nothing sent to the server.
+    const Output other = spool({QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("other"),
+                                QStringLiteral("--approve"), call});
+    const QList<QJsonObject> otherTape = lastRunTape();
+    const QStringList otherTools = offeredTools(otherTape);
+    QVERIFY2(!otherTools.isEmpty(), qPrintable(other.out + other.err)); // the built-in tools are there
+    for (const QString &name : otherTools)
+        QVERIFY2(!name.startsWith(QStringLiteral("mcp.everything.")), qPrintable(name));
+    QVERIFY(firstOfKind(otherTape, QStringLiteral("approval.request")).isEmpty());
+    const QJsonObject otherOutput = firstOfKind(otherTape, QStringLiteral("tool.output"));
+    QVERIFY2(!otherOutput.isEmpty(), qPrintable(other.out + other.err));
+    QVERIFY(!otherOutput.value(QStringLiteral("ok")).toBool());
+    QVERIFY2(otherOutput.value(QStringLiteral("output")).toString().contains(QStringLiteral("There is no tool named")),
+             qPrintable(otherOutput.value(QStringLiteral("output")).toString()));
+    const QString refusal = otherOutput.value(QStringLiteral("output")).toString();
+    QVERIFY(!refusal.contains(QStringLiteral("Echo:")));
+    // The tools it is told about are its own.
+    const QString available = refusal.mid(refusal.indexOf(QStringLiteral("Available tools:")));
+    QVERIFY2(!available.contains(QStringLiteral("mcp.everything.")), qPrintable(refusal));
+}
+
+void tst_McpCli::adoptedRunWaitsForItsServer()
+{
+    addEverything();
+    if (QTest::currentTestFailed())
+        return;
+    // A run asks to call a server's tool; off a terminal, without a flag, it waits for a
+    // decision from another front end.
+    QProcess *chat = Spool::Test::startSpool(environment(), {QStringLiteral("chat"), QStringLiteral("--session"), QStringLiteral("adopt"),
+                                                             QStringLiteral("[[tool mcp.everything.echo {\"message\": \"carried on\"}]]")});
+    m_background.append(chat);
+    QJsonArray pending;
+    QTRY_VERIFY_WITH_TIMEOUT(!(pending = json({QStringLiteral("approvals"), QStringLiteral("list")}).toArray()).isEmpty(),
+                             Spool::Test::kProcessTimeoutMs);
+    const QString runId = pending.at(0).toObject().value(QStringLiteral("run_id")).toString();
+    QCOMPARE(pending.at(0).toObject().value(QStringLiteral("tool")).toString(), QStringLiteral("mcp.everything.echo"));
+    // Its process dies while it waits.
+    ::kill(pid_t(chat->processId()), SIGKILL);
+    QVERIFY(Spool::Test::waitForExit(chat));
+
+    // Another process takes it over and allows the call at once: this process has not started
+    // the server yet, and carries the call out once the server's tools are there.
+    const Output adopted = spool({QStringLiteral("runs"), QStringLiteral("adopt"), runId, QStringLiteral("--approve")});
+    QVERIFY2(adopted.code == 0, qPrintable(adopted.out + adopted.err));
+
+    const Output tapeOut = spool({QStringLiteral("tape"), runId, QStringLiteral("--json")});
+    QList<QJsonObject> tape;
+    for (const QString &line : tapeOut.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+        tape.append(QJsonDocument::fromJson(line.toUtf8()).object());
+    QCOMPARE(firstOfKind(tape, QStringLiteral("run.owner")).value(QStringLiteral("action")).toString(), QStringLiteral("adopted"));
+    QCOMPARE(firstOfKind(tape, QStringLiteral("approval.decision")).value(QStringLiteral("decision")).toString(), QStringLiteral("allow"));
+    const QJsonObject output = firstOfKind(tape, QStringLiteral("tool.output"));
+    QVERIFY2(output.value(QStringLiteral("ok")).toBool(), qPrintable(output.value(QStringLiteral("output")).toString()));
+    QCOMPARE(output.value(QStringLiteral("server")).toString(), QStringLiteral("everything"));
+    QVERIFY2(output.value(QStringLiteral("output")).toString().contains(QStringLiteral("Echo: carried on")),
+             qPrintable(output.value(QStringLiteral("output")).toString()));
+    QCOMPARE(json({QStringLiteral("runs"), QStringLiteral("show"), runId}).toObject().value(QStringLiteral("state")).toString(),
+             QStringLiteral("succeeded"));
 }
 
 void tst_McpCli::misbehavingServers_data()

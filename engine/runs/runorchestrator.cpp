@@ -16,6 +16,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <utility>
+
 namespace Spool {
 
 namespace {
@@ -97,6 +99,17 @@ void RunOrchestrator::resume(const ResumePoint &point)
     m_wallClock.start(int(qBound(qint64(0), m_host.config().wallClockMs - m_wallClockBefore,
                                  qint64(INT_MAX))));
     m_waitingApproval = point.approval.id;
+    // The waiting call, the calls after it and the next turn may need the user's MCP servers,
+    // which nothing has started in this process: what is decided is carried out once they are
+    // ready (or failed), as a new run waits before its first request.
+    m_awaitingTools = true;
+    m_host.whenToolsReady(this, [this] {
+        m_awaitingTools = false;
+        if (m_finished)
+            return;
+        if (auto decided = std::exchange(m_decidedMeanwhile, std::nullopt))
+            carryOut(*decided);
+    });
     if (!point.approval.isPending()) {
         applyApprovalDecision(point.approval); // decided while nobody carried the run
         return;
@@ -607,6 +620,15 @@ void RunOrchestrator::applyApprovalDecision(const PendingToolApproval &approval)
                 approval.status == ApprovalStatus::Allow ? JournalStore::Commit::Durable
                                                          : JournalStore::Commit::Deferred))
         return;
+    if (m_awaitingTools) {
+        m_decidedMeanwhile = approval; // an adopted run: its servers are still starting
+        return;
+    }
+    carryOut(approval);
+}
+
+void RunOrchestrator::carryOut(const PendingToolApproval &approval)
+{
     switch (approval.status) {
     case ApprovalStatus::Allow:
         execute();

@@ -16,6 +16,8 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <optional>
+
 namespace Spool {
 
 class ProviderCall;
@@ -39,8 +41,9 @@ public:
 
     void start();
     // Carries on a run another process left waiting for an approval (RunAdoption): the
-    // decision, when there is one, is applied at once; else it waits, with the approval's own
-    // expiry.
+    // decision, when there is one, is recorded at once; else it waits, with the approval's own
+    // expiry. The decided call is carried out once the MCP servers are ready
+    // (RunHost::whenToolsReady), so a call of a server's tool finds its tool.
     void resume(const ResumePoint &point);
     // This process exits while the run waits for an approval: it stops here without closing
     // the approval, for another process to adopt (RunAdoption::release says so on the tape).
@@ -94,6 +97,8 @@ private:
     ToolInvocation invocation() const;
     void askForApproval(const ToolSpec &spec, const QString &explanation);
     void onApprovalTimeout();
+    // The decided call: run it, or tell the model why not.
+    void carryOut(const PendingToolApproval &approval);
     void execute();
     void onToolFinished(const ToolResult &result);
     void finishCall(ToolResult result);
@@ -122,6 +127,10 @@ private:
     ToolCallRequest m_current;
     QElapsedTimer m_toolClock;
     QString m_waitingApproval;
+    // An adopted run until this process's MCP servers are ready (or failed); a decision made
+    // meanwhile is recorded at once and carried out then.
+    bool m_awaitingTools = false;
+    std::optional<PendingToolApproval> m_decidedMeanwhile;
     QJsonObject m_preview; // of the current call, for its approval request
     bool m_unsandboxed = false;
     QTimer m_wallClock;
