@@ -12,6 +12,8 @@
 #include <sstream>
 #include <vector>
 
+#include <unistd.h>
+
 namespace Spool::Test::FaultVfs {
 
 namespace {
@@ -41,6 +43,7 @@ struct State
     std::map<std::string, std::array<int, kOps>> calls;
     std::array<int, kOps> failures{};
     std::string logFile;
+    std::string trigger;
     std::atomic<bool> armed{false};
 };
 
@@ -90,6 +93,8 @@ int check(Op op, const std::string &name)
     std::lock_guard lock(s.mutex);
     s.calls[name][int(op)]++;
     if (!s.armed.load(std::memory_order_relaxed))
+        return SQLITE_OK;
+    if (!s.trigger.empty() && ::access(s.trigger.c_str(), F_OK) != 0)
         return SQLITE_OK;
     for (ArmedFault &a : s.faults) {
         if (a.fault.op != op || !endsWith(name, a.fault.suffix))
@@ -503,6 +508,13 @@ int calls(Op op, const std::string &suffix)
             total += counts[int(op)];
     }
     return total;
+}
+
+void setTriggerFile(const std::string &path)
+{
+    State &s = state();
+    std::lock_guard lock(s.mutex);
+    s.trigger = path;
 }
 
 void setLogFile(const std::string &path)

@@ -42,6 +42,10 @@ int failures(Op op);
 // Calls of `op` seen since the last clear() on files whose name ends with `suffix`.
 int calls(Op op, const std::string &suffix = {});
 
+// Faults fire only while this file exists (their `after` counts calls from then), so that a
+// test can break the disk under a process already at work; empty: always.
+void setTriggerFile(const std::string &path);
+
 // Appends one line per injected failure ("write /path/journal.sqlite3-wal") to this file;
 // empty: no log.
 void setLogFile(const std::string &path);

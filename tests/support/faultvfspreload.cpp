@@ -12,6 +12,8 @@
 //                        SQLITE_IOERR_*). Example: "write,-wal;sync,-wal".
 //   SPOOL_FAULT_VFS_LOG  a file that gets one line per failure injected ("write <path>"), so
 //                        a test can tell its fault really fired.
+//   SPOOL_FAULT_VFS_TRIGGER  a file: the faults fire only while it exists, so a test can
+//                        break the disk under a process in the middle of its work.
 // A malformed SPOOL_FAULT_VFS is said on stderr and the process exits with status 99, so a
 // typo in a test never passes for a working disk.
 
@@ -31,6 +33,8 @@ __attribute__((constructor)) void installFaultVfs()
     }
     if (const char *log = std::getenv("SPOOL_FAULT_VFS_LOG"))
         FaultVfs::setLogFile(log);
+    if (const char *trigger = std::getenv("SPOOL_FAULT_VFS_TRIGGER"))
+        FaultVfs::setTriggerFile(trigger);
     if (const char *spec = std::getenv("SPOOL_FAULT_VFS")) {
         if (!FaultVfs::injectSpec(spec)) {
             std::fprintf(stderr, "faultvfs: cannot parse SPOOL_FAULT_VFS=\"%s\"\n", spec);
