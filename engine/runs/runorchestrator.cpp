@@ -697,12 +697,15 @@ void RunOrchestrator::finishCall(ToolResult result)
 bool RunOrchestrator::record(const QString &kind, const QJsonObject &payload,
                              JournalStore::Commit commit)
 {
-    if (m_host.record(m_run.id, kind, payload, commit))
+    const Result<TapeEvent> recorded = m_host.record(m_run.id, kind, payload, commit);
+    if (recorded)
         return true;
-    // A run whose steps cannot be written must not go on unrecorded.
+    // A run whose steps cannot be written must not go on unrecorded. Its detail carries the
+    // journal's own words: which folder, and what to do (a full disk, an I/O error).
     if (!m_stopping)
         fail(QStringLiteral("journal_error"),
-             QStringLiteral("Spool could not write the %1 event to the journal.").arg(kind));
+             QStringLiteral("Spool could not write the %1 event to the journal. %2")
+                     .arg(kind, recorded.errorMessage()));
     return false;
 }
 
