@@ -21,6 +21,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -174,6 +175,7 @@ private slots:
     void runInProgress();
     void cli_data();
     void cli();
+    void cliRunInProgress();
 
 private:
     // Everything a front end reads: all must answer while writes fail.
@@ -533,6 +535,11 @@ void tst_IoError::runInProgress()
     QVERIFY2(ended.isTerminal(), qPrintable(runStateName(ended.state)));
     QCOMPARE(runStateName(ended.state), endState);
     QCOMPARE(ended.reason, endReason);
+    if (endReason == QLatin1String("journal_error")) {
+        QVERIFY2(ended.detail.contains(QDir(env.dataDir()).absolutePath())
+                         && ended.detail.contains(QStringLiteral("Check the disk")),
+                 qPrintable(ended.detail));
+    }
     QVERIFY2(!gateway->activeRunIds().contains(run->id), "the run is still held as active");
     QCOMPARE(tapeGaps(*gateway), QStringList());
     auto tape = gateway->tape(run->id);
@@ -665,6 +672,86 @@ void tst_IoError::cli()
         QCOMPARE(tapes, int(runsAfter.size()));
     }
     QSqlDatabase::removeDatabase(QStringLiteral("check"));
+}
+
+// `spool chat` streaming a reply when the disk starts failing writes: the run stops, and once
+// the disk lets it say so it ends as failed, exit code 1, saying on stderr which folder's disk
+// to check. Its tape is whole and what was there before is all there.
+void tst_IoError::cliRunInProgress()
+{
+    QTemporaryDir dir;
+    const QProcessEnvironment plain = spoolEnvironment(dir.path(), 15);
+    const QString dataDir = plain.value(QStringLiteral("SPOOL_DATA_DIR"));
+    const SpoolOutput first = runSpool(plain, {QStringLiteral("chat"), QStringLiteral("--session"),
+                                               QStringLiteral("long"), QStringLiteral("first")});
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    const SpoolOutput listed = runSpool(plain, {QStringLiteral("--json"), QStringLiteral("runs"),
+                                                QStringLiteral("list")});
+    QVERIFY2(listed.code == 0, qPrintable(listed.err));
+    const QJsonArray runsBefore = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(runsBefore.size(), 1);
+
+    QProcessEnvironment faulty = plain;
+    const QString log = dir.filePath(QStringLiteral("faults.log"));
+    const QString trigger = dir.filePath(QStringLiteral("disk-broken"));
+    faulty.insert(QStringLiteral("LD_PRELOAD"), QStringLiteral(SPOOL_FAULT_PRELOAD));
+    faulty.insert(QStringLiteral("SPOOL_FAULT_VFS"), QStringLiteral("write"));
+    faulty.insert(QStringLiteral("SPOOL_FAULT_VFS_LOG"), log);
+    faulty.insert(QStringLiteral("SPOOL_FAULT_VFS_TRIGGER"), trigger);
+    QList<QProcess *> processes;
+    auto cleanup = qScopeGuard([&] { stopAll(processes); });
+    QProcess *chat = startSpool(faulty, {QStringLiteral("chat"), QStringLiteral("--session"),
+                                         QStringLiteral("long"), QStringLiteral("[[words 400]]")});
+    processes.append(chat);
+    QByteArray streamed;
+    QVERIFY(QTest::qWaitFor(
+            [&] {
+                streamed += chat->readAllStandardOutput();
+                return streamed.size() > 40 || chat->state() == QProcess::NotRunning;
+            },
+            kProcessTimeoutMs));
+    QCOMPARE(chat->state(), QProcess::Running);
+    {
+        QFile broken(trigger);
+        QVERIFY(broken.open(QIODevice::WriteOnly));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(log), 10000); // a write of that process failed
+    QTest::qWait(1000);
+    QVERIFY(QFile::remove(trigger));
+    QVERIFY(waitForExit(chat));
+    const QString err = QString::fromUtf8(chat->readAllStandardError());
+    QCOMPARE(chat->exitStatus(), QProcess::NormalExit);
+    QVERIFY2(chat->exitCode() == 1, qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("journal_error")), qPrintable(err));
+    QVERIFY2(err.contains(dataDir), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("Check the disk")), qPrintable(err));
+
+    const SpoolOutput all = runSpool(plain, {QStringLiteral("--json"), QStringLiteral("runs"),
+                                             QStringLiteral("list")});
+    QVERIFY2(all.code == 0, qPrintable(all.err));
+    const QJsonArray runsAfter = QJsonDocument::fromJson(all.out.toUtf8()).array();
+    QCOMPARE(runsAfter.size(), 2);
+    QVERIFY(runsAfter.contains(runsBefore.at(0)));
+    const QJsonObject failed = runsAfter.at(0).toObject(); // newest first
+    QCOMPARE(failed.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+    QCOMPARE(failed.value(QStringLiteral("reason")).toString(), QStringLiteral("journal_error"));
+    // The run itself says it, for the window and `runs show` too.
+    QVERIFY2(failed.value(QStringLiteral("detail")).toString().contains(QStringLiteral("Check the disk")),
+             qPrintable(failed.value(QStringLiteral("detail")).toString()));
+    const SpoolOutput tape = runSpool(plain, {QStringLiteral("--json"), QStringLiteral("tape"),
+                                              failed.value(QStringLiteral("id")).toString()});
+    QVERIFY2(tape.code == 0, qPrintable(tape.err));
+    qint64 expected = 1;
+    for (const QString &line : tape.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QJsonObject e = QJsonDocument::fromJson(line.toUtf8()).object();
+        QCOMPARE(e.value(QStringLiteral("seq")).toInteger(), expected++);
+    }
+    QVERIFY(expected > 3);
+    const SpoolOutput again = runSpool(plain, {QStringLiteral("chat"), QStringLiteral("--session"),
+                                               QStringLiteral("long"), QStringLiteral("again")});
+    QVERIFY2(again.code == 0, qPrintable(again.err));
+    const SpoolOutput status = runSpool(plain, {QStringLiteral("status"), QStringLiteral("--check")});
+    QVERIFY2(status.code == 0, qPrintable(status.err + status.out));
 }
 
 QTEST_GUILESS_MAIN(tst_IoError)
