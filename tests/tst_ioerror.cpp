@@ -453,7 +453,8 @@ void tst_IoError::openWhileReadsFail()
                  qPrintable(s.errorMessage()));
         QVERIFY2(s.errorMessage().contains(QStringLiteral("Check the disk")),
                  qPrintable(s.errorMessage()));
-        QVERIFY2(!s.errorMessage().contains(QStringLiteral("damaged")), qPrintable(s.errorMessage()));
+        QVERIFY2(!s.errorMessage().contains(QStringLiteral("damaged")),
+                 qPrintable(s.errorMessage()));
     }
     FaultVfs::clear();
     QCOMPARE(hashOf(path), hash);
@@ -577,8 +578,8 @@ void tst_IoError::cli()
     const QProcessEnvironment plain = spoolEnvironment(dir.path());
     const QString dataDir = plain.value(QStringLiteral("SPOOL_DATA_DIR"));
     for (const QString &text : {QStringLiteral("first"), QStringLiteral("second")}) {
-        const SpoolOutput chat = runSpool(plain, {QStringLiteral("chat"), QStringLiteral("--session"),
-                                                  text, text});
+        const SpoolOutput chat
+            = runSpool(plain, { QStringLiteral("chat"), QStringLiteral("--session"), text, text });
         QVERIFY2(chat.code == 0, qPrintable(chat.err));
     }
     const SpoolOutput listed = runSpool(plain, {QStringLiteral("--json"), QStringLiteral("runs"),
@@ -602,7 +603,8 @@ void tst_IoError::cli()
     const SpoolOutput tape = runSpool(faulty, {QStringLiteral("tape"), runId});
     QVERIFY2(tape.code == 0, qPrintable(tape.err));
     QVERIFY(!tape.out.isEmpty());
-    const SpoolOutput sessions = runSpool(faulty, {QStringLiteral("sessions"), QStringLiteral("list")});
+    const SpoolOutput sessions
+        = runSpool(faulty, { QStringLiteral("sessions"), QStringLiteral("list") });
     QVERIFY2(sessions.code == 0, qPrintable(sessions.err));
     QVERIFY(sessions.out.contains(QStringLiteral("first")));
 
@@ -612,14 +614,17 @@ void tst_IoError::cli()
     QCOMPARE(chat.code, 1);
     QVERIFY2(chat.err.contains(dataDir), qPrintable(chat.err));
     QVERIFY2(chat.err.contains(QStringLiteral("Check the disk")), qPrintable(chat.err));
-    QVERIFY2(chat.err.contains(QStringLiteral("nothing already saved is lost")), qPrintable(chat.err));
+    QVERIFY2(chat.err.contains(QStringLiteral("nothing already saved is lost")),
+             qPrintable(chat.err));
     QVERIFY2(!chat.err.contains(QStringLiteral("statement failed")), qPrintable(chat.err));
-    const SpoolOutput session = runSpool(faulty, {QStringLiteral("chat"), QStringLiteral("--session"),
-                                                  QStringLiteral("fourth"), QStringLiteral("hi")});
+    const SpoolOutput session = runSpool(faulty,
+                                         { QStringLiteral("chat"), QStringLiteral("--session"),
+                                           QStringLiteral("fourth"), QStringLiteral("hi") });
     QCOMPARE(session.code, 1);
     QVERIFY2(session.err.contains(dataDir), qPrintable(session.err));
-    const SpoolOutput rename = runSpool(faulty, {QStringLiteral("sessions"), QStringLiteral("rename"),
-                                                 QStringLiteral("first"), QStringLiteral("renamed")});
+    const SpoolOutput rename = runSpool(faulty,
+                                        { QStringLiteral("sessions"), QStringLiteral("rename"),
+                                          QStringLiteral("first"), QStringLiteral("renamed") });
     QCOMPARE(rename.code, 1);
     QVERIFY2(rename.err.contains(QStringLiteral("Check the disk")), qPrintable(rename.err));
 
@@ -631,7 +636,8 @@ void tst_IoError::cli()
     QVERIFY2(all.code == 0, qPrintable(all.err));
     const QJsonArray runsAfter = QJsonDocument::fromJson(all.out.toUtf8()).array();
     for (const QJsonValue &r : runsBefore)
-        QVERIFY2(runsAfter.contains(r), qPrintable(QString::fromUtf8(QJsonDocument(r.toObject()).toJson())));
+        QVERIFY2(runsAfter.contains(r),
+                 qPrintable(QString::fromUtf8(QJsonDocument(r.toObject()).toJson())));
     // A commit whose fsync failed has all its frames in the log: when the process that made it
     // is gone, SQLite's recovery of the log may bring it back. Such a run must come back
     // ended (its owner is gone: failed, interrupted), never left going.
@@ -657,7 +663,8 @@ void tst_IoError::cli()
     QVERIFY2(status.code == 0, qPrintable(status.err + status.out));
     // Every tape 1..n.
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("check"));
+        QSqlDatabase db
+            = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("check"));
         db.setDatabaseName(dataDir + QStringLiteral("/journal.sqlite3"));
         db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
         QVERIFY(db.open());
@@ -736,7 +743,9 @@ void tst_IoError::cliRunInProgress()
     QCOMPARE(failed.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
     QCOMPARE(failed.value(QStringLiteral("reason")).toString(), QStringLiteral("journal_error"));
     // The run itself says it, for the window and `runs show` too.
-    QVERIFY2(failed.value(QStringLiteral("detail")).toString().contains(QStringLiteral("Check the disk")),
+    QVERIFY2(failed.value(QStringLiteral("detail"))
+                 .toString()
+                 .contains(QStringLiteral("Check the disk")),
              qPrintable(failed.value(QStringLiteral("detail")).toString()));
     const SpoolOutput tape = runSpool(plain, {QStringLiteral("--json"), QStringLiteral("tape"),
                                               failed.value(QStringLiteral("id")).toString()});
@@ -750,7 +759,8 @@ void tst_IoError::cliRunInProgress()
     const SpoolOutput again = runSpool(plain, {QStringLiteral("chat"), QStringLiteral("--session"),
                                                QStringLiteral("long"), QStringLiteral("again")});
     QVERIFY2(again.code == 0, qPrintable(again.err));
-    const SpoolOutput status = runSpool(plain, {QStringLiteral("status"), QStringLiteral("--check")});
+    const SpoolOutput status
+        = runSpool(plain, { QStringLiteral("status"), QStringLiteral("--check") });
     QVERIFY2(status.code == 0, qPrintable(status.err + status.out));
 }
 
