@@ -131,10 +131,12 @@ Status Gateway::open()
     m_host = std::make_unique<GatewayRunHost>(*this);
 
     m_journal->setDiskFullObserver([this](const Error &e) { setDiskFull(e); });
-    // On a full disk the journal still reads: these start-up writes wait for room (the
-    // heartbeat registers this process then; the next start recovers stale runs), so commands
-    // that only read keep working, and each write says what to do.
-    const auto fatal = [](const Error &e) { return e.isError() && e.code != ErrorCode::DiskFull; };
+    // On a full disk, or one that fails writes, the journal still reads: these start-up writes
+    // wait for the disk (the heartbeat registers this process then; the next start recovers
+    // stale runs), so commands that only read keep working, and each write says what to do.
+    const auto fatal = [](const Error &e) {
+        return e.isError() && e.code != ErrorCode::DiskFull && e.code != ErrorCode::Storage;
+    };
     if (Status s = m_instances->registerSelf(m_config.frontEnd); fatal(s.error()))
         return s;
     if (Status s = m_agents->ensureDefault(); fatal(s.error()))

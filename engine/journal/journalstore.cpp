@@ -43,9 +43,12 @@ constexpr int kSqliteIoErr = 10;
 constexpr int kSqliteCorrupt = 11;
 constexpr int kSqliteFull = 13;
 constexpr int kSqliteNotADb = 26;
+constexpr int kSqliteIoErrRead = kSqliteIoErr | (1 << 8);
+constexpr int kSqliteIoErrShortRead = kSqliteIoErr | (2 << 8);
 
 // A failed statement, in words that say what to do. A full disk and an I/O error name the
-// journal's folder: the user frees space there, and what is already committed stays.
+// journal's folder: the user frees space or checks the disk there, and what is already
+// committed stays (SQLite rolls back a transaction whose write or sync failed).
 Error storageError(const QString &journalPath, const QString &what, const QSqlError &error)
 {
     const QString detail = error.text().trimmed();
@@ -57,13 +60,28 @@ Error storageError(const QString &journalPath, const QString &what, const QSqlEr
                                         "nothing new can be saved. Free some space in %1, then "
                                         "try again; nothing already saved is lost.")
                                  .arg(folder));
-    case kSqliteIoErr:
+    case kSqliteIoErr: {
+        // What SQLite said stays in the log: the user is told where to look and what to do.
+        qCInfo(lcJournal).noquote() << journalPath << what << detail;
+        const int code = error.nativeErrorCode().toInt();
+        if (code == kSqliteIoErrRead || code == kSqliteIoErrShortRead) {
+            return makeError(ErrorCode::Storage,
+                             QStringLiteral("Spool could not read its journal in %1: the disk "
+                                            "reported an I/O error (SQLite code %2). Check the "
+                                            "disk holding %1 (its connection and the system "
+                                            "log), then try again; nothing saved was changed.")
+                                     .arg(folder)
+                                     .arg(code));
+        }
         return makeError(ErrorCode::Storage,
-                         QStringLiteral("The journal %1 could not be read or written: the disk "
-                                        "reported an I/O error (%2: %3). Check the disk holding "
-                                        "%4 and that it has free space; nothing already saved is "
-                                        "lost.")
-                                 .arg(journalPath, what, detail, folder));
+                         QStringLiteral("Spool could not save to its journal in %1: the disk "
+                                        "reported an I/O error (SQLite code %2), so this change "
+                                        "was not saved. Check the disk holding %1 (its "
+                                        "connection, its free space and the system log), then "
+                                        "try again; nothing already saved is lost.")
+                                 .arg(folder)
+                                 .arg(code));
+    }
     case kSqliteCorrupt:
         return makeError(ErrorCode::JournalCorrupt,
                          QStringLiteral("The journal %1 is damaged (%2: %3). %4")
@@ -253,6 +271,7 @@ Status JournalStore::connect(const QString &connectionName, bool readOnly, bool 
     m_connectionName = connectionName;
     m_exclusive = exclusive;
     QString openError;
+    QSqlError sqlOpenError;
     {
         // No QSqlDatabase handle may outlive this block, or close() cannot remove the connection.
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
@@ -261,11 +280,17 @@ Status JournalStore::connect(const QString &connectionName, bool readOnly, bool 
         if (readOnly)
             options += QStringLiteral(";QSQLITE_OPEN_READONLY");
         db.setConnectOptions(options);
-        if (!db.open())
-            openError = db.lastError().text();
+        if (!db.open()) {
+            sqlOpenError = db.lastError();
+            openError = sqlOpenError.text();
+        }
     }
     if (!openError.isNull()) {
         close();
+        // The disk failing (or full) says nothing against the file: not "move it aside".
+        const int primary = primaryCode(sqlOpenError);
+        if (primary == kSqliteIoErr || primary == kSqliteFull)
+            return failure(QStringLiteral("cannot open the journal"), sqlOpenError);
         return makeError(ErrorCode::JournalUnavailable,
                          QStringLiteral("The journal %1 cannot be opened: %2. %3")
                                  .arg(m_path, openError, leftUnchanged(m_path)));

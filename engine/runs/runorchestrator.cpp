@@ -719,12 +719,15 @@ void RunOrchestrator::finishCall(ToolResult result)
 bool RunOrchestrator::record(const QString &kind, const QJsonObject &payload,
                              JournalStore::Commit commit)
 {
-    if (m_host.record(m_run.id, kind, payload, commit))
+    const Result<TapeEvent> recorded = m_host.record(m_run.id, kind, payload, commit);
+    if (recorded)
         return true;
-    // A run whose steps cannot be written must not go on unrecorded.
+    // A run whose steps cannot be written must not go on unrecorded. Its detail carries the
+    // journal's own words: which folder, and what to do (a full disk, an I/O error).
     if (!m_stopping)
         fail(QStringLiteral("journal_error"),
-             QStringLiteral("Spool could not write the %1 event to the journal.").arg(kind));
+             QStringLiteral("Spool could not write the %1 event to the journal. %2")
+                     .arg(kind, recorded.errorMessage()));
     return false;
 }
 
@@ -810,6 +813,13 @@ void RunOrchestrator::finish(RunState state, const QString &reason, const QStrin
     m_finished = true;
     m_wallClock.stop();
     m_approvalTimer.stop();
+    m_checkpoint.stop();
+    recordEnd(state, reason, detail, extra, 0);
+}
+
+void RunOrchestrator::recordEnd(RunState state, const QString &reason, const QString &detail,
+                                const QJsonObject &extra, int attempt)
+{
     Status s = m_host.transition(m_run.id, state, reason, detail, extra);
     if (!s && s.error().code == ErrorCode::IllegalTransition) {
         // A lifecycle bug must not leave the run hanging: refuse the change and fail the run.
@@ -817,6 +827,19 @@ void RunOrchestrator::finish(RunState state, const QString &reason, const QStrin
                                               RunReason::IllegalTransition, s.errorMessage());
             !failed)
             qCWarning(lcRuns) << "cannot fail run" << m_run.id << failed.errorMessage();
+    } else if (!s && (s.error().code == ErrorCode::Storage
+                      || s.error().code == ErrorCode::DiskFull)) {
+        // The disk refused the run's end (an I/O error, a full disk). Given up here, the run
+        // would stay `running` in the journal for as long as this process lives, its owner
+        // alive: keep it (its heartbeat too) and write its end as soon as the disk takes it.
+        if (attempt == 0)
+            qCWarning(lcRuns).noquote() << "cannot record the end of run" << m_run.id
+                                        << "yet, trying again:" << s.errorMessage();
+        const int delayMs = qMin(100 << qMin(attempt, 5), 2000);
+        QTimer::singleShot(delayMs, this, [this, state, reason, detail, extra, attempt] {
+            recordEnd(state, reason, detail, extra, attempt + 1);
+        });
+        return;
     } else if (!s) {
         qCWarning(lcRuns) << "cannot record the end of run" << m_run.id << s.errorMessage();
     }

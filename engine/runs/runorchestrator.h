@@ -111,6 +111,9 @@ private:
     void fail(const QString &reason, const QString &detail, const QJsonObject &extra = {});
     void finish(RunState state, const QString &reason, const QString &detail,
                 const QJsonObject &extra = {});
+    // Writes the run's end, again and again while the disk refuses it, then lets it go.
+    void recordEnd(RunState state, const QString &reason, const QString &detail,
+                   const QJsonObject &extra, int attempt);
 
     RunHost &m_host;
     RunInfo m_run;
