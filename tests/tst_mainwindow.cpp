@@ -436,16 +436,23 @@ static T *shown()
     return nullptr;
 }
 
+// What the composer says above its field ("Your first message ...", "A branch: ...").
+static QString composerHint(QWidget *composer)
+{
+    for (QLabel *label : composer->findChildren<QLabel *>()) {
+        if (label->accessibleName() == QStringLiteral("Composer status"))
+            return label->text();
+    }
+    return {};
+}
+
 void tst_MainWindow::sessionsControllerActsOnSessions()
 {
     openWindow();
     SessionsController *sessions = m_window->sessionsController();
     // A new window starts on a new session, and says how it begins.
     QCOMPARE(m_window->sessionTitle()->text(), QStringLiteral("New session"));
-    bool hinted = false;
-    for (QLabel *label : m_window->composer()->findChildren<QLabel *>())
-        hinted = hinted || label->text() == QStringLiteral("Your first message starts a new session.");
-    QVERIFY(hinted);
+    QCOMPARE(composerHint(m_window->composer()), QStringLiteral("Your first message starts a new session."));
     QSignalSpy shownSessions(sessions, &SessionsController::currentSessionChanged);
     QSignalSpy titles(sessions, &SessionsController::titleChanged);
     type(QStringLiteral("first words"));
@@ -610,14 +617,7 @@ void tst_MainWindow::attachPasteSendThumbnailAndFork()
     QVERIFY(branch);
     // The branch is shown, and the composer says what its model sees.
     QTRY_VERIFY(m_window->currentSessionId() != parentId);
-    auto hinted = [composer] {
-        for (QLabel *label : composer->findChildren<QLabel *>()) {
-            if (label->text().startsWith(QStringLiteral("A branch:")))
-                return true;
-        }
-        return false;
-    };
-    QTRY_VERIFY(hinted());
+    QTRY_VERIFY(composerHint(composer).startsWith(QStringLiteral("A branch:")));
     // Its transcript shows the conversation it continues, then where the branch starts.
     QTRY_VERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("This branch starts here")));
     const QString branchText = m_window->transcript()->plainTranscript();

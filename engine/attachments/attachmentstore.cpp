@@ -72,6 +72,15 @@ Status AttachmentStore::load(const JournalStore &journal, QList<Attachment> &att
     return {};
 }
 
+Status AttachmentStore::load(const JournalStore &journal, QList<ChatMessage> &messages)
+{
+    for (ChatMessage &m : messages) {
+        if (Status loaded = load(journal, m.attachments); !loaded)
+            return loaded;
+    }
+    return {};
+}
+
 Result<qint64> AttachmentStore::contentCount() const
 {
     auto q = m_journal.exec(QStringLiteral("SELECT COUNT(*) FROM attachment_blobs"));

@@ -26,6 +26,8 @@ public:
     // Fills `data` of every attachment the journal holds; the others stay without.
     Status load(QList<Attachment> &attachments) const { return load(m_journal, attachments); }
     static Status load(const JournalStore &journal, QList<Attachment> &attachments);
+    // The same for every message's attachments (a context sent to the model again).
+    static Status load(const JournalStore &journal, QList<ChatMessage> &messages);
     Result<qint64> contentCount() const;
     Result<qint64> referenceCount() const;
 

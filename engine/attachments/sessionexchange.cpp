@@ -1,6 +1,8 @@
 #include "attachments/sessionexchange.h"
 
 #include "attachments/attachmentintake.h"
+#include "sessions/sessiondesk.h"
+#include "sessions/sessionstore.h"
 #include "core/ulid.h"
 #include "journal/journalstore.h"
 #include "journal/tapeevent.h"
@@ -16,6 +18,9 @@
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QSqlQuery>
+
+#include <algorithm>
+#include <functional>
 
 namespace Spool {
 
@@ -148,6 +153,55 @@ Result<QList<SessionExchange::RunRow>> SessionExchange::runsOf(const QString &se
         out.append(r);
     }
     return out;
+}
+
+Result<QList<SessionInfo>> SessionExchange::exportOrder(const ExportRequest &request,
+                                                        const SessionDesk &sessions)
+{
+    QList<SessionInfo> chosen;
+    if (request.all) {
+        SessionFilter filter;
+        filter.archived = SessionFilter::Archived::Include;
+        auto all = sessions.list(filter);
+        if (!all)
+            return all.error();
+        chosen = *all;
+        // Oldest first, so that a fork's parent comes before it.
+        std::sort(chosen.begin(), chosen.end(), [](const SessionInfo &a, const SessionInfo &b) {
+            return a.createdAt != b.createdAt ? a.createdAt < b.createdAt : a.id < b.id;
+        });
+    } else {
+        if (request.sessions.isEmpty())
+            return makeError(ErrorCode::InvalidArgument, QStringLiteral("no session to export"));
+        for (const QString &idOrKey : request.sessions) {
+            auto s = sessions.find(idOrKey);
+            if (!s)
+                return s.error();
+            chosen.append(*s);
+        }
+    }
+    // A fork goes with the sessions its context links to, placed before it.
+    QList<SessionInfo> ordered;
+    QSet<QString> placed;
+    std::function<Status(const SessionInfo &)> place = [&](const SessionInfo &s) -> Status {
+        if (placed.contains(s.id))
+            return {};
+        if (s.isFork()) {
+            auto parent = sessions.store().byId(s.parentSessionId);
+            if (!parent)
+                return parent.error();
+            if (Status p = place(*parent); !p)
+                return p;
+        }
+        placed.insert(s.id);
+        ordered.append(s);
+        return {};
+    };
+    for (const SessionInfo &s : std::as_const(chosen)) {
+        if (Status p = place(s); !p)
+            return p.error();
+    }
+    return ordered;
 }
 
 Result<ExportReport> SessionExchange::exportSessions(const QList<SessionInfo> &sessions,

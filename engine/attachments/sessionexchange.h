@@ -14,6 +14,7 @@ class QIODevice;
 namespace Spool {
 
 class JournalStore;
+class SessionDesk;
 
 // Sessions out of the journal and back in (SPEC §4): Markdown for reading, with the attached
 // files beside it, and JSON with everything (sessions, runs, their whole tapes, attachment
@@ -28,6 +29,10 @@ class SessionExchange
 public:
     explicit SessionExchange(JournalStore &journal);
 
+    // The sessions a request names (or all of them, oldest first), each fork preceded by the
+    // sessions its context links to.
+    static Result<QList<SessionInfo>> exportOrder(const ExportRequest &request,
+                                                  const SessionDesk &sessions);
     // `sessions` in order; forks are preceded by the sessions they link to (their context).
     Result<ExportReport> exportSessions(const QList<SessionInfo> &sessions, ExportRequest::Format format,
                                         const QString &path, QIODevice *device) const;

@@ -2,16 +2,15 @@
 
 #include "agents/agentregistry.h"
 #include "approvals/approvaldesk.h"
-#include "attachments/attachmentintake.h"
 #include "attachments/attachmentstore.h"
 #include "attachments/sessionexchange.h"
 #include "attachments/sessionfork.h"
-#include "core/attachmentlimits.h"
 #include "core/datapaths.h"
 #include "core/logging.h"
 #include "core/ulid.h"
 #include "gateway/gatewaymcpsecrets.h"
 #include "gateway/gatewayrunhost.h"
+#include "gateway/rundispatcher.h"
 #include "journal/journalstore.h"
 #include "journal/journalwatcher.h"
 #include "memory/memoryretaintool.h"
@@ -19,8 +18,6 @@
 #include "memory/memoryservice.h"
 #include "mcp/mcpserverregistry.h"
 #include "policy/policyservice.h"
-#include "providers/attachmentkind.h"
-#include "providers/deterministicprovider.h"
 #include "providers/provideradmin.h"
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
@@ -28,7 +25,6 @@
 #include "runs/policyexplainer.h"
 #include "runs/runadoption.h"
 #include "runs/runinspector.h"
-#include "runs/runorchestrator.h"
 #include "runs/runrecovery.h"
 #include "runs/runstore.h"
 #include "sessions/sessiondesk.h"
@@ -38,15 +34,10 @@
 #include "tools/builtintools.h"
 #include "tools/toolregistry.h"
 
-#include <QCryptographicHash>
-#include <QSet>
 #include <QDateTime>
 #include <QDir>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QTimer>
 
-#include <algorithm>
 #include <functional>
 
 namespace Spool {
@@ -60,12 +51,9 @@ void warnIfFailed(const Status &status, const char *what)
         qCWarning(lcGateway) << what << status.errorMessage();
 }
 
-QString preview(const QString &text)
+Error notOpen()
 {
-    QString p = text.simplified();
-    if (p.size() > 120)
-        p = p.left(119) + QChar(0x2026);
-    return p;
+    return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
 }
 
 } // namespace
@@ -192,6 +180,15 @@ Status Gateway::open()
     connect(m_mcp.get(), &McpServerRegistry::questionAnswered, this, &Gateway::recordQuestion);
     connect(m_mcp.get(), &McpServerRegistry::authorizationRequested, this, &Engine::mcpSignInRequested);
 
+    m_dispatch = std::make_unique<RunDispatcher>(RunDispatcher::Areas{
+            m_config, *m_journal, *m_sessions, *m_agents, *m_runs, *m_instances, *m_recovery,
+            *m_adoption, *m_attachments, *m_approvals, *m_providers, *m_tools, *m_mcp, *m_host,
+            m_counters});
+    connect(m_dispatch.get(), &RunDispatcher::runUpdated, this, &Engine::runUpdated);
+    connect(m_dispatch.get(), &RunDispatcher::tapeAppended, this, &Engine::tapeAppended);
+    connect(m_dispatch.get(), &RunDispatcher::approvalRequested, this, &Engine::approvalRequested);
+    connect(m_dispatch.get(), &RunDispatcher::approvalResolved, this, &Engine::approvalResolved);
+
     m_watcher = std::make_unique<JournalWatcher>(*m_journal);
     connect(m_watcher.get(), &JournalWatcher::heartbeat, this, &Gateway::heartbeat);
     connect(m_watcher.get(), &JournalWatcher::changedElsewhere, this,
@@ -201,7 +198,7 @@ Status Gateway::open()
     for (const RunInfo &r : *recovered)
         emit runUpdated(r);
     if (m_config.adoptWaitingRuns)
-        QTimer::singleShot(0, this, &Gateway::adoptOrphans);
+        QTimer::singleShot(0, m_dispatch.get(), &RunDispatcher::adoptOrphans);
     return {};
 }
 
@@ -209,23 +206,7 @@ void Gateway::shutdown()
 {
     if (!m_open)
         return;
-    const auto active = m_active.values();
-    for (RunOrchestrator *o : active) {
-        // A run that waits for an approval outlives this process: released, its approval
-        // open, for the next Spool process on the journal to adopt.
-        if (!o->isFinished() && !o->waitingApprovalId().isEmpty()) {
-            const Status released = m_adoption->release(o->runId(), o->waitingApprovalId(),
-                                                        o->wallClockUsedMs());
-            if (released) {
-                o->detach();
-                continue;
-            }
-            qCWarning(lcRuns) << "cannot release run" << o->runId() << released.errorMessage();
-        }
-        o->interrupt(QStringLiteral("Spool was closed while the run was going."));
-    }
-    qDeleteAll(m_active);
-    m_active.clear();
+    m_dispatch->releaseAll();
     m_mcp->stopAll();
     m_memory.reset(); // before the journal it reads
     m_watcher->stop();
@@ -279,7 +260,7 @@ Status Gateway::deleteSession(const QString &idOrKey)
     if (active && !active->isEmpty())
         return makeError(ErrorCode::Conflict,
                          QStringLiteral("session %1 has a run in progress%2; cancel it first")
-                                 .arg(s->id, m_active.contains(active->constFirst().id)
+                                 .arg(s->id, m_dispatch->isActive(active->constFirst().id)
                                                      ? QString()
                                                      : QStringLiteral(" in another process")));
     return m_sessions->remove(s->id);
@@ -379,245 +360,38 @@ void Gateway::providerModels(const QString &name,
 
 Result<RunInfo> Gateway::startRun(const RunRequest &request)
 {
-    return launch(request, QString());
+    if (!m_open)
+        return notOpen();
+    return m_dispatch->start(request);
 }
 
 Result<RunInfo> Gateway::retryRun(const QString &idOrPrefix)
 {
     if (!m_open)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
-    auto old = m_runs->find(idOrPrefix);
-    if (!old)
-        return old.error();
-    if (!old->isTerminal())
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("run %1 has not ended (%2): cancel it first")
-                                 .arg(old->id, runStateName(old->state)));
-    auto inputs = m_journal->tape(old->id, 1, 1, {TapeKind::Input});
-    if (!inputs)
-        return inputs.error();
-    if (inputs->isEmpty())
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("run %1 has no input on its tape to retry").arg(old->id));
-    // The same message: its text, its attachments (their contents from the journal) and the
-    // earlier turns a caller handed over with it.
-    const TapeEvent &inputEvent = inputs->constFirst();
-    const QJsonObject input = inputEvent.payload;
-    RunRequest request;
-    request.attachments = ContextBuilder::inputMessage(inputEvent).attachments;
-    if (Status loaded = m_attachments->load(request.attachments); !loaded)
-        return makeError(loaded.error().code,
-                         QStringLiteral("cannot retry run %1: %2").arg(old->id, loaded.errorMessage()));
-    const QJsonArray prior = input.value(QStringLiteral("prior_turns")).toArray();
-    for (const QJsonValue &v : prior)
-        request.priorTurns.append(ContextBuilder::priorTurn(v.toObject()));
-    request.session.id = old->sessionId;
-    request.agent = old->agent;
-    request.provider = old->provider;
-    request.text = input.value(QStringLiteral("text")).toString();
-    request.source = QStringLiteral("retry");
-    return launch(request, old->id);
+        return notOpen();
+    return m_dispatch->retry(idOrPrefix);
 }
 
 Result<RunInfo> Gateway::adoptRun(const QString &idOrPrefix)
 {
     if (!m_open)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
-    auto found = m_runs->find(idOrPrefix);
-    if (!found)
-        return found.error();
-    if (m_active.contains(found->id))
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("run %1 is carried on by this process already").arg(found->id));
-    auto outcome = m_adoption->adopt(found->id, m_config.staleAfterMs, m_config.toolOutputModelCap);
-    if (!outcome)
-        return outcome.error();
-    m_counters.tapeEvents += outcome->written.size();
-    for (const TapeEvent &e : std::as_const(outcome->written))
-        emit tapeAppended(e);
-    if (!outcome->point) {
-        emit runUpdated(outcome->run);
-        return outcome->run;
-    }
-    const ResumePoint &point = *outcome->point;
-    auto session = m_sessions->find(point.run.sessionId);
-    auto agent = m_agents->get(point.run.agent);
-    if (!agent)
-        agent = m_agents->get(Agent::defaultName());
-    // (A run's session cannot go while the run is active; the agent falls back to the default.)
-    if (!session)
-        return session.error();
-    if (!agent)
-        return agent.error();
-    auto *orchestrator = new RunOrchestrator(*m_host, point.run, *session, *agent,
-                                             ChatMessage::user(QString()), this);
-    m_active.insert(point.run.id, orchestrator);
-    emit runUpdated(point.run);
-    if (point.approval.isPending())
-        emit approvalRequested(point.approval); // this process is now the one that asks
-    orchestrator->resume(point);
-    return m_runs->get(point.run.id);
-}
-
-void Gateway::adoptOrphans()
-{
-    if (!m_open)
-        return;
-    auto orphans = m_adoption->orphans(m_config.staleAfterMs);
-    if (!orphans) {
-        qCWarning(lcRuns) << "cannot look for runs to adopt:" << orphans.errorMessage();
-        return;
-    }
-    for (const RunInfo &r : std::as_const(*orphans)) {
-        auto adopted = adoptRun(r.id);
-        // Another process may have been quicker: that is the point of the compare-and-set.
-        if (!adopted && adopted.error().code != ErrorCode::Conflict)
-            qCWarning(lcRuns) << "cannot adopt run" << r.id << adopted.errorMessage();
-    }
-}
-
-Result<RunInfo> Gateway::launch(const RunRequest &request, const QString &retryOf)
-{
-    if (!m_open)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
-    if (request.text.trimmed().isEmpty() && request.attachments.isEmpty())
-        return makeError(ErrorCode::InvalidArgument, QStringLiteral("the message is empty"));
-    QJsonArray priorTurns;
-    for (const ChatMessage &m : request.priorTurns) {
-        // Tool turns would need the calls they answer; a caller's history is text only.
-        if (m.role == ChatMessage::Role::Tool || !m.toolCalls.isEmpty() || !m.attachments.isEmpty())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("earlier turns may only be system, user or assistant text"));
-        priorTurns.append(QJsonObject{{QStringLiteral("role"), ChatMessage::roleName(m.role)},
-                                      {QStringLiteral("text"), m.text}});
-    }
-    // Refused before anything is written: too large, or nothing a model can be sent.
-    auto checked = AttachmentIntake::accept(request.attachments,
-                                            AttachmentLimits::load(m_config.settingsPath()));
-    if (!checked)
-        return checked.error();
-    m_providers->sync();
-    m_mcp->reload(); // a server added from a terminal is there for this run
-    if (!request.agent.isEmpty()) {
-        if (auto a = m_agents->get(request.agent); !a)
-            return a.error();
-    }
-    auto resolution = m_sessions->resolve(request.session, request.createSession,
-                                          request.agent.isEmpty() ? Agent::defaultName()
-                                                                  : request.agent);
-    if (!resolution)
-        return resolution.error();
-    const SessionInfo session = resolution->session;
-    auto agent = m_agents->get(request.agent.isEmpty() ? session.agent : request.agent);
-    if (!agent)
-        agent = m_agents->get(Agent::defaultName());
-    if (!agent)
-        return agent.error();
-
-    NewRun spec;
-    spec.sessionId = session.id;
-    spec.agent = agent->name;
-    spec.provider = agent->provider;
-    spec.model = session.model.isEmpty() ? agent->model : session.model;
-    if (!request.provider.isEmpty() && request.provider != agent->provider) {
-        auto provider = m_providers->registry().get(request.provider);
-        if (!provider)
-            return provider.error();
-        spec.provider = request.provider;
-        spec.model = (*provider)->defaultModel();
-    }
-    const bool hasImage = std::any_of(checked->cbegin(), checked->cend(),
-                                      [](const Attachment &a) { return isImageAttachment(a); });
-    if (hasImage) {
-        auto provider = m_providers->registry().get(spec.provider);
-        if (provider && !(*provider)->acceptsImages(spec.model))
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("model %1 of provider %2 does not take images (its "
-                                            "\"images\" setting is off); send the message without "
-                                            "them or choose a model that reads images")
-                                     .arg(spec.model, spec.provider));
-    }
-    spec.inputPreview = preview(request.text);
-    spec.ownerInstance = m_instances->self().id;
-    ChatMessage input = ChatMessage::user(request.text);
-    input.attachments = *checked;
-    QJsonArray attachments;
-    for (const Attachment &a : std::as_const(*checked))
-        attachments.append(a.toJson());
-    spec.input = {{QStringLiteral("text"), request.text},
-                  {QStringLiteral("attachments"), attachments},
-                  {QStringLiteral("source"), request.source}};
-    if (!priorTurns.isEmpty())
-        spec.input.insert(QStringLiteral("prior_turns"), priorTurns);
-    if (!retryOf.isEmpty())
-        spec.input.insert(QStringLiteral("retry_of"), retryOf);
-    // A conversation handed over whole is titled by its first message, as if typed here.
-    QString titleText = request.text;
-    for (const ChatMessage &m : request.priorTurns) {
-        if (m.role == ChatMessage::Role::User && !m.text.trimmed().isEmpty()) {
-            titleText = m.text;
-            break;
-        }
-    }
-    spec.retryOf = retryOf;
-    // The run, its input, its attachments' contents and the session's bookkeeping in one
-    // durable commit: a run is never accepted without the files its input names.
-    Result<RunInfo> run = makeError(ErrorCode::Internal, QStringLiteral("not created"));
-    if (Status s = m_journal->transaction([&]() -> Status {
-            run = m_runs->create(spec);
-            if (!run)
-                return run.error();
-            if (Status stored = m_attachments->attach(run->id, *checked); !stored)
-                return stored;
-            m_sessions->noteInput(session.id, titleText, run->createdAt);
-            return Status();
-        });
-        !s)
-        return s.error();
-    m_counters.runsStarted++;
-    m_counters.tapeEvents += retryOf.isEmpty() ? 2 : 3;
-    if (!retryOf.isEmpty()) {
-        emitRun(retryOf);
-        if (auto retried = m_journal->tape(retryOf, 1, -1, {TapeKind::RunRetried}); retried && !retried->isEmpty())
-            emit tapeAppended(retried->constLast());
-    }
-    // Front ends learn of the run before any of its events, and get every event from seq 1.
-    emit runUpdated(*run);
-    if (auto written = m_journal->tape(run->id)) {
-        for (const TapeEvent &e : std::as_const(*written))
-            emit tapeAppended(e);
-    }
-
-    auto *orchestrator = new RunOrchestrator(*m_host, *run, session, *agent, input, this);
-    orchestrator->setPriorTurns(request.priorTurns);
-    m_active.insert(run->id, orchestrator);
-    // Return the accepted run first; the loop starts on the next pass of the event loop.
-    QTimer::singleShot(0, orchestrator, &RunOrchestrator::start);
-    return run;
+        return notOpen();
+    return m_dispatch->adopt(idOrPrefix);
 }
 
 Result<RunInfo> Gateway::cancelRun(const QString &idOrPrefix, const QString &by)
 {
-    auto r = m_runs->find(idOrPrefix);
-    if (!r)
-        return r;
-    if (r->isTerminal())
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("run %1 already ended (%2)").arg(r->id, runStateName(r->state)));
-    if (RunOrchestrator *o = m_active.value(r->id)) {
-        o->cancel(by);
-        return m_runs->get(r->id);
-    }
-    // Owned by another process: end it here if that process is gone (also when it waits for an
-    // approval with nobody carrying it), else ask it to stop.
-    auto recovered = m_recovery->recoverRun(*r, m_config.staleAfterMs, by.isEmpty() ? QStringLiteral("user") : by);
-    if (!recovered)
-        return recovered.error();
-    if (*recovered)
-        emitRun(r->id);
-    else if (Status s = m_runs->requestCancel(r->id, by); !s)
-        return s.error();
-    return m_runs->get(r->id);
+    if (!m_open)
+        return notOpen();
+    return m_dispatch->cancel(idOrPrefix, by);
+}
+
+Result<RunInfo> Gateway::runTool(const QString &tool, const QJsonObject &arguments,
+                                 const SessionSelector &session, const QString &source)
+{
+    if (!m_open)
+        return notOpen();
+    return m_dispatch->runTool(tool, arguments, session, source);
 }
 
 Result<RunInfo> Gateway::run(const QString &idOrPrefix) const
@@ -632,31 +406,7 @@ Result<QList<RunInfo>> Gateway::runs(const RunFilter &filter) const
 
 QStringList Gateway::activeRunIds() const
 {
-    return m_active.keys();
-}
-
-Result<RunInfo> Gateway::runTool(const QString &tool, const QJsonObject &arguments,
-                                 const SessionSelector &session, const QString &source)
-{
-    // An MCP server's tool is listed once its server has started, which the run waits for.
-    if (!m_tools->tool(tool) && !m_mcp->mayProvide(tool))
-        return makeError(ErrorCode::NotFound, QStringLiteral("there is no tool named %1").arg(tool));
-    // The call goes through a run like any other, so policy, approvals, the sandbox and the
-    // tape are exactly those an agent's call gets; the deterministic provider asks for it.
-    RunRequest request;
-    request.session = session;
-    request.createSession = true;
-    request.text = QStringLiteral("[[tool %1 %2]]")
-                           .arg(tool, QString::fromUtf8(QJsonDocument(arguments).toJson(QJsonDocument::Compact)));
-    request.source = source;
-    request.provider = DeterministicProvider::kindName();
-    return startRun(request);
-}
-
-void Gateway::emitRun(const QString &runId)
-{
-    if (auto r = m_runs->get(runId))
-        emit runUpdated(*r);
+    return m_dispatch ? m_dispatch->activeRunIds() : QStringList();
 }
 
 // --- inspection -----------------------------------------------------------------------------
@@ -762,16 +512,8 @@ Result<PendingToolApproval> Gateway::decideApproval(const QString &idOrPrefix, b
 {
     auto decided = m_approvals->decide(idOrPrefix, allow, scope, by);
     if (decided)
-        applyDecision(*decided);
+        m_dispatch->applyDecision(*decided);
     return decided;
-}
-
-void Gateway::applyDecision(const PendingToolApproval &approval)
-{
-    if (RunOrchestrator *o = m_active.value(approval.runId))
-        o->applyApprovalDecision(approval);
-    else if (m_config.adoptWaitingRuns)
-        adoptOrphans(); // a decision for a run nobody carries on: carry it on here
 }
 
 // --- policy ---------------------------------------------------------------------------------
@@ -841,26 +583,15 @@ MemorySettings Gateway::memorySettings() const
 
 Status Gateway::setMemorySettings(const MemorySettings &settings)
 {
-    MemorySettings s = settings;
-    s.topK = qBound(1, s.topK, 100);
-    s.tokenBudget = qBound(0, s.tokenBudget, 1000000);
-    s.minScore = qBound(0.0, s.minScore, 1.0);
-    if (!s.embeddingProvider.isEmpty()) {
-        m_providers->sync();
-        auto provider = m_providers->registry().get(s.embeddingProvider);
-        if (!provider)
-            return makeError(ErrorCode::NotFound,
-                             QStringLiteral("there is no provider named %1 (spool providers list)")
-                                     .arg(s.embeddingProvider));
-        if (s.embeddingModel.isEmpty())
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("an embedding provider needs an embedding model "
-                                            "(for example text-embedding-3-small, nomic-embed-text)"));
-    }
-    m_config.memory = s;
+    if (!m_memory)
+        return notOpen();
+    m_providers->sync(); // a provider added from a terminal can embed
+    auto checked = m_memory->checkSettings(settings);
+    if (!checked)
+        return checked.error();
+    m_config.memory = *checked;
     // Applied even when the file cannot be written: the user chose it for this session.
-    if (m_memory)
-        m_memory->setSettings(s);
+    m_memory->setSettings(*checked);
     return m_config.saveMemorySettings();
 }
 
@@ -872,35 +603,35 @@ MemoryStatus Gateway::memoryStatus() const
 Result<MemoryItem> Gateway::addMemory(const MemoryItem &item)
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->add(item);
 }
 
 Result<MemoryItem> Gateway::updateMemory(const MemoryItem &item)
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->update(item);
 }
 
 Status Gateway::forgetMemory(qint64 id)
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->remove(id);
 }
 
 Result<MemoryItem> Gateway::memory(qint64 id) const
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->get(id);
 }
 
 Result<QList<MemoryItem>> Gateway::memories(const MemoryFilter &filter) const
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->list(filter);
 }
 
@@ -909,7 +640,7 @@ void Gateway::searchMemory(const MemoryQuery &query,
 {
     if (!m_memory) {
         QTimer::singleShot(0, this, [done] {
-            done(makeError(ErrorCode::Internal, QStringLiteral("the engine is not open")));
+            done(notOpen());
         });
         return;
     }
@@ -930,7 +661,7 @@ void Gateway::importMemory(const QStringList &paths,
 Status Gateway::reindexMemory()
 {
     if (!m_memory)
-        return makeError(ErrorCode::Internal, QStringLiteral("the engine is not open"));
+        return notOpen();
     return m_memory->reindex();
 }
 
@@ -965,50 +696,10 @@ Result<SessionInfo> Gateway::forkSession(const QString &idOrKey, const QString &
 
 Result<ExportReport> Gateway::exportSessions(const ExportRequest &request, QIODevice *device) const
 {
-    QList<SessionInfo> chosen;
-    if (request.all) {
-        SessionFilter filter;
-        filter.archived = SessionFilter::Archived::Include;
-        auto all = m_sessions->list(filter);
-        if (!all)
-            return all.error();
-        chosen = *all;
-        // Oldest first, so that a fork's parent comes before it.
-        std::sort(chosen.begin(), chosen.end(), [](const SessionInfo &a, const SessionInfo &b) {
-            return a.createdAt != b.createdAt ? a.createdAt < b.createdAt : a.id < b.id;
-        });
-    } else {
-        if (request.sessions.isEmpty())
-            return makeError(ErrorCode::InvalidArgument, QStringLiteral("no session to export"));
-        for (const QString &idOrKey : request.sessions) {
-            auto s = m_sessions->find(idOrKey);
-            if (!s)
-                return s.error();
-            chosen.append(*s);
-        }
-    }
-    // A fork goes with the sessions its context links to, placed before it.
-    QList<SessionInfo> ordered;
-    QSet<QString> placed;
-    std::function<Status(const SessionInfo &)> place = [&](const SessionInfo &s) -> Status {
-        if (placed.contains(s.id))
-            return {};
-        if (s.isFork()) {
-            auto parent = m_sessions->store().byId(s.parentSessionId);
-            if (!parent)
-                return parent.error();
-            if (Status p = place(*parent); !p)
-                return p;
-        }
-        placed.insert(s.id);
-        ordered.append(s);
-        return {};
-    };
-    for (const SessionInfo &s : std::as_const(chosen)) {
-        if (Status p = place(s); !p)
-            return p.error();
-    }
-    return m_exchange->exportSessions(ordered, request.format, request.path, device);
+    auto chosen = SessionExchange::exportOrder(request, *m_sessions);
+    if (!chosen)
+        return chosen.error();
+    return m_exchange->exportSessions(*chosen, request.format, request.path, device);
 }
 
 Result<ImportReport> Gateway::importSessions(const QString &path)
@@ -1029,7 +720,7 @@ GatewayStatus Gateway::status(bool checkJournal) const
     st.frontEnd = m_config.frontEnd;
     st.startedAt = m_startedAt;
     st.counters = m_counters;
-    st.activeRunsHere = m_active.size();
+    st.activeRunsHere = m_dispatch ? m_dispatch->activeCount() : 0;
     if (!m_open)
         return st;
     if (auto byState = m_runs->countByState())
@@ -1072,38 +763,18 @@ void Gateway::heartbeat(qint64 now)
         warnIfFailed(beat, "cannot write the heartbeat:");
     if (beat)
         setDiskFull({}); // a write went through: there is room again
-    if (!m_active.isEmpty())
-        warnIfFailed(m_runs->heartbeat(m_instances->self().id, now), "cannot write run heartbeats:");
+    warnIfFailed(m_dispatch->heartbeat(now), "cannot write run heartbeats:");
     // A killed owner writes nothing: its runs are found by looking.
     if (m_config.adoptWaitingRuns)
-        adoptOrphans();
+        m_dispatch->adoptOrphans();
 }
 
 void Gateway::onJournalChangedElsewhere()
 {
     m_approvals->syncGrants();
-    if (!m_active.isEmpty()) {
-        if (auto requests = m_runs->cancelRequests(m_instances->self().id)) {
-            for (const RunInfo &r : *requests) {
-                if (RunOrchestrator *o = m_active.value(r.id))
-                    o->cancel(r.cancelRequestedBy);
-            }
-        }
-        const auto active = m_active.values();
-        for (RunOrchestrator *o : active) {
-            if (o->isFinished())
-                continue;
-            const QString waiting = o->waitingApprovalId();
-            if (waiting.isEmpty())
-                continue;
-            if (auto a = m_approvals->get(waiting); a && !a->isPending()) {
-                emit approvalResolved(*a);
-                o->applyApprovalDecision(*a);
-            }
-        }
-    }
+    m_dispatch->syncWithJournal();
     if (m_config.adoptWaitingRuns)
-        adoptOrphans(); // released by a process that exited, or decided for one
+        m_dispatch->adoptOrphans(); // released by a process that exited, or decided for one
     emit journalChanged();
 }
 
@@ -1195,7 +866,7 @@ Status Gateway::answerMcpQuestion(const QString &id, const QString &action, cons
 
 void Gateway::recordQuestion(const McpUserQuestion &question)
 {
-    if (!question.runId.isEmpty() && m_active.contains(question.runId)) {
+    if (!question.runId.isEmpty() && m_dispatch->isActive(question.runId)) {
         QJsonObject payload = question.toJson();
         payload.remove(QStringLiteral("id"));
         payload.remove(QStringLiteral("run_id"));

@@ -4,8 +4,6 @@
 #include "core/runtimeconfig.h"
 #include "gateway/gatewaystatus.h"
 
-#include <QHash>
-
 #include <memory>
 
 namespace Spool {
@@ -27,8 +25,8 @@ class PolicyService;
 class ProviderRegistry;
 class ProviderAdmin;
 class RunInspector;
-class RunOrchestrator;
 class RunAdoption;
+class RunDispatcher;
 class RunRecovery;
 class RunStore;
 class SessionDesk;
@@ -186,11 +184,6 @@ private:
     void setDiskFull(const Error &error);
     // Another process committed: grants, cancel requests and decisions made elsewhere.
     void onJournalChangedElsewhere();
-    void applyDecision(const PendingToolApproval &approval);
-    Result<RunInfo> launch(const RunRequest &request, const QString &retryOf);
-    // Adopts every run whose process left it waiting for an approval (adoptWaitingRuns).
-    void adoptOrphans();
-    void emitRun(const QString &runId);
     // An MCP server's question was answered (or closed): on the tape of the run it served.
     void recordQuestion(const McpUserQuestion &question);
 
@@ -217,7 +210,8 @@ private:
     std::unique_ptr<MemoryService> m_memory;
     std::unique_ptr<JournalWatcher> m_watcher;
     std::unique_ptr<GatewayRunHost> m_host;
-    QHash<QString, RunOrchestrator *> m_active;
+    // Last, so that it goes first: its runs use every area above.
+    std::unique_ptr<RunDispatcher> m_dispatch;
     GatewayCounters m_counters;
     qint64 m_startedAt = 0;
     bool m_open = false;

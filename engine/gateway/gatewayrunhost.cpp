@@ -3,12 +3,12 @@
 #include "approvals/approvaldesk.h"
 #include "core/logging.h"
 #include "gateway/gateway.h"
+#include "gateway/rundispatcher.h"
 #include "journal/journalstore.h"
 #include "memory/memoryservice.h"
 #include "mcp/mcpserverregistry.h"
 #include "policy/policyservice.h"
 #include "providers/provideradmin.h"
-#include "runs/runorchestrator.h"
 #include "runs/runstatemachine.h"
 #include "runs/runstore.h"
 
@@ -83,7 +83,7 @@ Status GatewayRunHost::transition(const QString &runId, RunState to, const QStri
     if (RunStateMachine::isTerminal(to))
         m_gateway.m_counters.runsEnded[runStateName(to)]++;
     emit m_gateway.tapeAppended(*e);
-    m_gateway.emitRun(runId);
+    m_gateway.m_dispatch->emitRun(runId);
     return {};
 }
 
@@ -157,8 +157,7 @@ void GatewayRunHost::countApproval(ApprovalStatus outcome)
 
 void GatewayRunHost::runFinished(const QString &runId)
 {
-    if (RunOrchestrator *o = m_gateway.m_active.take(runId))
-        o->deleteLater();
+    m_gateway.m_dispatch->finished(runId);
 }
 
 } // namespace Spool

@@ -8,6 +8,7 @@
 #include "memory/memorystore.h"
 #include "memory/memorytokenizer.h"
 #include "providers/chatmessage.h"
+#include "providers/providerregistry.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -234,6 +235,24 @@ MemoryService::~MemoryService()
 {
     // A scan in flight reads the index this destroys: it ends within milliseconds.
     m_scan.waitForFinished();
+}
+
+Result<MemorySettings> MemoryService::checkSettings(MemorySettings s) const
+{
+    s.topK = qBound(1, s.topK, 100);
+    s.tokenBudget = qBound(0, s.tokenBudget, 1000000);
+    s.minScore = qBound(0.0, s.minScore, 1.0);
+    if (s.embeddingProvider.isEmpty())
+        return s;
+    if (auto provider = m_providers.get(s.embeddingProvider); !provider)
+        return makeError(ErrorCode::NotFound,
+                         QStringLiteral("there is no provider named %1 (spool providers list)")
+                                 .arg(s.embeddingProvider));
+    if (s.embeddingModel.isEmpty())
+        return makeError(ErrorCode::InvalidArgument,
+                         QStringLiteral("an embedding provider needs an embedding model "
+                                        "(for example text-embedding-3-small, nomic-embed-text)"));
+    return s;
 }
 
 void MemoryService::setSettings(const MemorySettings &settings)

@@ -40,6 +40,9 @@ public:
     MemoryService(JournalStore &journal, ProviderRegistry &providers, QObject *parent = nullptr);
     ~MemoryService() override;
 
+    // The settings with their numbers in range, or why they cannot be used (an embedding
+    // provider that does not exist, or no embedding model).
+    Result<MemorySettings> checkSettings(MemorySettings settings) const;
     // Applies settings; a new embedding model drops the old vectors and computes new ones.
     void setSettings(const MemorySettings &settings);
     const MemorySettings &settings() const { return m_settings; }

@@ -375,12 +375,8 @@ Result<ConversationContext> ContextBuilder::build(const QString &sessionId, int 
     for (auto it = kept.crbegin(); it != kept.crend(); ++it)
         ctx.messages.append(*it);
     // Earlier attachments go to the model again: their contents come from the journal.
-    for (ChatMessage &m : ctx.messages) {
-        if (m.attachments.isEmpty())
-            continue;
-        if (Status loaded = AttachmentStore::load(m_journal, m.attachments); !loaded)
-            return loaded.error();
-    }
+    if (Status loaded = AttachmentStore::load(m_journal, ctx.messages); !loaded)
+        return loaded.error();
     return ctx;
 }
 

@@ -118,14 +118,8 @@ Result<RunAdoption::Outcome> RunAdoption::adopt(const QString &runId, qint64 sta
                                  toolOutputCap, now);
         // The attachments of the input and the earlier turns go to the model again.
         if (point) {
-            for (ChatMessage &m : point->messages) {
-                if (m.attachments.isEmpty())
-                    continue;
-                if (Status loaded = AttachmentStore::load(m_journal, m.attachments); !loaded) {
-                    point = loaded.error();
-                    break;
-                }
-            }
+            if (Status loaded = AttachmentStore::load(m_journal, point->messages); !loaded)
+                point = loaded.error();
         }
         const qint64 before = events->isEmpty() ? 0 : events->constLast().seq;
         if (!point) {

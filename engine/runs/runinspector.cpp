@@ -67,18 +67,12 @@ Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int
             return parts.error();
         for (qsizetype i = 1; i < parts->size() && t.inherited < maxRuns; ++i) {
             const ContextBuilder::Segment &part = parts->at(i);
-            auto parentIds = m_runs.idsBefore(part.sessionId, part.before, maxRuns - t.inherited);
+            auto parentIds = m_runs.idsBefore(part.sessionId, part.before, maxRuns - t.inherited,
+                                              part.floor);
             if (!parentIds)
                 return parentIds.error();
-            for (const QString &id : std::as_const(*parentIds)) {
-                auto run = m_runs.get(id);
-                if (!run)
-                    return run.error();
-                if (run->ordinal <= part.floor)
-                    break;
-                ids->append(id);
-                ++t.inherited;
-            }
+            ids->append(*parentIds);
+            t.inherited += int(parentIds->size());
         }
     }
     for (auto it = ids->crbegin(); it != ids->crend(); ++it) {

@@ -307,11 +307,12 @@ Result<TokenUsage> RunStore::sessionUsage(const QString &sessionId) const
     return usage;
 }
 
-Result<QStringList> RunStore::idsBefore(const QString &sessionId, int beforeOrdinal, int limit) const
+Result<QStringList> RunStore::idsBefore(const QString &sessionId, int beforeOrdinal, int limit,
+                                        int afterOrdinal) const
 {
-    auto q = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND "
-                                           "ordinal < ? ORDER BY ordinal DESC LIMIT ?"),
-                            {sessionId, beforeOrdinal, limit});
+    auto q = m_journal.exec(QStringLiteral("SELECT id FROM runs WHERE session_id = ? AND ordinal < ? "
+                                           "AND ordinal > ? ORDER BY ordinal DESC LIMIT ?"),
+                            {sessionId, beforeOrdinal, afterOrdinal, limit});
     if (!q)
         return q.error();
     QStringList ids;

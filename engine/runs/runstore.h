@@ -68,8 +68,10 @@ public:
     Result<QMap<QString, qint64>> countByState() const;
     // Tokens used by all the session's runs.
     Result<TokenUsage> sessionUsage(const QString &sessionId) const;
-    // The ids of a session's runs with ordinal < beforeOrdinal, newest first, at most `limit`.
-    Result<QStringList> idsBefore(const QString &sessionId, int beforeOrdinal, int limit) const;
+    // The ids of a session's runs with afterOrdinal < ordinal < beforeOrdinal, newest first, at
+    // most `limit`.
+    Result<QStringList> idsBefore(const QString &sessionId, int beforeOrdinal, int limit,
+                                  int afterOrdinal = 0) const;
 
 private:
     JournalStore &m_journal;
