@@ -693,7 +693,9 @@ void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *contex
             finish();
         }
     });
-    if (s->state == QLatin1String("ready")) {
+    // Settled already: running, or failed while starting (no bubblewrap, a missing secret), which
+    // happens before the poll above could see it.
+    if (s->state == QLatin1String("ready") || s->state == QLatin1String("failed")) {
         disconnect(*poll);
         timer->stop();
         timer->deleteLater();
@@ -999,8 +1001,9 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
     }
     QString why = error.isError() ? error.message : QStringLiteral("the server closed the connection");
     const bool neverReady = s.readyAt == 0;
-    // Neither will come right by starting again: a sign-in the user did not finish (a restart
-    // would only open the browser again) and a sandbox bubblewrap could not set up.
+    // What starting again cannot mend ends the server as failed, with the reason: a missing
+    // command, a sign-in the user did not finish (a restart would only open the browser again),
+    // a sandbox bubblewrap could not set up, a program not found (exit code 127).
     bool giveUp = error.code == ErrorCode::NotFound || error.code == ErrorCode::InvalidArgument;
     if (neverReady && s.signInAsked) {
         why = QStringLiteral("the sign-in did not finish: %1. Sign in again with Test in Settings → MCP servers "
@@ -1032,7 +1035,6 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
         giveUp = true;
     }
     s.error = why;
-    // A command that is not there will not appear by waiting: say so, and stop.
     if (giveUp) {
         appendLog(s, QStringLiteral("client"), why);
         unregisterTools(s);
