@@ -36,21 +36,25 @@ namespace {
 class MemorySecrets : public McpSecretStore
 {
 public:
-    void read(const QString &ref, QObject *context, std::function<void(const Result<QString> &)> done) override
+    void read(const QString &ref, QObject *context,
+              std::function<void(const Result<QString> &)> done) override
     {
-        const Result<QString> r = m_values.contains(ref) ? Result<QString>(m_values.value(ref))
-                                                         : Result<QString>(makeError(ErrorCode::NotFound, ref));
+        const Result<QString> r = m_values.contains(ref)
+            ? Result<QString>(m_values.value(ref))
+            : Result<QString>(makeError(ErrorCode::NotFound, ref));
         QTimer::singleShot(0, context, [done, r] { done(r); });
     }
-    void write(const QString &ref, const QString &value, QObject *context, std::function<void(const Status &)> done) override
+    void write(const QString &ref, const QString &value, QObject *context,
+               std::function<void(const Status &)> done) override
     {
         m_values.insert(ref, value);
-        QTimer::singleShot(0, context, [done] { done(Status{}); });
+        QTimer::singleShot(0, context, [done] { done(Status {}); });
     }
-    void remove(const QString &ref, QObject *context, std::function<void(const Status &)> done) override
+    void remove(const QString &ref, QObject *context,
+                std::function<void(const Status &)> done) override
     {
         m_values.remove(ref);
-        QTimer::singleShot(0, context, [done] { done(Status{}); });
+        QTimer::singleShot(0, context, [done] { done(Status {}); });
     }
 
 private:
@@ -67,8 +71,8 @@ void writeFile(const QString &path, const QByteArray &data)
 
 struct CallOutcome
 {
-    bool ok = false;      // a result came back, and it was no tool error
-    QString text;         // the result's text, or why there was none
+    bool ok = false; // a result came back, and it was no tool error
+    QString text; // the result's text, or why there was none
 };
 
 } // namespace
@@ -133,7 +137,8 @@ void tst_McpSandbox::init()
     writeFile(path(QStringLiteral("home/secret.txt")), "the user's own secret\n");
     // The probe server installed in the home folder, as ~/bin/server would be.
     QVERIFY(QDir().mkpath(path(QStringLiteral("home/bin"))));
-    QFile::copy(QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/mcp/probe_server.py"), path(QStringLiteral("home/bin/probe-server")));
+    QFile::copy(QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/mcp/probe_server.py"),
+                path(QStringLiteral("home/bin/probe-server")));
     QVERIFY(QFile::setPermissions(path(QStringLiteral("home/bin/probe-server")),
                                   QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
     // The home folder of the Spool process (and so of the servers it starts without a sandbox).
@@ -154,7 +159,7 @@ McpServerRegistry &tst_McpSandbox::registry(const QString &bwrap)
     if (!m_registry) {
         McpRegistryOptions options;
         options.configDir = path(QStringLiteral("config"));
-        options.extraPath = {m_tools, path(QStringLiteral("home/bin"))};
+        options.extraPath = { m_tools, path(QStringLiteral("home/bin")) };
         options.bwrapPath = bwrap;
         options.restartBaseMs = 200;
         m_toolRegistry = std::make_unique<ToolRegistry>();
@@ -184,19 +189,20 @@ McpServerStatus tst_McpSandbox::test(const QString &name)
     return *status;
 }
 
-CallOutcome tst_McpSandbox::call(const QString &server, const QString &tool, const QJsonObject &arguments)
+CallOutcome tst_McpSandbox::call(const QString &server, const QString &tool,
+                                 const QJsonObject &arguments)
 {
     QString whyNot;
     McpClient *client = registry().readyClient(server, &whyNot);
     if (!client)
-        return {false, whyNot};
+        return { false, whyNot };
     McpToolCall *c = client->callTool(tool, arguments);
     if (!QTest::qWaitFor([c] { return c->isFinished(); }, 30000))
-        return {false, QStringLiteral("<no answer in time>")};
+        return { false, QStringLiteral("<no answer in time>") };
     const auto r = c->result();
     if (!r)
-        return {false, r.errorMessage()};
-    return {!r->isError, r->text()};
+        return { false, r.errorMessage() };
+    return { !r->isError, r->text() };
 }
 
 McpServerConfig tst_McpSandbox::probeServer(const QString &name, bool sandbox) const
@@ -205,7 +211,7 @@ McpServerConfig tst_McpSandbox::probeServer(const QString &name, bool sandbox) c
     c.name = name;
     c.command = QStringLiteral("probe-server");
     c.sandbox = sandbox;
-    c.readOnlyPaths = {path(QStringLiteral("shared"))};
+    c.readOnlyPaths = { path(QStringLiteral("shared")) };
     return c;
 }
 
@@ -213,14 +219,14 @@ void tst_McpSandbox::filesystemServerSeesOnlyItsPaths()
 {
     // The server may use the whole test folder by its own rules; the sandbox shows it only
     // shared/. Without the sandbox, the same server reads private/ too.
-    for (const bool sandbox : {true, false}) {
+    for (const bool sandbox : { true, false }) {
         McpServerConfig c;
         c.name = sandbox ? QStringLiteral("boxed") : QStringLiteral("open");
         c.command = QStringLiteral("mcp-server-filesystem");
-        c.args = {m_root};
+        c.args = { m_root };
         c.sandbox = sandbox;
         if (sandbox)
-            c.readOnlyPaths = {path(QStringLiteral("shared"))};
+            c.readOnlyPaths = { path(QStringLiteral("shared")) };
         save(c);
     }
     // The sandboxed one cannot see its own allowed folder beyond shared/, which it must still
@@ -237,9 +243,9 @@ void tst_McpSandbox::filesystemServerSeesOnlyItsPaths()
     QVERIFY2(open.isReady(), qPrintable(open.state + QLatin1String(": ") + open.error));
     QCOMPARE(open.sandbox, QStringLiteral("none"));
 
-    const QJsonObject note{{QStringLiteral("path"), path(QStringLiteral("shared/note.txt"))}};
-    const QJsonObject key{{QStringLiteral("path"), path(QStringLiteral("private/key.txt"))}};
-    const QJsonObject top{{QStringLiteral("path"), m_root}};
+    const QJsonObject note { { QStringLiteral("path"), path(QStringLiteral("shared/note.txt")) } };
+    const QJsonObject key { { QStringLiteral("path"), path(QStringLiteral("private/key.txt")) } };
+    const QJsonObject top { { QStringLiteral("path"), m_root } };
 
     CallOutcome r = call(QStringLiteral("boxed"), QStringLiteral("read_text_file"), note);
     QVERIFY2(r.ok, qPrintable(r.text));
@@ -248,12 +254,14 @@ void tst_McpSandbox::filesystemServerSeesOnlyItsPaths()
     r = call(QStringLiteral("boxed"), QStringLiteral("read_text_file"), key);
     QVERIFY2(!r.ok, qPrintable(r.text));
     QVERIFY2(!r.text.contains(QLatin1String("nobody shared")), qPrintable(r.text));
-    QVERIFY2(r.text.contains(QLatin1String("ENOENT")) || r.text.contains(QLatin1String("no such file"), Qt::CaseInsensitive),
+    QVERIFY2(r.text.contains(QLatin1String("ENOENT"))
+                 || r.text.contains(QLatin1String("no such file"), Qt::CaseInsensitive),
              qPrintable(r.text));
     r = call(QStringLiteral("boxed"), QStringLiteral("list_directory"), top);
     QVERIFY2(r.ok, qPrintable(r.text));
     QVERIFY2(r.text.contains(QLatin1String("[DIR] shared")), qPrintable(r.text));
-    QVERIFY2(!r.text.contains(QLatin1String("private")) && !r.text.contains(QLatin1String("home")), qPrintable(r.text));
+    QVERIFY2(!r.text.contains(QLatin1String("private")) && !r.text.contains(QLatin1String("home")),
+             qPrintable(r.text));
 
     // The control: the same server outside the sandbox sees all of it.
     r = call(QStringLiteral("open"), QStringLiteral("read_text_file"), key);
@@ -274,7 +282,8 @@ void tst_McpSandbox::homeFolderStaysHidden()
     const McpServerStatus open = test(QStringLiteral("open"));
     QVERIFY2(open.isReady(), qPrintable(open.state + QLatin1String(": ") + open.error));
 
-    const QJsonObject secret{{QStringLiteral("path"), path(QStringLiteral("home/secret.txt"))}};
+    const QJsonObject secret { { QStringLiteral("path"),
+                                 path(QStringLiteral("home/secret.txt")) } };
     CallOutcome r = call(QStringLiteral("boxed"), QStringLiteral("read"), secret);
     QVERIFY2(!r.ok, qPrintable(r.text));
     QVERIFY2(r.text.contains(QLatin1String("No such file")), qPrintable(r.text));
@@ -283,9 +292,11 @@ void tst_McpSandbox::homeFolderStaysHidden()
     QCOMPARE(r.text, QStringLiteral("the user's own secret\n"));
 
     // What was shared is readable; the folder next to it is not.
-    r = call(QStringLiteral("boxed"), QStringLiteral("read"), {{QStringLiteral("path"), path(QStringLiteral("shared/note.txt"))}});
+    r = call(QStringLiteral("boxed"), QStringLiteral("read"),
+             { { QStringLiteral("path"), path(QStringLiteral("shared/note.txt")) } });
     QVERIFY2(r.ok, qPrintable(r.text));
-    r = call(QStringLiteral("boxed"), QStringLiteral("read"), {{QStringLiteral("path"), path(QStringLiteral("private/key.txt"))}});
+    r = call(QStringLiteral("boxed"), QStringLiteral("read"),
+             { { QStringLiteral("path"), path(QStringLiteral("private/key.txt")) } });
     QVERIFY2(!r.ok, qPrintable(r.text));
 
     // Nothing of Spool's environment gets in, not even its idea of home.
@@ -293,7 +304,8 @@ void tst_McpSandbox::homeFolderStaysHidden()
     QVERIFY2(r.ok, qPrintable(r.text));
     QVERIFY2(r.text.contains(QLatin1String("HOME=/tmp\n")), qPrintable(r.text));
     QVERIFY2(r.text.contains(QLatin1String("SPOOL_SANDBOX=bwrap")), qPrintable(r.text));
-    QVERIFY2(!r.text.contains(QLatin1String("HOME=") + path(QStringLiteral("home"))), qPrintable(r.text));
+    QVERIFY2(!r.text.contains(QLatin1String("HOME=") + path(QStringLiteral("home"))),
+             qPrintable(r.text));
 }
 
 void tst_McpSandbox::networkOnlyWhenAllowed()
@@ -312,11 +324,11 @@ void tst_McpSandbox::networkOnlyWhenAllowed()
     withNetwork.sandboxNetwork = true;
     save(probeServer(QStringLiteral("offline"), true));
     save(withNetwork);
-    for (const QString &name : {QStringLiteral("offline"), QStringLiteral("networked")}) {
+    for (const QString &name : { QStringLiteral("offline"), QStringLiteral("networked") }) {
         const McpServerStatus s = test(name);
         QVERIFY2(s.isReady(), qPrintable(name + QLatin1String(": ") + s.error));
     }
-    const QJsonObject port{{QStringLiteral("port"), int(listener.serverPort())}};
+    const QJsonObject port { { QStringLiteral("port"), int(listener.serverPort()) } };
 
     CallOutcome r = call(QStringLiteral("offline"), QStringLiteral("connect"), port);
     QVERIFY2(!r.ok, qPrintable(r.text));
@@ -341,33 +353,41 @@ void tst_McpSandbox::missingCommandIsNamed()
     QCOMPARE(s.state, QStringLiteral("failed"));
     QVERIFY2(s.error.contains(QLatin1String("no-such-mcp-server-xyz")), qPrintable(s.error));
     QVERIFY2(s.error.contains(m_tools), qPrintable(s.error)); // the folders searched
-    QCOMPARE(s.restarts, 0);                                  // no point in trying again
+    QCOMPARE(s.restarts, 0); // no point in trying again
 
     // A server whose launcher runs a program the sandbox does not show: the shell inside says
     // "not found" (exit code 127), which no restart mends; said once, not retried five times.
-    writeFile(path(QStringLiteral("tools/bin/wrapped")), "#!/bin/sh\nexec " + path(QStringLiteral("elsewhere/server")).toUtf8() + "\n");
-    QVERIFY(QFile::setPermissions(path(QStringLiteral("tools/bin/wrapped")), QFile::ReadOwner | QFile::ExeOwner));
+    writeFile(path(QStringLiteral("tools/bin/wrapped")),
+              "#!/bin/sh\nexec " + path(QStringLiteral("elsewhere/server")).toUtf8() + "\n");
+    QVERIFY(QFile::setPermissions(path(QStringLiteral("tools/bin/wrapped")),
+                                  QFile::ReadOwner | QFile::ExeOwner));
     writeFile(path(QStringLiteral("elsewhere/server")), "#!/bin/sh\nexit 0\n");
-    QVERIFY(QFile::setPermissions(path(QStringLiteral("elsewhere/server")), QFile::ReadOwner | QFile::ExeOwner));
+    QVERIFY(QFile::setPermissions(path(QStringLiteral("elsewhere/server")),
+                                  QFile::ReadOwner | QFile::ExeOwner));
     c.name = QStringLiteral("hidden");
     c.command = path(QStringLiteral("tools/bin/wrapped"));
     save(c);
     const McpServerStatus hidden = test(QStringLiteral("hidden"));
     QCOMPARE(hidden.state, QStringLiteral("failed"));
     QVERIFY2(hidden.error.contains(QLatin1String("elsewhere/server")), qPrintable(hidden.error));
-    QVERIFY2(hidden.error.contains(QLatin1String("not visible inside the sandbox")), qPrintable(hidden.error));
+    QVERIFY2(hidden.error.contains(QLatin1String("not visible inside the sandbox")),
+             qPrintable(hidden.error));
     QCOMPARE(hidden.restarts, 0);
 
     // A script whose interpreter the sandbox does not show: bubblewrap cannot start it at all.
-    writeFile(path(QStringLiteral("tools/bin/interpreted")), "#!" + path(QStringLiteral("elsewhere/server")).toUtf8() + "\n");
-    QVERIFY(QFile::setPermissions(path(QStringLiteral("tools/bin/interpreted")), QFile::ReadOwner | QFile::ExeOwner));
+    writeFile(path(QStringLiteral("tools/bin/interpreted")),
+              "#!" + path(QStringLiteral("elsewhere/server")).toUtf8() + "\n");
+    QVERIFY(QFile::setPermissions(path(QStringLiteral("tools/bin/interpreted")),
+                                  QFile::ReadOwner | QFile::ExeOwner));
     c.name = QStringLiteral("interpreted");
     c.command = path(QStringLiteral("tools/bin/interpreted"));
     save(c);
     const McpServerStatus interpreted = test(QStringLiteral("interpreted"));
     QCOMPARE(interpreted.state, QStringLiteral("failed"));
-    QVERIFY2(interpreted.error.contains(QLatin1String("the sandbox could not start the server")), qPrintable(interpreted.error));
-    QVERIFY2(interpreted.error.contains(QLatin1String("tools/bin/interpreted")), qPrintable(interpreted.error));
+    QVERIFY2(interpreted.error.contains(QLatin1String("the sandbox could not start the server")),
+             qPrintable(interpreted.error));
+    QVERIFY2(interpreted.error.contains(QLatin1String("tools/bin/interpreted")),
+             qPrintable(interpreted.error));
     QCOMPARE(interpreted.restarts, 0);
 }
 
@@ -378,9 +398,12 @@ void tst_McpSandbox::missingBubblewrapIsNamed()
     QElapsedTimer clock;
     clock.start();
     const McpServerStatus s = test(QStringLiteral("boxed"));
-    QVERIFY2(clock.elapsed() < 10000, qPrintable(QStringLiteral("the test answered after %1 ms").arg(clock.elapsed())));
+    QVERIFY2(clock.elapsed() < 10000,
+             qPrintable(QStringLiteral("the test answered after %1 ms").arg(clock.elapsed())));
     QCOMPARE(s.state, QStringLiteral("failed"));
-    QVERIFY2(s.error.contains(QLatin1String("sandbox")) && s.error.contains(QLatin1String("bubblewrap")), qPrintable(s.error));
+    QVERIFY2(s.error.contains(QLatin1String("sandbox"))
+                 && s.error.contains(QLatin1String("bubblewrap")),
+             qPrintable(s.error));
     QVERIFY2(s.error.contains(QLatin1String("not installed")), qPrintable(s.error));
     // Never started without it.
     QCOMPARE(s.pid, 0);
@@ -404,7 +427,8 @@ void tst_McpSandbox::hiddenWorkingFolderIsNamed()
     save(c);
     const McpServerStatus works = test(QStringLiteral("boxed"));
     QVERIFY2(works.isReady(), qPrintable(works.error));
-    const CallOutcome r = call(QStringLiteral("boxed"), QStringLiteral("read"), {{QStringLiteral("path"), QStringLiteral("key.txt")}});
+    const CallOutcome r = call(QStringLiteral("boxed"), QStringLiteral("read"),
+                               { { QStringLiteral("path"), QStringLiteral("key.txt") } });
     QVERIFY2(r.ok, qPrintable(r.text));
     QCOMPARE(r.text, QStringLiteral("a private key nobody shared\n"));
 }

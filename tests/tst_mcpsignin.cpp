@@ -14,6 +14,7 @@
 #include "testsupport.h"
 
 #include <QDesktopServices>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,7 +23,6 @@
 #include <QListWidget>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QElapsedTimer>
 #include <QProcess>
 #include <QPushButton>
 #include <QScopeGuard>
@@ -35,7 +35,8 @@
 
 using namespace Spool;
 
-// Where the window's QDesktopServices::openUrl goes in this test: nothing opens, the address is kept.
+// Where the window's QDesktopServices::openUrl goes in this test: nothing opens, the address is
+// kept.
 class UrlCatcher : public QObject
 {
     Q_OBJECT
@@ -56,7 +57,10 @@ private slots:
     void settingsPageSignsIn();
 
 private:
-    QUrl fixture(const QString &path) const { return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)); }
+    QUrl fixture(const QString &path) const
+    {
+        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
+    }
     QJsonObject stats();
     QJsonObject post(const QString &path);
     // Follows the sign-in page as a browser does, up to Spool's listener; its final page.
@@ -77,13 +81,16 @@ private:
 void tst_McpSignIn::init()
 {
     // A fresh authorization server per test: its counts are the test's.
-    m_server.start(QStringLiteral("python3"), {QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/mcp/http_server.py")});
+    m_server.start(QStringLiteral("python3"),
+                   { QStringLiteral(SPOOL_SOURCE_DIR "/tests/fixtures/mcp/http_server.py") });
     QVERIFY(m_server.waitForStarted());
     QByteArray out;
-    QVERIFY(QTest::qWaitFor([&] {
-        out += m_server.readAllStandardOutput();
-        return out.contains('\n');
-    }, 20000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            out += m_server.readAllStandardOutput();
+            return out.contains('\n');
+        },
+        20000));
     QVERIFY2(out.startsWith("PORT "), out.constData());
     m_port = out.mid(5).trimmed().toInt();
     QVERIFY(m_port > 0);
@@ -121,7 +128,8 @@ QJsonObject tst_McpSignIn::post(const QString &path)
 QString tst_McpSignIn::playBrowser(const QUrl &page, int *status)
 {
     QNetworkRequest request(page);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::NoLessSafeRedirectPolicy);
     request.setTransferTimeout(30000);
     QNetworkReply *reply = m_network.get(request);
     if (!QTest::qWaitFor([reply] { return reply->isFinished(); }, 40000))
@@ -130,7 +138,8 @@ QString tst_McpSignIn::playBrowser(const QUrl &page, int *status)
     if (status)
         *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     // The page the browser ended on must be Spool's listener on this computer.
-    if (reply->url().host() != QLatin1String("127.0.0.1") || reply->url().path() != QLatin1String("/callback"))
+    if (reply->url().host() != QLatin1String("127.0.0.1")
+        || reply->url().path() != QLatin1String("/callback"))
         return QStringLiteral("<ended at %1>").arg(reply->url().toString());
     return QString::fromUtf8(reply->readAll());
 }
@@ -139,8 +148,9 @@ QString tst_McpSignIn::decline(const QUrl &page)
 {
     const QUrlQuery q(page);
     QUrl back(q.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded));
-    back.setQuery(QStringLiteral("error=access_denied&error_description=the%20user%20said%20no&state=")
-                  + q.queryItemValue(QStringLiteral("state"), QUrl::FullyEncoded));
+    back.setQuery(
+        QStringLiteral("error=access_denied&error_description=the%20user%20said%20no&state=")
+        + q.queryItemValue(QStringLiteral("state"), QUrl::FullyEncoded));
     return playBrowser(back);
 }
 
@@ -163,30 +173,34 @@ QUrl tst_McpSignIn::signInAddress(QProcess *process, QString *stderrSoFar)
 {
     QUrl found;
     // Either way the caller checks what was found (an empty address when nothing came).
-    [[maybe_unused]] const bool done = QTest::qWaitFor([&] {
-        *stderrSoFar += QString::fromUtf8(process->readAllStandardError());
-        const QStringList lines = stderrSoFar->split(QLatin1Char('\n'));
-        for (int i = 0; i + 1 < lines.size(); ++i) {
-            if (lines.at(i).contains(QLatin1String("Open this address in a browser"))) {
-                found = QUrl(lines.at(i + 1).trimmed());
-                return true;
+    [[maybe_unused]] const bool done = QTest::qWaitFor(
+        [&] {
+            *stderrSoFar += QString::fromUtf8(process->readAllStandardError());
+            const QStringList lines = stderrSoFar->split(QLatin1Char('\n'));
+            for (int i = 0; i + 1 < lines.size(); ++i) {
+                if (lines.at(i).contains(QLatin1String("Open this address in a browser"))) {
+                    found = QUrl(lines.at(i + 1).trimmed());
+                    return true;
+                }
             }
-        }
-        return process->state() == QProcess::NotRunning;
-    }, 60000);
+            return process->state() == QProcess::NotRunning;
+        },
+        60000);
     return found;
 }
 
 void tst_McpSignIn::commandLineSignsInOnce()
 {
-    Spool::Test::SpoolOutput o = spool({QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
-                                        QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString()});
+    Spool::Test::SpoolOutput o
+        = spool({ QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
+                  QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString() });
     QVERIFY2(o.code == 0, qPrintable(o.err));
 
     // The first test: the server answers 401; Spool registers, prints the address, and waits.
-    std::unique_ptr<QProcess> test(Spool::Test::startSpool(env(), {QStringLiteral("mcp"), QStringLiteral("test"),
-                                                                   QStringLiteral("remote"), QStringLiteral("--wait"),
-                                                                   QStringLiteral("60")}));
+    std::unique_ptr<QProcess> test(Spool::Test::startSpool(
+        env(),
+        { QStringLiteral("mcp"), QStringLiteral("test"), QStringLiteral("remote"),
+          QStringLiteral("--wait"), QStringLiteral("60") }));
     QString err;
     const QUrl page = signInAddress(test.get(), &err);
     QVERIFY2(page.isValid() && !page.isEmpty(), qPrintable(err));
@@ -218,12 +232,16 @@ void tst_McpSignIn::commandLineSignsInOnce()
     QFile config(m_dir->filePath(QStringLiteral("config/mcp.json")));
     QVERIFY(config.open(QIODevice::ReadOnly));
     const QByteArray configText = config.readAll();
-    QVERIFY2(!configText.contains("access-") && !configText.contains("refresh-"), configText.constData());
+    QVERIFY2(!configText.contains("access-") && !configText.contains("refresh-"),
+             configText.constData());
 
     // A new process lists the tools with the stored token: no address, no new consent.
-    o = spool({QStringLiteral("mcp"), QStringLiteral("tools"), QStringLiteral("remote"), QStringLiteral("--wait"), QStringLiteral("60")});
+    o = spool({ QStringLiteral("mcp"), QStringLiteral("tools"), QStringLiteral("remote"),
+                QStringLiteral("--wait"), QStringLiteral("60") });
     QVERIFY2(o.code == 0, qPrintable(o.out + o.err));
-    QVERIFY2(o.out.contains(QLatin1String("+ mcp.remote.echo")) && o.out.contains(QLatin1String("+ mcp.remote.big")), qPrintable(o.out));
+    QVERIFY2(o.out.contains(QLatin1String("+ mcp.remote.echo"))
+                 && o.out.contains(QLatin1String("+ mcp.remote.big")),
+             qPrintable(o.out));
     QVERIFY2(!o.err.contains(QLatin1String("sign in")), qPrintable(o.err));
     QJsonObject seen = stats();
     QCOMPARE(seen.value(QLatin1String("authorizations")).toInt(), 1);
@@ -233,7 +251,8 @@ void tst_McpSignIn::commandLineSignsInOnce()
     // The server stops taking the tokens it gave (they expired while nothing ran): the next
     // process refreshes with the stored refresh token, still without the browser.
     QVERIFY(post(QStringLiteral("/oauth/expire")).value(QLatin1String("expired")).toInt() >= 1);
-    o = spool({QStringLiteral("mcp"), QStringLiteral("tools"), QStringLiteral("remote"), QStringLiteral("--wait"), QStringLiteral("60")});
+    o = spool({ QStringLiteral("mcp"), QStringLiteral("tools"), QStringLiteral("remote"),
+                QStringLiteral("--wait"), QStringLiteral("60") });
     QVERIFY2(o.code == 0, qPrintable(o.out + o.err));
     QVERIFY2(o.out.contains(QLatin1String("+ mcp.remote.echo")), qPrintable(o.out));
     QVERIFY2(!o.err.contains(QLatin1String("sign in")), qPrintable(o.err));
@@ -244,15 +263,17 @@ void tst_McpSignIn::commandLineSignsInOnce()
 
 void tst_McpSignIn::commandLineDeclinedAndUnfinished()
 {
-    Spool::Test::SpoolOutput o = spool({QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
-                                        QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString()});
+    Spool::Test::SpoolOutput o
+        = spool({ QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
+                  QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString() });
     QVERIFY2(o.code == 0, qPrintable(o.err));
 
     // The user declines at the authorization server: the command ends at once and says so,
     // without sending the user to sign in a second time.
-    std::unique_ptr<QProcess> test(Spool::Test::startSpool(env(), {QStringLiteral("mcp"), QStringLiteral("test"),
-                                                                   QStringLiteral("remote"), QStringLiteral("--wait"),
-                                                                   QStringLiteral("60")}));
+    std::unique_ptr<QProcess> test(Spool::Test::startSpool(
+        env(),
+        { QStringLiteral("mcp"), QStringLiteral("test"), QStringLiteral("remote"),
+          QStringLiteral("--wait"), QStringLiteral("60") }));
     QString err;
     const QUrl page = signInAddress(test.get(), &err);
     QVERIFY2(page.isValid() && !page.isEmpty(), qPrintable(err));
@@ -268,19 +289,24 @@ void tst_McpSignIn::commandLineDeclinedAndUnfinished()
     QVERIFY2(out.contains(QLatin1String("remote: failed")), qPrintable(out));
     QVERIFY2(out.contains(QLatin1String("the sign-in did not finish")), qPrintable(out));
     QVERIFY2(out.contains(QLatin1String("access_denied")), qPrintable(out));
-    QVERIFY2(out.contains(QLatin1String("spool mcp test remote")), qPrintable(out)); // what to do next
+    QVERIFY2(out.contains(QLatin1String("spool mcp test remote")),
+             qPrintable(out)); // what to do next
     QCOMPARE(err.count(QLatin1String("Open this address in a browser")), 1);
     QCOMPARE(stats().value(QLatin1String("authorizations")).toInt(), 0);
 
     // The user never comes back: the command gives up after its wait and says why.
-    test.reset(Spool::Test::startSpool(env(), {QStringLiteral("mcp"), QStringLiteral("test"), QStringLiteral("remote"),
-                                               QStringLiteral("--wait"), QStringLiteral("3")}));
+    test.reset(Spool::Test::startSpool(env(),
+                                       { QStringLiteral("mcp"), QStringLiteral("test"),
+                                         QStringLiteral("remote"), QStringLiteral("--wait"),
+                                         QStringLiteral("3") }));
     QVERIFY(Spool::Test::waitForExit(test.get(), 30000));
     const QString lateOut = QString::fromUtf8(test->readAllStandardOutput());
     const QString lateErr = QString::fromUtf8(test->readAllStandardError());
     QCOMPARE(test->exitCode(), 1);
-    QVERIFY2(lateErr.contains(QLatin1String("Open this address in a browser")), qPrintable(lateErr));
-    QVERIFY2(lateOut.contains(QLatin1String("you did not finish signing in within 3 s")), qPrintable(lateOut));
+    QVERIFY2(lateErr.contains(QLatin1String("Open this address in a browser")),
+             qPrintable(lateErr));
+    QVERIFY2(lateOut.contains(QLatin1String("you did not finish signing in within 3 s")),
+             qPrintable(lateOut));
 }
 
 void tst_McpSignIn::settingsPageSignsIn()
@@ -301,10 +327,14 @@ void tst_McpSignIn::settingsPageSignsIn()
     const QString path = env->dir.filePath(QStringLiteral("servers.json"));
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QJsonDocument(QJsonObject{{QStringLiteral("mcpServers"),
-                                       QJsonObject{{QStringLiteral("remote"),
-                                                    QJsonObject{{QStringLiteral("url"), fixture(QStringLiteral("/oauth/mcp")).toString()}}}}}})
-                    .toJson());
+    f.write(
+        QJsonDocument(
+            QJsonObject { { QStringLiteral("mcpServers"),
+                            QJsonObject { { QStringLiteral("remote"),
+                                            QJsonObject { { QStringLiteral("url"),
+                                                            fixture(QStringLiteral("/oauth/mcp"))
+                                                                .toString() } } } } } })
+            .toJson());
     f.close();
 
     // The window: its MCP controller starts the servers and opens sign-in pages; the page.
@@ -319,8 +349,10 @@ void tst_McpSignIn::settingsPageSignsIn()
     QTRY_COMPARE_WITH_TIMEOUT(browser.urls.size(), 1, 30000);
     QCOMPARE(browser.urls.first().path(), QStringLiteral("/as/authorize"));
     QTRY_VERIFY_WITH_TIMEOUT(page->signInLabel()->isVisible(), 10000);
-    QVERIFY2(page->statusLabel()->text().contains(QLatin1String("waiting for you to sign in")), qPrintable(page->statusLabel()->text()));
-    QVERIFY2(page->signInLabel()->text().contains(QLatin1String("/as/authorize")), qPrintable(page->signInLabel()->text()));
+    QVERIFY2(page->statusLabel()->text().contains(QLatin1String("waiting for you to sign in")),
+             qPrintable(page->statusLabel()->text()));
+    QVERIFY2(page->signInLabel()->text().contains(QLatin1String("/as/authorize")),
+             qPrintable(page->signInLabel()->text()));
     QPushButton *cancel = nullptr;
     QPushButton *signIn = nullptr;
     for (QPushButton *b : page->findChildren<QPushButton *>()) {
@@ -333,7 +365,8 @@ void tst_McpSignIn::settingsPageSignsIn()
     QVERIFY(!signIn->isEnabled()); // one sign-in at a time
     cancel->click();
     QTRY_VERIFY_WITH_TIMEOUT(page->statusLabel()->text().contains(QLatin1String("failed")), 20000);
-    QVERIFY2(page->statusLabel()->text().contains(QLatin1String("the sign-in did not finish")), qPrintable(page->statusLabel()->text()));
+    QVERIFY2(page->statusLabel()->text().contains(QLatin1String("the sign-in did not finish")),
+             qPrintable(page->statusLabel()->text()));
     QVERIFY(!page->signInLabel()->isVisible());
     QCOMPARE(stats().value(QLatin1String("authorizations")).toInt(), 0);
     QTest::qWait(1500); // no restart sends the browser there again
@@ -346,14 +379,17 @@ void tst_McpSignIn::settingsPageSignsIn()
     const QString landing = playBrowser(browser.urls.last());
     QVERIFY2(landing.contains(QLatin1String("Signed in")), qPrintable(landing));
     QTRY_VERIFY_WITH_TIMEOUT(page->statusLabel()->text().contains(QLatin1String("signed in"))
-                                     && page->statusLabel()->text().contains(QLatin1String("ready")),
+                                 && page->statusLabel()->text().contains(QLatin1String("ready")),
                              30000);
-    QVERIFY2(!page->statusLabel()->text().contains(QLatin1String("not signed in")), qPrintable(page->statusLabel()->text()));
-    QTRY_VERIFY_WITH_TIMEOUT(page->resultLabel()->text().contains(QLatin1String("remote works: 2 tools")), 30000);
+    QVERIFY2(!page->statusLabel()->text().contains(QLatin1String("not signed in")),
+             qPrintable(page->statusLabel()->text()));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        page->resultLabel()->text().contains(QLatin1String("remote works: 2 tools")), 30000);
     QTRY_COMPARE_WITH_TIMEOUT(page->toolTree()->topLevelItemCount(), 2, 10000);
-    QStringList tools{page->toolTree()->topLevelItem(0)->text(0), page->toolTree()->topLevelItem(1)->text(0)};
+    QStringList tools { page->toolTree()->topLevelItem(0)->text(0),
+                        page->toolTree()->topLevelItem(1)->text(0) };
     tools.sort();
-    QCOMPARE(tools, (QStringList{QStringLiteral("big"), QStringLiteral("echo")}));
+    QCOMPARE(tools, (QStringList { QStringLiteral("big"), QStringLiteral("echo") }));
     QVERIFY(!signIn->isEnabled());
     QCOMPARE(stats().value(QLatin1String("authorizations")).toInt(), 1);
 
@@ -372,7 +408,7 @@ void tst_McpSignIn::settingsPageSignsIn()
     QTRY_COMPARE_WITH_TIMEOUT(page->selectedServer(), QStringLiteral("remote"), 10000);
     QTRY_VERIFY_WITH_TIMEOUT(page->statusLabel()->text().contains(QLatin1String("ready")), 30000);
     QVERIFY2(page->statusLabel()->text().contains(QLatin1String("signed in"))
-                     && !page->statusLabel()->text().contains(QLatin1String("not signed in")),
+                 && !page->statusLabel()->text().contains(QLatin1String("not signed in")),
              qPrintable(page->statusLabel()->text()));
     QTRY_COMPARE_WITH_TIMEOUT(page->toolTree()->topLevelItemCount(), 2, 10000);
     QCOMPARE(browser.urls.size(), 2);

@@ -202,7 +202,8 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     connect(m_restart, &QPushButton::clicked, this, &McpServersPage::restart);
     // No mnemonic: every letter of "Sign in" is taken on this page.
     m_signIn = new QPushButton(tr("Sign in"), this);
-    m_signIn->setToolTip(tr("Start the server so that it sends you to its sign-in page in your browser"));
+    m_signIn->setToolTip(
+        tr("Start the server so that it sends you to its sign-in page in your browser"));
     m_signIn->hide();
     connect(m_signIn, &QPushButton::clicked, this, &McpServersPage::signIn);
     m_remove = new QPushButton(tr("Re&move"), this);
@@ -227,7 +228,8 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     m_signInText->setTextInteractionFlags(Qt::TextBrowserInteraction);
     m_signInText->setOpenExternalLinks(true);
     m_cancelSignIn = new QPushButton(tr("Cancel sign-in"), m_signInBox);
-    m_cancelSignIn->setToolTip(tr("Tell the server you do not sign in now; it stops waiting for the browser"));
+    m_cancelSignIn->setToolTip(
+        tr("Tell the server you do not sign in now; it stops waiting for the browser"));
     connect(m_cancelSignIn, &QPushButton::clicked, this, &McpServersPage::cancelSignIn);
     auto *signInLayout = new QHBoxLayout(m_signInBox);
     signInLayout->setContentsMargins(0, 0, 0, 0);
@@ -273,12 +275,13 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     connect(m_engine, &EngineClient::mcpServerLogAppended, this, &McpServersPage::onLogLine);
     // The window opens the page in the browser; this page says what is awaited, and offers the
     // page again and a way out.
-    connect(m_engine, &EngineClient::mcpSignInRequested, this, [this](const QString &server, const QUrl &url) {
-        m_signInUrls.insert(server, url);
-        if (const McpServerStatus *s = current(); s && s->config.name == server)
-            showState(*s);
-        showSignIn();
-    });
+    connect(m_engine, &EngineClient::mcpSignInRequested, this,
+            [this](const QString &server, const QUrl &url) {
+                m_signInUrls.insert(server, url);
+                if (const McpServerStatus *s = current(); s && s->config.name == server)
+                    showState(*s);
+                showSignIn();
+            });
     reload();
 }
 
@@ -386,7 +389,9 @@ void McpServersPage::showState(const McpServerStatus &s)
     if (s.state == QLatin1String("restarting") && s.restartAt > 0)
         parts << tr("next attempt at %1").arg(QDateTime::fromMSecsSinceEpoch(s.restartAt).toString(QStringLiteral("HH:mm:ss")));
     if (s.config.isRemote())
-        parts << (waiting ? tr("waiting for you to sign in") : s.signedIn ? tr("signed in") : tr("not signed in"));
+        parts << (waiting          ? tr("waiting for you to sign in")
+                      : s.signedIn ? tr("signed in")
+                                   : tr("not signed in"));
     QString html = parts.join(QStringLiteral(" · "));
     if (!s.error.isEmpty())
         html += QStringLiteral("<br>") + s.error.toHtmlEscaped();
@@ -400,9 +405,10 @@ void McpServersPage::showSignIn()
     m_signInBox->setVisible(url.isValid() && !m_loadedName.isEmpty());
     if (!m_signInBox->isVisible())
         return;
-    m_signInText->setText(tr("%1 is waiting for you to sign in, in your browser. If no page opened, "
-                             "<a href=\"%2\">open the sign-in page</a>.")
-                                  .arg(m_loadedName.toHtmlEscaped(), url.toString(QUrl::FullyEncoded).toHtmlEscaped()));
+    m_signInText->setText(
+        tr("%1 is waiting for you to sign in, in your browser. If no page opened, "
+           "<a href=\"%2\">open the sign-in page</a>.")
+            .arg(m_loadedName.toHtmlEscaped(), url.toString(QUrl::FullyEncoded).toHtmlEscaped()));
 }
 
 void McpServersPage::signIn()
@@ -426,13 +432,17 @@ void McpServersPage::cancelSignIn()
     const QString state = query.queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded);
     const QString host = redirect.host();
     if (redirect.scheme() != QLatin1String("http") || state.isEmpty()
-        || (host != QLatin1String("127.0.0.1") && host != QLatin1String("localhost") && host != QLatin1String("::1"))) {
-        showResult(tr("This sign-in cannot be cancelled from here; it ends by itself after a few minutes."), false);
+        || (host != QLatin1String("127.0.0.1") && host != QLatin1String("localhost")
+            && host != QLatin1String("::1"))) {
+        showResult(tr("This sign-in cannot be cancelled from here; it ends by itself after a few "
+                      "minutes."),
+                   false);
         return;
     }
     QUrlQuery answer;
     answer.addQueryItem(QStringLiteral("error"), QStringLiteral("access_denied"));
-    answer.addQueryItem(QStringLiteral("error_description"), QStringLiteral("the sign-in was cancelled in Spool"));
+    answer.addQueryItem(QStringLiteral("error_description"),
+                        QStringLiteral("the sign-in was cancelled in Spool"));
     answer.addQueryItem(QStringLiteral("state"), state);
     redirect.setQuery(answer);
     if (!m_http)

@@ -39,9 +39,11 @@ qint64 now()
 // holding it. A server at ~/bin/server must not get the whole home folder with it.
 bool tooWideToShow(const QString &path)
 {
-    if (path.isEmpty() || path == QLatin1String("/") || QFileInfo(path).absolutePath() == QLatin1String("/"))
+    if (path.isEmpty() || path == QLatin1String("/")
+        || QFileInfo(path).absolutePath() == QLatin1String("/"))
         return true;
-    for (const QString &home : {QDir::homePath(), QFileInfo(QDir::homePath()).canonicalFilePath()}) {
+    for (const QString &home :
+         { QDir::homePath(), QFileInfo(QDir::homePath()).canonicalFilePath() }) {
         if (!home.isEmpty() && (home == path || home.startsWith(path + QLatin1Char('/'))))
             return true;
     }
@@ -72,11 +74,12 @@ QStringList installPrefixes(const QString &program)
         // A program inside a node_modules tree needs the whole tree: npm hoists its
         // dependencies next to it (the real path of node_modules/.bin/x is a package's script).
         const qsizetype modules = path.indexOf(QLatin1String("/node_modules/"));
-        const QString tree = modules > 0 ? path.left(modules + int(sizeof("/node_modules") - 1)) : QString();
+        const QString tree
+            = modules > 0 ? path.left(modules + int(sizeof("/node_modules") - 1)) : QString();
         const QString shown = !tree.isEmpty() && !tooWideToShow(tree) ? tree
-                            : !tooWideToShow(prefix)                 ? prefix
-                            : !tooWideToShow(folder)                 ? folder
-                                                                     : path;
+            : !tooWideToShow(prefix)                                  ? prefix
+            : !tooWideToShow(folder)                                  ? folder
+                                                                      : path;
         if (!out.contains(shown))
             out.append(shown);
     }
@@ -667,9 +670,11 @@ void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *contex
         McpServerStatus late = *st;
         const Server *t = find(name);
         if (!late.isSettled() && late.error.isEmpty() && t && t->signInAsked)
-            late.error = QStringLiteral("you did not finish signing in within %1 s (the browser never came back to "
-                                        "Spool); try again, or cancel the sign-in")
-                                 .arg(timeoutMs / 1000);
+            late.error
+                = QStringLiteral(
+                      "you did not finish signing in within %1 s (the browser never came back to "
+                      "Spool); try again, or cancel the sign-in")
+                      .arg(timeoutMs / 1000);
         else if (!late.isSettled() && late.error.isEmpty())
             late.error = QStringLiteral("the server did not get ready within the test's time");
         done(late);
@@ -999,16 +1004,17 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
         unregisterTools(s);
         return;
     }
-    QString why = error.isError() ? error.message : QStringLiteral("the server closed the connection");
+    QString why
+        = error.isError() ? error.message : QStringLiteral("the server closed the connection");
     const bool neverReady = s.readyAt == 0;
     // What starting again cannot mend ends the server as failed, with the reason: a missing
     // command, a sign-in the user did not finish (a restart would only open the browser again),
     // a sandbox bubblewrap could not set up, a program not found (exit code 127).
     bool giveUp = error.code == ErrorCode::NotFound || error.code == ErrorCode::InvalidArgument;
     if (neverReady && s.signInAsked) {
-        why = QStringLiteral("the sign-in did not finish: %1. Sign in again with Test in Settings → MCP servers "
-                             "or `spool mcp test %2`")
-                      .arg(why, s.config.name);
+        why = QStringLiteral("the sign-in did not finish: %1. Sign in again with Test in Settings "
+                             "→ MCP servers or `spool mcp test %2`")
+                  .arg(why, s.config.name);
         giveUp = true;
     } else if (neverReady && s.sandbox == QLatin1String("bwrap")) {
         const qsizetype at = why.indexOf(QLatin1String("\nbwrap: "));
@@ -1016,12 +1022,15 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
             const QString line = why.mid(at + 1).section(QLatin1Char('\n'), 0, 0);
             QString hint;
             if (line.contains(QLatin1String("execvp")))
-                hint = QStringLiteral("; the command %1 or the interpreter its first line names is not visible "
-                                      "inside the sandbox: add its folder to the paths the server may read")
-                               .arg(s.config.command);
+                hint
+                    = QStringLiteral(
+                          "; the command %1 or the interpreter its first line names is not visible "
+                          "inside the sandbox: add its folder to the paths the server may read")
+                          .arg(s.config.command);
             else if (line.contains(QLatin1String("chdir")))
-                hint = QStringLiteral("; its working folder %1 is not visible inside the sandbox: add it to the paths "
-                                      "the server may read or write").arg(s.config.cwd);
+                hint = QStringLiteral("; its working folder %1 is not visible inside the sandbox: "
+                                      "add it to the paths the server may read or write")
+                           .arg(s.config.cwd);
             why = QStringLiteral("the sandbox could not start the server (%1)%2").arg(line, hint);
             giveUp = true;
         }
@@ -1029,9 +1038,10 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
     if (!giveUp && neverReady && why.contains(QLatin1String("the server exited with code 127"))) {
         // 127: a shell or env did not find a program the server runs; nor will a restart.
         why += s.sandbox == QLatin1String("bwrap")
-                       ? QStringLiteral("\nA program it runs is not visible inside the sandbox: add its folder to the "
-                                        "paths the server may read.")
-                       : QStringLiteral("\nA program it runs was not found.");
+            ? QStringLiteral(
+                "\nA program it runs is not visible inside the sandbox: add its folder to the "
+                "paths the server may read.")
+            : QStringLiteral("\nA program it runs was not found.");
         giveUp = true;
     }
     s.error = why;
