@@ -15,6 +15,9 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -22,6 +25,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTreeWidget>
+#include <QUrlQuery>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -196,12 +200,19 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     connect(m_test, &QPushButton::clicked, this, &McpServersPage::test);
     m_restart = new QPushButton(tr("Re&start"), this);
     connect(m_restart, &QPushButton::clicked, this, &McpServersPage::restart);
+    // No mnemonic: every letter of "Sign in" is taken on this page.
+    m_signIn = new QPushButton(tr("Sign in"), this);
+    m_signIn->setToolTip(
+        tr("Start the server so that it sends you to its sign-in page in your browser"));
+    m_signIn->hide();
+    connect(m_signIn, &QPushButton::clicked, this, &McpServersPage::signIn);
     m_remove = new QPushButton(tr("Re&move"), this);
     connect(m_remove, &QPushButton::clicked, this, &McpServersPage::remove);
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_save);
     buttons->addWidget(m_test);
     buttons->addWidget(m_restart);
+    buttons->addWidget(m_signIn);
     buttons->addStretch(1);
     buttons->addWidget(m_remove);
 
@@ -209,6 +220,22 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     m_state->setAccessibleName(tr("Server state"));
     m_state->setWordWrap(true);
     m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_signInBox = new QWidget(this);
+    m_signInText = new QLabel(m_signInBox);
+    m_signInText->setAccessibleName(tr("Sign-in"));
+    m_signInText->setWordWrap(true);
+    m_signInText->setTextFormat(Qt::RichText);
+    m_signInText->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_signInText->setOpenExternalLinks(true);
+    m_cancelSignIn = new QPushButton(tr("Cancel sign-in"), m_signInBox);
+    m_cancelSignIn->setToolTip(
+        tr("Tell the server you do not sign in now; it stops waiting for the browser"));
+    connect(m_cancelSignIn, &QPushButton::clicked, this, &McpServersPage::cancelSignIn);
+    auto *signInLayout = new QHBoxLayout(m_signInBox);
+    signInLayout->setContentsMargins(0, 0, 0, 0);
+    signInLayout->addWidget(m_signInText, 1);
+    signInLayout->addWidget(m_cancelSignIn);
+    m_signInBox->hide();
     m_result = new QLabel(this);
     m_result->setAccessibleName(tr("Result"));
     m_result->setWordWrap(true);
@@ -231,6 +258,7 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
     right->addLayout(form);
     right->addLayout(buttons);
     right->addWidget(m_state);
+    right->addWidget(m_signInBox);
     right->addWidget(m_result);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_tools);
@@ -245,6 +273,15 @@ McpServersPage::McpServersPage(EngineClient *engine, QWidget *parent) : QWidget(
         return;
     connect(m_engine, &EngineClient::mcpServersChanged, this, [this](const QString &) { reload(m_loadedName); });
     connect(m_engine, &EngineClient::mcpServerLogAppended, this, &McpServersPage::onLogLine);
+    // The window opens the page in the browser; this page says what is awaited, and offers the
+    // page again and a way out.
+    connect(m_engine, &EngineClient::mcpSignInRequested, this,
+            [this](const QString &server, const QUrl &url) {
+                m_signInUrls.insert(server, url);
+                if (const McpServerStatus *s = current(); s && s->config.name == server)
+                    showState(*s);
+                showSignIn();
+            });
     reload();
 }
 
@@ -334,6 +371,12 @@ void McpServersPage::showServer(const McpServerStatus &status)
 
 void McpServersPage::showState(const McpServerStatus &s)
 {
+    // A server still starting may be waiting for the browser; any other state ended the wait.
+    if (s.state != QLatin1String("starting"))
+        m_signInUrls.remove(s.config.name);
+    const bool waiting = m_signInUrls.contains(s.config.name);
+    m_signIn->setVisible(s.config.isRemote());
+    m_signIn->setEnabled(s.config.enabled && !s.isReady() && !waiting);
     QStringList parts{tr("<b>%1</b>").arg(stateText(s).toHtmlEscaped())};
     if (!s.serverName.isEmpty())
         parts << tr("%1 %2, protocol %3").arg(s.serverName, s.serverVersion, s.protocolVersion).toHtmlEscaped();
@@ -346,11 +389,71 @@ void McpServersPage::showState(const McpServerStatus &s)
     if (s.state == QLatin1String("restarting") && s.restartAt > 0)
         parts << tr("next attempt at %1").arg(QDateTime::fromMSecsSinceEpoch(s.restartAt).toString(QStringLiteral("HH:mm:ss")));
     if (s.config.isRemote())
-        parts << (s.signedIn ? tr("signed in") : tr("not signed in"));
+        parts << (waiting          ? tr("waiting for you to sign in")
+                      : s.signedIn ? tr("signed in")
+                                   : tr("not signed in"));
     QString html = parts.join(QStringLiteral(" · "));
     if (!s.error.isEmpty())
         html += QStringLiteral("<br>") + s.error.toHtmlEscaped();
     m_state->setText(html);
+    showSignIn();
+}
+
+void McpServersPage::showSignIn()
+{
+    const QUrl url = m_signInUrls.value(m_loadedName);
+    m_signInBox->setVisible(url.isValid() && !m_loadedName.isEmpty());
+    if (!m_signInBox->isVisible())
+        return;
+    m_signInText->setText(
+        tr("%1 is waiting for you to sign in, in your browser. If no page opened, "
+           "<a href=\"%2\">open the sign-in page</a>.")
+            .arg(m_loadedName.toHtmlEscaped(), url.toString(QUrl::FullyEncoded).toHtmlEscaped()));
+}
+
+void McpServersPage::signIn()
+{
+    // Starting the server makes it answer 401, which starts the sign-in (McpOAuthFlow); the
+    // engine waits for the browser at most a few minutes, and so does Test.
+    test();
+}
+
+void McpServersPage::cancelSignIn()
+{
+    const QString name = m_loadedName;
+    const QUrl page = m_signInUrls.value(name);
+    if (!page.isValid())
+        return;
+    // Cancelling answers Spool's own loopback listener the way an authorization server does when
+    // the user declines (RFC 6749 4.1.2.1): the engine stops waiting and says so. Only a listener
+    // on this computer is ever told.
+    const QUrlQuery query(page);
+    QUrl redirect(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded));
+    const QString state = query.queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded);
+    const QString host = redirect.host();
+    if (redirect.scheme() != QLatin1String("http") || state.isEmpty()
+        || (host != QLatin1String("127.0.0.1") && host != QLatin1String("localhost")
+            && host != QLatin1String("::1"))) {
+        showResult(tr("This sign-in cannot be cancelled from here; it ends by itself after a few "
+                      "minutes."),
+                   false);
+        return;
+    }
+    QUrlQuery answer;
+    answer.addQueryItem(QStringLiteral("error"), QStringLiteral("access_denied"));
+    answer.addQueryItem(QStringLiteral("error_description"),
+                        QStringLiteral("the sign-in was cancelled in Spool"));
+    answer.addQueryItem(QStringLiteral("state"), state);
+    redirect.setQuery(answer);
+    if (!m_http)
+        m_http = new QNetworkAccessManager(this);
+    QNetworkRequest request(redirect);
+    request.setTransferTimeout(10000);
+    QNetworkReply *reply = m_http->get(request);
+    connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+    m_signInUrls.remove(name);
+    showSignIn();
+    showResult(tr("Sign-in to %1 cancelled.").arg(name), true);
 }
 
 void McpServersPage::showTools(const McpServerStatus &s)

@@ -2,7 +2,9 @@
 
 #include "mcp/mcpserverstatus.h"
 
+#include <QHash>
 #include <QPointer>
+#include <QUrl>
 #include <QWidget>
 
 class QCheckBox;
@@ -10,6 +12,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QNetworkAccessManager;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
@@ -23,7 +26,9 @@ class EngineClient;
 // Settings → MCP servers: the servers of mcp.json with their state, a form to add or change one
 // (a command or a URL, environment and headers, secrets that go to the keychain, the sandbox,
 // the agents that may use it), Test, Restart, Remove, Import (another app's mcpServers file),
-// the server's tools with a toggle each, and its log as it grows.
+// the server's tools with a toggle each, and its log as it grows. A remote server that asks the
+// user to sign in shows it here too: the page the browser was sent to (the window opens it),
+// to open again or to cancel; Sign in starts the server so that it asks.
 class McpServersPage : public QWidget
 {
     Q_OBJECT
@@ -37,6 +42,8 @@ public:
     QListWidget *serverList() const { return m_list; }
     QTreeWidget *toolTree() const { return m_tools; }
     QLabel *statusLabel() const { return m_state; }
+    QLabel *resultLabel() const { return m_result; }
+    QLabel *signInLabel() const { return m_signInText; }
     QPlainTextEdit *logView() const { return m_log; }
     // Imports a file as the Import button does, without the file dialog.
     void importFile(const QString &path);
@@ -55,6 +62,9 @@ private:
     void remove();
     void test();
     void restart();
+    void signIn();
+    void cancelSignIn();
+    void showSignIn();
     void chooseImport();
     void onToolToggled(QTreeWidgetItem *item, int column);
     void onLogLine(const QString &server, const McpLogEntry &entry);
@@ -85,6 +95,12 @@ private:
     QPushButton *m_remove = nullptr;
     QPushButton *m_test = nullptr;
     QPushButton *m_restart = nullptr;
+    QPushButton *m_signIn = nullptr;
+    QWidget *m_signInBox = nullptr;
+    QLabel *m_signInText = nullptr;
+    QPushButton *m_cancelSignIn = nullptr;
+    QHash<QString, QUrl> m_signInUrls; // the sign-in page each server is waiting on, by server
+    QNetworkAccessManager *m_http = nullptr; // for Cancel sign-in
     QLabel *m_state = nullptr;
     QLabel *m_result = nullptr;
     QTreeWidget *m_tools = nullptr;

@@ -34,24 +34,54 @@ qint64 now()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-// The folder a program was installed under (its bin folder's parent), which a sandboxed server
-// needs to see: node's own modules next to ~/.nvm/.../bin/npx, a package next to
-// node_modules/.bin/x. Nothing for programs in the system folders the sandbox shows anyway.
+// Whether showing `path` to a sandboxed server would show more than a program's installation:
+// the root, a top-level folder (/tmp, /home, /opt, ...), or the home folder or a folder
+// holding it. A server at ~/bin/server must not get the whole home folder with it.
+bool tooWideToShow(const QString &path)
+{
+    if (path.isEmpty() || path == QLatin1String("/")
+        || QFileInfo(path).absolutePath() == QLatin1String("/"))
+        return true;
+    for (const QString &home :
+         { QDir::homePath(), QFileInfo(QDir::homePath()).canonicalFilePath() }) {
+        if (!home.isEmpty() && (home == path || home.startsWith(path + QLatin1Char('/'))))
+            return true;
+    }
+    return false;
+}
+
+// What of a program's installation a sandboxed server needs to see: the node_modules tree it is
+// in, else the folder it was installed under (its bin folder's parent) for node's own modules
+// next to ~/.nvm/.../bin/npx; when that would show too much (tooWideToShow), its own folder,
+// else only the program file. Both the path as named and its real path, for links. Nothing for
+// programs in the system folders the sandbox shows anyway.
 QStringList installPrefixes(const QString &program)
 {
     QStringList out;
     for (const QString &path : {program, QFileInfo(program).canonicalFilePath()}) {
         if (path.isEmpty())
             continue;
-        const QString prefix = QFileInfo(QFileInfo(path).absolutePath()).absolutePath();
+        const QString folder = QFileInfo(path).absolutePath();
+        const QString prefix = QFileInfo(folder).absolutePath();
         bool system = false;
         for (const QString &root : {QStringLiteral("/usr"), QStringLiteral("/bin"), QStringLiteral("/sbin"),
                                     QStringLiteral("/lib"), QStringLiteral("/etc")}) {
-            if (prefix == root || prefix.startsWith(root + QLatin1Char('/')))
+            if (folder == root || folder.startsWith(root + QLatin1Char('/')))
                 system = true;
         }
-        if (!system && prefix != QLatin1String("/") && !out.contains(prefix))
-            out.append(prefix);
+        if (system)
+            continue;
+        // A program inside a node_modules tree needs the whole tree: npm hoists its
+        // dependencies next to it (the real path of node_modules/.bin/x is a package's script).
+        const qsizetype modules = path.indexOf(QLatin1String("/node_modules/"));
+        const QString tree
+            = modules > 0 ? path.left(modules + int(sizeof("/node_modules") - 1)) : QString();
+        const QString shown = !tree.isEmpty() && !tooWideToShow(tree) ? tree
+            : !tooWideToShow(prefix)                                  ? prefix
+            : !tooWideToShow(folder)                                  ? folder
+                                                                      : path;
+        if (!out.contains(shown))
+            out.append(shown);
     }
     return out;
 }
@@ -86,6 +116,7 @@ struct McpServerRegistry::Server
     QString instructions;
     QString sandbox;
     qint64 pid = 0;
+    bool signInAsked = false; // this launch sent the user to sign in
     int generation = 0; // answers of an earlier launch are ignored
     bool wanted = false; // started (by startAll, restart or test) and not stopped since
 };
@@ -127,9 +158,11 @@ public:
             done(makeError(ErrorCode::Cancelled, QStringLiteral("Spool is closing")));
             return;
         }
-        if (Server *s = m_registry->find(m_server))
+        if (Server *s = m_registry->find(m_server)) {
+            s->signInAsked = true;
             m_registry->appendLog(*s, QStringLiteral("client"),
                                   QStringLiteral("the server needs you to sign in; waiting for the browser"));
+        }
         emit m_registry->authorizationRequested(m_server, authorizationUrl);
         m_browser->authorize(authorizationUrl, context, std::move(done));
     }
@@ -626,7 +659,7 @@ void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *contex
     };
     auto *timer = new QTimer(this);
     timer->setSingleShot(true);
-    connect(timer, &QTimer::timeout, this, [this, name, done, answered, guard, timer] {
+    connect(timer, &QTimer::timeout, this, [this, name, done, answered, guard, timer, timeoutMs] {
         timer->deleteLater();
         if (*answered || !guard)
             return;
@@ -635,7 +668,14 @@ void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *contex
         if (!st)
             return;
         McpServerStatus late = *st;
-        if (!late.isSettled() && late.error.isEmpty())
+        const Server *t = find(name);
+        if (!late.isSettled() && late.error.isEmpty() && t && t->signInAsked)
+            late.error
+                = QStringLiteral(
+                      "you did not finish signing in within %1 s (the browser never came back to "
+                      "Spool); try again, or cancel the sign-in")
+                      .arg(timeoutMs / 1000);
+        else if (!late.isSettled() && late.error.isEmpty())
             late.error = QStringLiteral("the server did not get ready within the test's time");
         done(late);
     });
@@ -658,7 +698,9 @@ void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *contex
             finish();
         }
     });
-    if (s->state == QLatin1String("ready")) {
+    // Settled already: running, or failed while starting (no bubblewrap, a missing secret), which
+    // happens before the poll above could see it.
+    if (s->state == QLatin1String("ready") || s->state == QLatin1String("failed")) {
         disconnect(*poll);
         timer->stop();
         timer->deleteLater();
@@ -826,6 +868,7 @@ void McpServerRegistry::launch(Server &s, const QMap<QString, QString> &secretEn
                                const QMap<QString, QString> &secretHeaders)
 {
     const McpServerConfig &c = s.config;
+    s.signInAsked = false;
     McpClientOptions options;
     options.toolTimeoutMs = c.callTimeoutSeconds * 1000;
     options.maxToolTimeoutMs = qMax(options.toolTimeoutMs, options.maxToolTimeoutMs);
@@ -961,10 +1004,49 @@ void McpServerRegistry::onClosed(Server &s, McpClient *client, const Error &erro
         unregisterTools(s);
         return;
     }
-    const QString why = error.isError() ? error.message : QStringLiteral("the server closed the connection");
+    QString why
+        = error.isError() ? error.message : QStringLiteral("the server closed the connection");
+    const bool neverReady = s.readyAt == 0;
+    // What starting again cannot mend ends the server as failed, with the reason: a missing
+    // command, a sign-in the user did not finish (a restart would only open the browser again),
+    // a sandbox bubblewrap could not set up, a program not found (exit code 127).
+    bool giveUp = error.code == ErrorCode::NotFound || error.code == ErrorCode::InvalidArgument;
+    if (neverReady && s.signInAsked) {
+        why = QStringLiteral("the sign-in did not finish: %1. Sign in again with Test in Settings "
+                             "→ MCP servers or `spool mcp test %2`")
+                  .arg(why, s.config.name);
+        giveUp = true;
+    } else if (neverReady && s.sandbox == QLatin1String("bwrap")) {
+        const qsizetype at = why.indexOf(QLatin1String("\nbwrap: "));
+        if (at >= 0) {
+            const QString line = why.mid(at + 1).section(QLatin1Char('\n'), 0, 0);
+            QString hint;
+            if (line.contains(QLatin1String("execvp")))
+                hint
+                    = QStringLiteral(
+                          "; the command %1 or the interpreter its first line names is not visible "
+                          "inside the sandbox: add its folder to the paths the server may read")
+                          .arg(s.config.command);
+            else if (line.contains(QLatin1String("chdir")))
+                hint = QStringLiteral("; its working folder %1 is not visible inside the sandbox: "
+                                      "add it to the paths the server may read or write")
+                           .arg(s.config.cwd);
+            why = QStringLiteral("the sandbox could not start the server (%1)%2").arg(line, hint);
+            giveUp = true;
+        }
+    }
+    if (!giveUp && neverReady && why.contains(QLatin1String("the server exited with code 127"))) {
+        // 127: a shell or env did not find a program the server runs; nor will a restart.
+        why += s.sandbox == QLatin1String("bwrap")
+            ? QStringLiteral(
+                "\nA program it runs is not visible inside the sandbox: add its folder to the "
+                "paths the server may read.")
+            : QStringLiteral("\nA program it runs was not found.");
+        giveUp = true;
+    }
     s.error = why;
-    // A command that is not there will not appear by waiting: say so, and stop.
-    if (error.code == ErrorCode::NotFound || error.code == ErrorCode::InvalidArgument) {
+    if (giveUp) {
+        appendLog(s, QStringLiteral("client"), why);
         unregisterTools(s);
         s.state = QStringLiteral("failed");
         changed(s);
