@@ -15,9 +15,6 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -25,7 +22,6 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTreeWidget>
-#include <QUrlQuery>
 #include <QVBoxLayout>
 
 namespace Spool {
@@ -424,36 +420,14 @@ void McpServersPage::cancelSignIn()
     const QUrl page = m_signInUrls.value(name);
     if (!page.isValid())
         return;
-    // Cancelling answers Spool's own loopback listener the way an authorization server does when
-    // the user declines (RFC 6749 4.1.2.1): the engine stops waiting and says so. Only a listener
-    // on this computer is ever told.
-    const QUrlQuery query(page);
-    QUrl redirect(query.queryItemValue(QStringLiteral("redirect_uri"), QUrl::FullyDecoded));
-    const QString state = query.queryItemValue(QStringLiteral("state"), QUrl::FullyDecoded);
-    const QString host = redirect.host();
-    if (redirect.scheme() != QLatin1String("http") || state.isEmpty()
-        || (host != QLatin1String("127.0.0.1") && host != QLatin1String("localhost")
-            && host != QLatin1String("::1"))) {
-        showResult(tr("This sign-in cannot be cancelled from here; it ends by itself after a few "
-                      "minutes."),
-                   false);
-        return;
-    }
-    QUrlQuery answer;
-    answer.addQueryItem(QStringLiteral("error"), QStringLiteral("access_denied"));
-    answer.addQueryItem(QStringLiteral("error_description"),
-                        QStringLiteral("the sign-in was cancelled in Spool"));
-    answer.addQueryItem(QStringLiteral("state"), state);
-    redirect.setQuery(answer);
-    if (!m_http)
-        m_http = new QNetworkAccessManager(this);
-    QNetworkRequest request(redirect);
-    request.setTransferTimeout(10000);
-    QNetworkReply *reply = m_http->get(request);
-    connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
-    m_signInUrls.remove(name);
-    showSignIn();
-    showResult(tr("Sign-in to %1 cancelled.").arg(name), true);
+    m_engine->call(this, [name](Engine &e) { return e.cancelMcpSignIn(name); },
+                   [this, name](const Status &s) {
+                       if (!s)
+                           return showResult(s.errorMessage(), false);
+                       m_signInUrls.remove(name);
+                       showSignIn();
+                       showResult(tr("Sign-in to %1 cancelled.").arg(name), true);
+                   });
 }
 
 void McpServersPage::showTools(const McpServerStatus &s)

@@ -12,7 +12,6 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
-class QNetworkAccessManager;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
@@ -100,7 +99,6 @@ private:
     QLabel *m_signInText = nullptr;
     QPushButton *m_cancelSignIn = nullptr;
     QHash<QString, QUrl> m_signInUrls; // the sign-in page each server is waiting on, by server
-    QNetworkAccessManager *m_http = nullptr; // for Cancel sign-in
     QLabel *m_state = nullptr;
     QLabel *m_result = nullptr;
     QTreeWidget *m_tools = nullptr;

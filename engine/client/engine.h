@@ -232,6 +232,8 @@ public:
     virtual Status setMcpServerEnabled(const QString &name, bool enabled) = 0;
     virtual Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) = 0;
     virtual Status restartMcpServer(const QString &name) = 0;
+    // Gives up on the sign-in the server waits for (mcpSignInRequested): it fails, saying so.
+    virtual Status cancelMcpSignIn(const QString &name) = 0;
     // Starts the server (again, if it had failed) and answers once it is ready or failed, or
     // after timeoutMs with what it is then.
     virtual void testMcpServer(const QString &name, int timeoutMs,

@@ -827,6 +827,11 @@ Status Gateway::restartMcpServer(const QString &name)
     return m_mcp->restart(name);
 }
 
+Status Gateway::cancelMcpSignIn(const QString &name)
+{
+    return m_mcp->cancelSignIn(name);
+}
+
 void Gateway::testMcpServer(const QString &name, int timeoutMs, std::function<void(const McpServerStatus &)> done)
 {
     m_mcp->test(name, timeoutMs, this, std::move(done));

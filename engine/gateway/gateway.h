@@ -157,6 +157,7 @@ public:
     Status setMcpServerEnabled(const QString &name, bool enabled) override;
     Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) override;
     Status restartMcpServer(const QString &name) override;
+    Status cancelMcpSignIn(const QString &name) override;
     void testMcpServer(const QString &name, int timeoutMs,
                        std::function<void(const McpServerStatus &)> done) override;
     Result<QList<McpLogEntry>> mcpServerLog(const QString &name) const override;

@@ -150,6 +150,15 @@ void McpLoopbackBrowser::respond(QTcpSocket *socket, int status, const QString &
     socket->disconnectFromHost();
 }
 
+bool McpLoopbackBrowser::cancel(const QUrl &authorizationUrl, const QString &why)
+{
+    const QString state = QUrlQuery(authorizationUrl).queryItemValue(QStringLiteral("state"));
+    if (state.isEmpty() || !m_pending.contains(state))
+        return false;
+    settle(state, makeError(ErrorCode::Cancelled, why));
+    return true;
+}
+
 void McpLoopbackBrowser::settle(const QString &state, Result<QUrl> result)
 {
     auto it = m_pending.find(state);

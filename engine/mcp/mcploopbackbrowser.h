@@ -30,6 +30,9 @@ public:
     void authorize(const QUrl &authorizationUrl, QObject *context,
                    std::function<void(Result<QUrl>)> done) override;
     void setTimeout(int ms) { m_timeoutMs = ms; }
+    // Ends the sign-in that `authorizationUrl` started as cancelled, with `why`; false when it
+    // is not waiting (finished, timed out, never started).
+    bool cancel(const QUrl &authorizationUrl, const QString &why);
     int pendingCount() const { return int(m_pending.size()); }
 
 signals:

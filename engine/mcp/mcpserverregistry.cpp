@@ -164,13 +164,17 @@ public:
                                   QStringLiteral("the server needs you to sign in; waiting for the browser"));
         }
         emit m_registry->authorizationRequested(m_server, authorizationUrl);
+        m_asked = authorizationUrl;
         m_browser->authorize(authorizationUrl, context, std::move(done));
     }
+    // The user gave up on the sign-in this server waits for.
+    bool cancel(const QString &why) { return m_browser && m_browser->cancel(m_asked, why); }
 
 private:
     QPointer<McpServerRegistry> m_registry;
     QPointer<McpLoopbackBrowser> m_browser;
     QString m_server;
+    QUrl m_asked; // the last sign-in page the user was sent to
 };
 
 McpServerRegistry::McpServerRegistry(McpRegistryOptions options, ToolRegistry &tools, McpSecretStore &secrets,
@@ -606,6 +610,17 @@ void McpServerRegistry::startAll()
         startServer(*s);
     }
     settleWaiters();
+}
+
+Status McpServerRegistry::cancelSignIn(const QString &name)
+{
+    Server *s = find(name);
+    if (!s)
+        return makeError(ErrorCode::NotFound, QStringLiteral("there is no MCP server named %1").arg(name));
+    if (!s->browser || !s->browser->cancel(QStringLiteral("the sign-in was cancelled in Spool")))
+        return makeError(ErrorCode::Conflict,
+                         QStringLiteral("%1 is not waiting for a sign-in").arg(name));
+    return {};
 }
 
 Status McpServerRegistry::restart(const QString &name)

@@ -90,6 +90,8 @@ public:
     bool started() const { return m_started; }
     // Stops and starts one server again (its restart count starts over).
     Status restart(const QString &name);
+    // The user gives up on the sign-in `name` waits for: the server fails, saying so.
+    Status cancelSignIn(const QString &name);
     // Starts `name` if needed and answers once it is ready or has failed, or after `timeoutMs`.
     void test(const QString &name, int timeoutMs, QObject *context, std::function<void(const McpServerStatus &)> done);
     // Calls `done` once no enabled server is still starting (each is ready or failed), or after
