@@ -717,6 +717,8 @@ void tst_StreamRender::regressions_data()
     // The bug users saw: while streaming, "Tool results:" became a bullet like the list after it.
     QTest::newRow("line ending in a colon, then a list")
             << QStringLiteral("Tool results:\n- one\n- two\n") << QList<int>{6, 14, 20, 25};
+    QTest::newRow("rule after a paragraph") << QStringLiteral(")\n___\n") << QList<int>{};
+    QTest::newRow("rule alone, then the reply ends") << QStringLiteral("___") << QList<int>{1, 2};
     QTest::newRow("nested empty item") << QStringLiteral(":\n1) *\n") << QList<int>{};
     QTest::newRow("paragraph after code blocks") << QStringLiteral("~~~\n~~~\n```\n```\ns\n") << QList<int>{};
     QTest::newRow("paragraph after a code block") << QStringLiteral("~~~\ng\n~~~\n_\n") << QList<int>{};
