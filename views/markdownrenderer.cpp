@@ -53,18 +53,26 @@ QString codeBlockHtml(const QString &code, const QString &language, int index,
     return html;
 }
 
-} // namespace
-
-MarkdownRenderer::Output MarkdownRenderer::render(const QString &markdown, const Style &style,
-                                                  int codeIndexBase)
+// The parser both render() and completedLength() use: block structure depends on the
+// extensions (a table takes lines a paragraph would).
+cmark_parser *newParser()
 {
     registerExtensions();
-    Output out;
     cmark_parser *parser = cmark_parser_new(CMARK_OPT_DEFAULT);
     for (const char *name : {"table", "strikethrough", "autolink", "tasklist"}) {
         if (cmark_syntax_extension *ext = cmark_find_syntax_extension(name))
             cmark_parser_attach_syntax_extension(parser, ext);
     }
+    return parser;
+}
+
+} // namespace
+
+MarkdownRenderer::Output MarkdownRenderer::render(const QString &markdown, const Style &style,
+                                                  int codeIndexBase)
+{
+    Output out;
+    cmark_parser *parser = newParser();
     const QByteArray utf8 = markdown.toUtf8();
     cmark_parser_feed(parser, utf8.constData(), size_t(utf8.size()));
     cmark_node *document = cmark_parser_finish(parser);
@@ -148,43 +156,48 @@ MarkdownRenderer::Output MarkdownRenderer::render(const QString &markdown, const
 
 int MarkdownRenderer::completedLength(const QString &markdown, int from)
 {
-    int completed = from;
-    int lineStart = from;
-    QChar fenceChar;
-    int fenceLength = 0;
-    const int size = int(markdown.size());
-    while (lineStart < size) {
-        const int newline = markdown.indexOf(QLatin1Char('\n'), lineStart);
-        if (newline < 0)
-            break; // the last line is still being written
-        const QStringView line = QStringView(markdown).mid(lineStart, newline - lineStart);
-        const QStringView trimmed = line.trimmed();
-        // A fence opens or closes with ``` or ~~~ (at least three), indented at most 3 spaces.
-        int indent = 0;
-        while (indent < line.size() && line.at(indent) == QLatin1Char(' '))
-            ++indent;
-        int run = 0;
-        if (indent <= 3 && indent < line.size()
-            && (line.at(indent) == QLatin1Char('`') || line.at(indent) == QLatin1Char('~'))) {
-            const QChar c = line.at(indent);
-            while (indent + run < line.size() && line.at(indent + run) == c)
-                ++run;
-            if (run >= 3) {
-                if (fenceLength == 0) {
-                    fenceChar = c;
-                    fenceLength = run;
-                } else if (c == fenceChar && run >= fenceLength
-                           && line.mid(indent + run).trimmed().isEmpty()) {
-                    fenceLength = 0;
-                    completed = newline + 1;
-                }
-            }
-        }
-        if (fenceLength == 0 && trimmed.isEmpty())
-            completed = newline + 1;
-        lineStart = newline + 1;
+    // Only whole lines are parsed: a partial last line may still become anything. Parsing with
+    // the renderer's own parser, not a line scanner of our own, is what keeps this true for
+    // lists that go on after blank lines, fences inside list items, setext underlines, tables
+    // and HTML blocks that span blank lines.
+    const int end = int(markdown.lastIndexOf(QLatin1Char('\n'))) + 1;
+    if (end <= from)
+        return from;
+    const QStringView region = QStringView(markdown).mid(from, end - from);
+
+    // Every top-level block but the last is closed: nothing that follows can change it. The last
+    // one may go on (a list after a blank line, a paragraph turned into a setext heading or a
+    // table header), so the finished prefix ends on the line before it starts. (Not where the
+    // block before it ends: a table made of a paragraph's last lines leaves the lines before
+    // it a paragraph without lines, 0-0.)
+    cmark_parser *parser = newParser();
+    const QByteArray utf8 = region.toUtf8();
+    cmark_parser_feed(parser, utf8.constData(), size_t(utf8.size()));
+    cmark_node *document = cmark_parser_finish(parser);
+    int closedEndLine = 0; // 1-based, in `region`
+    if (cmark_node *last = cmark_node_last_child(document)) {
+        if (cmark_node_previous(last))
+            closedEndLine = cmark_node_get_start_line(last) - 1;
     }
-    return completed;
+    cmark_node_free(document);
+    cmark_parser_free(parser);
+    if (closedEndLine <= 0)
+        return from;
+
+    // The offset after line `closedEndLine`, with line ends counted as cmark counts them: \n, \r
+    // and \r\n.
+    int line = 1;
+    for (int i = 0; i < region.size(); ++i) {
+        const QChar c = region.at(i);
+        if (c == QLatin1Char('\r') && i + 1 < region.size() && region.at(i + 1) == QLatin1Char('\n'))
+            continue; // counted at its \n
+        if (c == QLatin1Char('\n') || c == QLatin1Char('\r')) {
+            if (line == closedEndLine) // a lone \r ends a line for cmark: not a cut we make
+                return c == QLatin1Char('\n') ? from + i + 1 : from;
+            ++line;
+        }
+    }
+    return from;
 }
 
 } // namespace Spool

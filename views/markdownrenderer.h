@@ -30,11 +30,13 @@ public:
 
     static Output render(const QString &markdown, const Style &style, int codeIndexBase = 0);
 
-    // For streaming: the length of the prefix of `markdown` made of finished blocks, i.e. up to
-    // the last blank line (or closing code fence) outside a code fence. What follows may still
-    // change as text arrives; what precedes renders the same, block by block.
-    // `from` must itself be such a boundary (0, or an earlier result): scanning resumes there,
-    // so a long streamed reply is not rescanned from its start on every update.
+    // For streaming: the length of the prefix of `markdown` made of finished blocks, which
+    // nothing that may follow can change: every top-level block but the last (a list goes on
+    // after a blank line, a paragraph can still become a setext heading or a table header).
+    // Rendering that prefix and the rest separately gives the HTML of rendering the whole
+    // (link reference definitions aside: they reach across the whole text).
+    // `from` must itself be such a boundary (0, or an earlier result): parsing resumes there,
+    // so a long streamed reply is not reparsed from its start on every update.
     static int completedLength(const QString &markdown, int from = 0);
 };
 

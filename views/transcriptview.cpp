@@ -14,6 +14,8 @@
 #include <QJsonDocument>
 #include <QScrollBar>
 #include <QTextBlock>
+#include <QTextDocumentFragment>
+#include <QTextList>
 #include <QTextFrame>
 #include <QUrlQuery>
 
@@ -267,9 +269,7 @@ void TranscriptView::updateRows(int first, int last, const QList<int> &roles)
 
 void TranscriptView::fillFrame(QTextFrame *frame, const QString &html)
 {
-    QTextCursor cursor = frame->firstCursorPosition();
-    cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
-    cursor.removeSelectedText();
+    QTextCursor cursor = clearTail(frame, 0); // a frame filled again looks as a new one would
     cursor.insertHtml(html);
 }
 
@@ -298,6 +298,12 @@ void TranscriptView::render(int row)
     block.frame->setFrameFormat(frameFormat(e));
     if (e.kind == TranscriptEntry::Kind::ToolCall && !e.images.isEmpty())
         registerImages(e);
+    if (e.kind == TranscriptEntry::Kind::Assistant) {
+        // Rendered Markdown goes in the way a streaming reply's does, so both look the same.
+        QTextCursor cursor = clearTail(block.frame, 0);
+        appendRendered(cursor, entryHtml(e, row), true);
+        return;
+    }
     fillFrame(block.frame, entryHtml(e, row));
 }
 
@@ -333,19 +339,150 @@ void TranscriptView::registerImages(const TranscriptEntry &e)
     }
 }
 
+namespace {
+
+// Gives the block at `cursor` the format of `model`, list membership included (setBlockFormat
+// alone keeps the list the block is in).
+void copyBlockFormat(QTextCursor &cursor, const QTextBlock &model, bool withCharFormat)
+{
+    // A block's character format is that of the character before it: after a frame's start
+    // or end that is the frame's own, left alone.
+    const QTextDocument *document = cursor.document();
+    if (document->characterAt(cursor.block().position() - 1) != QChar::ParagraphSeparator)
+        withCharFormat = false;
+    if (QTextList *list = cursor.currentList())
+        list->remove(cursor.block());
+    QTextBlockFormat format = model.blockFormat();
+    format.setObjectIndex(-1);
+    cursor.setBlockFormat(format);
+    if (QTextList *list = model.textList())
+        list->add(cursor.block());
+    if (withCharFormat)
+        cursor.setBlockCharFormat(model.charFormat());
+}
+
+} // namespace
+
+// QTextCursor::insertHtml merges the first block it renders into the block at the cursor,
+// which keeps its own format: "Tool results:" rendered after a list became one more bullet. So
+// rendered Markdown is inserted with an empty first block, and every block it renders follows
+// with its own format, as when the whole reply is inserted at once. `cursor` is at the end of
+// the block to continue after; with `takeOver`, in a frame's empty first block that the first
+// rendered block then takes over.
+void TranscriptView::importHtml(QTextDocument &scratch, const QString &html) const
+{
+    scratch.setUndoRedoEnabled(false);
+    scratch.setDefaultFont(document()->defaultFont());
+    scratch.setDefaultStyleSheet(document()->defaultStyleSheet());
+    // At a document's start the first block keeps its format. Whitespace around the HTML
+    // would become a space at the end of the last block: within a whole reply it falls
+    // between blocks and goes.
+    QTextCursor(&scratch).insertHtml(html.trimmed());
+}
+
+// A rule or a table (code blocks too) starts after an empty block of the importer's own;
+// anything else starts a block of its own.
+static bool startsAfterEmptyBlock(const QTextDocument &scratch)
+{
+    const QTextBlock first = scratch.begin();
+    return first.length() == 1 && !first.textList() && first.blockFormat().properties().isEmpty()
+            && scratch.blockCount() > 1;
+}
+
+bool TranscriptView::endsInEmptyBlock(const QString &html) const
+{
+    QTextDocument scratch;
+    importHtml(scratch, html);
+    return scratch.lastBlock().length() == 1;
+}
+
+bool TranscriptView::startsOwnBlock(const QString &html) const
+{
+    QTextDocument scratch;
+    importHtml(scratch, html);
+    return !startsAfterEmptyBlock(scratch);
+}
+
+void TranscriptView::appendRendered(QTextCursor &cursor, const QString &html, bool takeOver)
+{
+    QTextDocument scratch;
+    importHtml(scratch, html);
+    QTextCursor at(&scratch);
+    // Anything but a rule or table needs an empty block put before it.
+    const bool emptyFirst = startsAfterEmptyBlock(scratch);
+    if (!emptyFirst) {
+        at.movePosition(QTextCursor::Start);
+        at.insertBlock(at.blockFormat(), at.blockCharFormat());
+        QTextCursor sentinel(scratch.begin());
+        if (QTextList *list = sentinel.currentList())
+            list->remove(sentinel.block());
+        sentinel.setBlockFormat(QTextBlockFormat());
+    }
+    const int start = cursor.position();
+    cursor.insertFragment(QTextDocumentFragment(&scratch));
+    if (takeOver && !emptyFirst) {
+        // The empty block becomes the first rendered one.
+        QTextCursor join(document());
+        join.setPosition(start);
+        copyBlockFormat(join, join.block().next(), true);
+        join.deleteChar();
+    }
+}
+
+// Empties `frame` after `completedEnd` (the end of its last finished block, or 0 for none) and
+// returns a cursor there; the finished blocks keep their formats.
+QTextCursor TranscriptView::clearTail(QTextFrame *frame, int completedEnd)
+{
+    QTextCursor cursor(document());
+    if (completedEnd == 0) {
+        cursor.setPosition(frame->firstPosition());
+        cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
+        cursor.removeSelectedText();
+        // As a new frame's block: the removal left the last removed block's format here.
+        if (QTextList *list = cursor.currentList())
+            list->remove(cursor.block());
+        cursor.setBlockFormat(QTextBlockFormat());
+        return cursor;
+    }
+    const int end = frame->firstPosition() + completedEnd;
+    if (end < frame->lastPosition()) {
+        // Removing blocks leaves the last one's format on the block the removal starts in:
+        // that one gets the last finished block's format first (its list too, so that the
+        // list is never left empty, which would delete it).
+        QTextCursor last(document());
+        last.setPosition(frame->lastPosition());
+        cursor.setPosition(end);
+        copyBlockFormat(last, cursor.block(), true);
+        cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
+        cursor.removeSelectedText();
+    }
+    cursor.setPosition(end);
+    return cursor;
+}
+
 void TranscriptView::renderStreaming(int row)
 {
     Block &block = m_blocks[row];
     const QString &text = m_model->entryAt(row).text;
-    const int completed = MarkdownRenderer::completedLength(text, block.completedChars);
+    int completed = MarkdownRenderer::completedLength(text, block.completedChars);
+    // Finished blocks that end in an empty block (after a table or code block, an empty list
+    // item) stay open: whether Qt's importer puts what follows into that block depends on
+    // what came before it, so they are finished with what follows them.
+    if (completed > block.completedChars
+        && endsInEmptyBlock(MarkdownRenderer::render(text.mid(block.completedChars, completed - block.completedChars),
+                                                     m_style).html))
+        completed = block.completedChars;
     constexpr int kCharsPerFrame = 6000;
-    if (completed > block.completedChars && block.frameChars > kCharsPerFrame) {
+    const QString html = completed > block.completedChars
+            ? markdownHtml(text.mid(block.completedChars, completed - block.completedChars), block)
+            : QString();
+    // A new frame starts with a block of its own: sealed only where the next finished block
+    // would start one anyway (not a rule or table, which the importer puts after an empty
+    // block).
+    if (completed > block.completedChars && block.frameChars > kCharsPerFrame && startsOwnBlock(html)) {
         // Seal this frame (its tail is redone in the next one) and continue in a new one.
         QTextFrame *sealed = block.current();
-        QTextCursor seal(document());
-        seal.setPosition(sealed->firstPosition() + block.tailOffset);
-        seal.setPosition(sealed->lastPosition(), QTextCursor::KeepAnchor);
-        seal.removeSelectedText();
+        clearTail(sealed, block.tailOffset);
         QTextFrameFormat format = block.frame->frameFormat().toFrameFormat();
         format.setTopMargin(0);
         QTextCursor after(document());
@@ -356,21 +493,17 @@ void TranscriptView::renderStreaming(int row)
     }
     QTextFrame *frame = block.current();
 
-    QTextCursor cursor(document());
-    cursor.setPosition(frame->firstPosition() + block.tailOffset);
-    cursor.setPosition(frame->lastPosition(), QTextCursor::KeepAnchor);
-    cursor.removeSelectedText();
+    QTextCursor cursor = clearTail(frame, block.tailOffset);
     if (completed > block.completedChars) {
         // Newly finished blocks are rendered once and stay; only the tail is redone.
-        cursor.insertHtml(markdownHtml(text.mid(block.completedChars, completed - block.completedChars), block));
-        cursor.insertBlock();
+        appendRendered(cursor, html, block.tailOffset == 0);
         block.frameChars += completed - block.completedChars;
         block.completedChars = completed;
         block.tailOffset = cursor.position() - frame->firstPosition();
     }
     const QString tail = text.mid(completed);
     if (!tail.isEmpty())
-        cursor.insertHtml(MarkdownRenderer::render(tail, m_style, -1000000).html);
+        appendRendered(cursor, MarkdownRenderer::render(tail, m_style, -1000000).html, block.tailOffset == 0);
 }
 
 QString TranscriptView::entryHtml(const TranscriptEntry &e, int row)

@@ -74,7 +74,7 @@ private:
         // Streaming state of an assistant message.
         int completedChars = 0;  // Markdown characters rendered as finished blocks
         int frameChars = 0;      // of those, how many went into the current (last) frame
-        int tailOffset = 0;      // where the open tail starts, from the current frame's start
+        int tailOffset = 0;      // where the finished blocks end, from the current frame's start
 
         QTextFrame *current() const { return continuations.isEmpty() ? frame : continuations.constLast(); }
     };
@@ -88,6 +88,11 @@ private:
     void render(int row);
     void renderStreaming(int row);
     void fillFrame(QTextFrame *frame, const QString &html);
+    QTextCursor clearTail(QTextFrame *frame, int completedEnd);
+    void appendRendered(QTextCursor &cursor, const QString &html, bool takeOver);
+    bool startsOwnBlock(const QString &html) const;
+    bool endsInEmptyBlock(const QString &html) const;
+    void importHtml(QTextDocument &scratch, const QString &html) const;
     void removeFrame(QTextFrame *frame);
     void dropContinuations(Block &block);
     QString entryHtml(const TranscriptEntry &entry, int row);
