@@ -761,8 +761,8 @@ void Gateway::heartbeat(qint64 now)
     const Status beat = m_instances->heartbeat(now);
     if (beat.error().code != ErrorCode::DiskFull) // said once, by setDiskFull()
         warnIfFailed(beat, "cannot write the heartbeat:");
-    if (beat)
-        setDiskFull({}); // a write went through: there is room again
+    if (beat && m_diskFull.isError() && m_journal->hasRoom())
+        setDiskFull({}); // a write went through and new pages fit: there is room again
     warnIfFailed(m_dispatch->heartbeat(now), "cannot write run heartbeats:");
     // A killed owner writes nothing: its runs are found by looking.
     if (m_config.adoptWaitingRuns)

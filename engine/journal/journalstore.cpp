@@ -12,6 +12,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlRecord>
+#include <QStorageInfo>
 #include <QThread>
 
 #include <cerrno>
@@ -760,6 +761,19 @@ qint64 JournalStore::dataVersion() const
     if (q.exec(QStringLiteral("PRAGMA data_version")) && q.next())
         return q.value(0).toLongLong();
     return -1;
+}
+
+bool JournalStore::hasRoom() const
+{
+    auto pages = exec(QStringLiteral("PRAGMA page_count"));
+    auto limit = exec(QStringLiteral("PRAGMA max_page_count"));
+    if (!pages || !limit || !pages->next() || !limit->next())
+        return false;
+    if (pages->value(0).toLongLong() >= limit->value(0).toLongLong())
+        return false;
+    constexpr qint64 kRoomBytes = 1024 * 1024; // WAL frames for a run, and a checkpoint
+    const QStorageInfo disk(QFileInfo(m_path).absolutePath());
+    return !disk.isValid() || disk.bytesAvailable() >= kRoomBytes;
 }
 
 Result<JournalHealth> JournalStore::health(bool runQuickCheck) const

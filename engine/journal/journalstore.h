@@ -110,6 +110,11 @@ public:
     qint64 dataVersion() const;
     Result<JournalHealth> health(bool runQuickCheck) const;
 
+    // Whether a write that needs new pages can go through: the journal is under its own size
+    // limit (max_page_count) and its disk has a megabyte free. A small write succeeding
+    // (a heartbeat rewriting a page) does not say so after a full disk.
+    bool hasRoom() const;
+
     // Called with every write the full disk refuses, for a front end to show.
     void setDiskFullObserver(std::function<void(const Error &)> observer)
     {
