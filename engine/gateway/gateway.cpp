@@ -585,7 +585,8 @@ Status Gateway::setMemorySettings(const MemorySettings &settings)
 {
     if (!m_memory)
         return notOpen();
-    m_providers->sync(); // a provider added from a terminal can embed
+    if (!settings.embeddingProvider.isEmpty())
+        m_providers->sync(); // a provider added from a terminal can embed
     auto checked = m_memory->checkSettings(settings);
     if (!checked)
         return checked.error();
