@@ -8,6 +8,7 @@
 #include "mcp/mcpoauthflow.h"
 #include "mcp/mcpstdiotransport.h"
 #include "mcp/mcptoolcall.h"
+#include "processreaper.h"
 
 #include <QDir>
 #include <QFile>
@@ -66,6 +67,7 @@ McpClient *hostileClient(const QString &mode, McpClientOptions options = {},
     config.env = env;
     config.maxMessageBytes = maxBytes;
     config.stopGraceMs = 500;
+    config.reaper = Spool::Test::processReaper();
     auto *client = new McpClient(new McpStdioTransport(config), options);
     client->setServerName(mode);
     return client;
@@ -297,6 +299,7 @@ void tst_McpClient::commandNotFound()
     McpStdioConfig config;
     config.command = QStringLiteral("npx-that-is-not-installed");
     config.extraPath = {QStringLiteral("/opt/spool-test-path")};
+    config.reaper = Spool::Test::processReaper();
     std::unique_ptr<McpClient> client(new McpClient(new McpStdioTransport(config)));
     QSignalSpy failed(client.get(), &McpClient::failed);
     client->start();

@@ -5,6 +5,7 @@
 #include "mcp/mcphttptransport.h"
 #include "mcp/mcpstdiotransport.h"
 #include "mcp/mcptoolcall.h"
+#include "processreaper.h"
 
 #include <QDir>
 #include <QFile>
@@ -152,6 +153,7 @@ McpClient *tst_McpEverything::makeClient(const QString &transport, McpClientOpti
         config.command = QStringLiteral("mcp-server-everything");
         config.args = {QStringLiteral("stdio")};
         config.extraPath = {m_tools};
+        config.reaper = Spool::Test::processReaper();
         t = new McpStdioTransport(config);
     } else {
         McpHttpConfig config;
@@ -360,6 +362,7 @@ void tst_McpEverything::filesystemListsAndReads()
     config.command = QStringLiteral("mcp-server-filesystem");
     config.args = {root};
     config.extraPath = {m_tools};
+    config.reaper = Spool::Test::processReaper();
     McpClientOptions options;
     options.roots = {QUrl::fromLocalFile(root).toString()};
     std::unique_ptr<McpClient> client(new McpClient(new McpStdioTransport(config), options));

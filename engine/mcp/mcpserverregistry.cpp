@@ -184,6 +184,7 @@ McpServerRegistry::McpServerRegistry(McpRegistryOptions options, ToolRegistry &t
 {
     m_network = new QNetworkAccessManager(this);
     m_browser = new McpLoopbackBrowser(m_options.redirectPort, this);
+    m_reaper = new QObject(this);
     // The sign-in page opens through the server's ServerBrowser, which announces it.
     m_probe = std::make_shared<SandboxProbe>(m_options.bwrapPath);
     reload(true);
@@ -192,6 +193,9 @@ McpServerRegistry::McpServerRegistry(McpRegistryOptions options, ToolRegistry &t
 McpServerRegistry::~McpServerRegistry()
 {
     stopAll();
+    // Servers killed just now (or while restarting) may not have been reaped yet: their
+    // processes are freed here, not left behind when the event loop stops for good.
+    delete m_reaper;
 }
 
 QString McpServerRegistry::configPath() const
@@ -947,6 +951,7 @@ void McpServerRegistry::launch(Server &s, const QMap<QString, QString> &secretEn
         } else {
             s.sandbox = QStringLiteral("none");
         }
+        config.reaper = m_reaper;
         transport = new McpStdioTransport(config);
     }
 

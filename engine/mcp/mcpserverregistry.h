@@ -167,6 +167,7 @@ private:
     QNetworkAccessManager *m_network = nullptr;
     McpLoopbackBrowser *m_browser = nullptr;
     std::shared_ptr<SandboxProbe> m_probe;
+    QObject *m_reaper = nullptr;  // killed servers' processes not yet reaped
     std::map<QString, std::unique_ptr<Server>> m_servers;
     QStringList m_problems;
     QHash<QString, Call> m_calls; // by call id

@@ -55,7 +55,7 @@ McpStdioTransport::~McpStdioTransport()
         // Killed, and reaped once it has exited rather than waited for here.
         m_process->disconnect(this);
         signalGroup(SIGKILL);
-        m_process->setParent(nullptr);
+        m_process->setParent(m_config.reaper.data());
         connect(m_process, &QProcess::finished, m_process, &QObject::deleteLater);
     }
 }

@@ -5,6 +5,7 @@
 #include "core/result.h"
 
 #include <QMap>
+#include <QPointer>
 #include <QStringList>
 
 #include <functional>
@@ -28,6 +29,10 @@ struct McpStdioConfig
     // Runs the server through another program (the sandbox): given the resolved program and
     // its arguments, the command line to start instead, program first.
     std::function<Result<QStringList>(const QString &program, const QStringList &args)> wrapper;
+    // Keeps a killed server's process until it has been reaped, so that one still exiting when
+    // its owner shuts down is freed with the owner. Without one the process frees itself once
+    // reaped, which needs a running event loop.
+    QPointer<QObject> reaper;
 };
 
 // A server started as a child process in its own process group, speaking newline-delimited
