@@ -71,6 +71,9 @@ private:
     QProcessEnvironment env() const;
     // Reads the process's stderr until the sign-in address appears; empty if it does not.
     QUrl signInAddress(QProcess *process, QString *stderrSoFar);
+    // `spool mcp add remote` for the OAuth fixture, then `spool mcp test remote --wait 60`
+    // started and its sign-in address read; null when the add failed (`err` says why).
+    std::unique_ptr<QProcess> addAndTestRemote(QUrl *page, QString *err);
 
     QProcess m_server;
     int m_port = 0;
@@ -189,21 +192,30 @@ QUrl tst_McpSignIn::signInAddress(QProcess *process, QString *stderrSoFar)
     return found;
 }
 
-void tst_McpSignIn::commandLineSignsInOnce()
+std::unique_ptr<QProcess> tst_McpSignIn::addAndTestRemote(QUrl *page, QString *err)
 {
-    Spool::Test::SpoolOutput o
+    const Spool::Test::SpoolOutput added
         = spool({ QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
                   QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString() });
-    QVERIFY2(o.code == 0, qPrintable(o.err));
-
-    // The first test: the server answers 401; Spool registers, prints the address, and waits.
+    if (added.code != 0) {
+        *err = added.err;
+        return nullptr;
+    }
     std::unique_ptr<QProcess> test(Spool::Test::startSpool(
         env(),
         { QStringLiteral("mcp"), QStringLiteral("test"), QStringLiteral("remote"),
           QStringLiteral("--wait"), QStringLiteral("60") }));
+    *page = signInAddress(test.get(), err);
+    return test;
+}
+
+void tst_McpSignIn::commandLineSignsInOnce()
+{
+    // The first test: the server answers 401; Spool registers, prints the address, and waits.
     QString err;
-    const QUrl page = signInAddress(test.get(), &err);
-    QVERIFY2(page.isValid() && !page.isEmpty(), qPrintable(err));
+    QUrl page;
+    std::unique_ptr<QProcess> test = addAndTestRemote(&page, &err);
+    QVERIFY2(test && page.isValid() && !page.isEmpty(), qPrintable(err));
     QVERIFY2(err.contains(QLatin1String("remote asks you to sign in")), qPrintable(err));
     QCOMPARE(page.path(), QStringLiteral("/as/authorize"));
     const QUrlQuery q(page);
@@ -236,8 +248,9 @@ void tst_McpSignIn::commandLineSignsInOnce()
              configText.constData());
 
     // A new process lists the tools with the stored token: no address, no new consent.
-    o = spool({ QStringLiteral("mcp"), QStringLiteral("tools"), QStringLiteral("remote"),
-                QStringLiteral("--wait"), QStringLiteral("60") });
+    Spool::Test::SpoolOutput o = spool({ QStringLiteral("mcp"), QStringLiteral("tools"),
+                                         QStringLiteral("remote"), QStringLiteral("--wait"),
+                                         QStringLiteral("60") });
     QVERIFY2(o.code == 0, qPrintable(o.out + o.err));
     QVERIFY2(o.out.contains(QLatin1String("+ mcp.remote.echo"))
                  && o.out.contains(QLatin1String("+ mcp.remote.big")),
@@ -263,20 +276,12 @@ void tst_McpSignIn::commandLineSignsInOnce()
 
 void tst_McpSignIn::commandLineDeclinedAndUnfinished()
 {
-    Spool::Test::SpoolOutput o
-        = spool({ QStringLiteral("mcp"), QStringLiteral("add"), QStringLiteral("remote"),
-                  QStringLiteral("--url"), fixture(QStringLiteral("/oauth/mcp")).toString() });
-    QVERIFY2(o.code == 0, qPrintable(o.err));
-
     // The user declines at the authorization server: the command ends at once and says so,
     // without sending the user to sign in a second time.
-    std::unique_ptr<QProcess> test(Spool::Test::startSpool(
-        env(),
-        { QStringLiteral("mcp"), QStringLiteral("test"), QStringLiteral("remote"),
-          QStringLiteral("--wait"), QStringLiteral("60") }));
     QString err;
-    const QUrl page = signInAddress(test.get(), &err);
-    QVERIFY2(page.isValid() && !page.isEmpty(), qPrintable(err));
+    QUrl page;
+    std::unique_ptr<QProcess> test = addAndTestRemote(&page, &err);
+    QVERIFY2(test && page.isValid() && !page.isEmpty(), qPrintable(err));
     QElapsedTimer clock;
     clock.start();
     const QString landing = decline(page);
