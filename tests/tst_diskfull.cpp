@@ -22,8 +22,6 @@
 #include <QSqlQuery>
 #include <QTest>
 
-#include <limits>
-
 using namespace Spool;
 using namespace Spool::Test;
 
@@ -117,40 +115,13 @@ private:
 
 void tst_DiskFull::verifyReads(Gateway &gateway, const QStringList &runIds)
 {
+    Spool::Test::verifyReads(gateway, int(runIds.size()));
+    if (QTest::currentTestFailed())
+        return;
     auto sessions = gateway.sessions();
-    QVERIFY2(sessions, qPrintable(sessions.errorMessage()));
     QCOMPARE(sessions->size(), 2);
-    auto session = gateway.session(QStringLiteral("one"));
-    QVERIFY2(session, qPrintable(session.errorMessage()));
-    auto runs = gateway.runs();
-    QVERIFY2(runs, qPrintable(runs.errorMessage()));
-    QCOMPARE(runs->size(), runIds.size());
-    for (const QString &id : runIds) {
-        auto run = gateway.run(id);
-        QVERIFY2(run, qPrintable(run.errorMessage()));
-        QCOMPARE(run->state, RunState::Succeeded);
-        auto tape = gateway.tape(id);
-        QVERIFY2(tape, qPrintable(tape.errorMessage()));
-        QVERIFY(!tape->isEmpty());
-        auto length = gateway.tapeLength(id);
-        QVERIFY2(length, qPrintable(length.errorMessage()));
-        QCOMPARE(*length, qint64(tape->size()));
-        auto rows = gateway.tapeRows(id, 0, 100);
-        QVERIFY2(rows, qPrintable(rows.errorMessage()));
-        auto timeline = gateway.timeline(id);
-        QVERIFY2(timeline, qPrintable(timeline.errorMessage()));
-    }
-    auto transcript = gateway.transcript(session->id, std::numeric_limits<int>::max(), 10);
-    QVERIFY2(transcript, qPrintable(transcript.errorMessage()));
-    QVERIFY(!transcript->runs.isEmpty());
-    auto agents = gateway.agents();
-    QVERIFY2(agents, qPrintable(agents.errorMessage()));
-    auto approvals = gateway.approvals();
-    QVERIFY2(approvals, qPrintable(approvals.errorMessage()));
-    auto grants = gateway.listGrants(true);
-    QVERIFY2(grants, qPrintable(grants.errorMessage()));
-    auto memories = gateway.memories();
-    QVERIFY2(memories, qPrintable(memories.errorMessage()));
+    for (const QString &id : runIds)
+        QCOMPARE(gateway.run(id)->state, RunState::Succeeded);
 }
 
 void tst_DiskFull::engineOnFullDisk_data()

@@ -27,8 +27,6 @@
 #include <QSqlQuery>
 #include <QTest>
 
-#include <limits>
-
 using namespace Spool;
 using namespace Spool::Test;
 
@@ -178,8 +176,6 @@ private slots:
     void cliRunInProgress();
 
 private:
-    // Everything a front end reads: all must answer while writes fail.
-    void verifyReads(Gateway &gateway, int runCount);
     // Two finished runs in sessions "one" and "two".
     QStringList twoRuns(Gateway &gateway);
 };
@@ -208,37 +204,6 @@ void tst_IoError::init()
 void tst_IoError::cleanup()
 {
     FaultVfs::clear();
-}
-
-void tst_IoError::verifyReads(Gateway &gateway, int runCount)
-{
-    auto sessions = gateway.sessions();
-    QVERIFY2(sessions, qPrintable(sessions.errorMessage()));
-    auto session = gateway.session(QStringLiteral("one"));
-    QVERIFY2(session, qPrintable(session.errorMessage()));
-    auto runs = gateway.runs();
-    QVERIFY2(runs, qPrintable(runs.errorMessage()));
-    QCOMPARE(runs->size(), runCount);
-    for (const RunInfo &r : *runs) {
-        auto run = gateway.run(r.id);
-        QVERIFY2(run, qPrintable(run.errorMessage()));
-        auto tape = gateway.tape(r.id);
-        QVERIFY2(tape, qPrintable(tape.errorMessage()));
-        QVERIFY(!tape->isEmpty());
-        auto rows = gateway.tapeRows(r.id, 0, 100);
-        QVERIFY2(rows, qPrintable(rows.errorMessage()));
-        auto timeline = gateway.timeline(r.id);
-        QVERIFY2(timeline, qPrintable(timeline.errorMessage()));
-    }
-    auto transcript = gateway.transcript(session->id, std::numeric_limits<int>::max(), 10);
-    QVERIFY2(transcript, qPrintable(transcript.errorMessage()));
-    QVERIFY(!transcript->runs.isEmpty());
-    auto agents = gateway.agents();
-    QVERIFY2(agents, qPrintable(agents.errorMessage()));
-    auto approvals = gateway.approvals();
-    QVERIFY2(approvals, qPrintable(approvals.errorMessage()));
-    auto memories = gateway.memories();
-    QVERIFY2(memories, qPrintable(memories.errorMessage()));
 }
 
 QStringList tst_IoError::twoRuns(Gateway &gateway)

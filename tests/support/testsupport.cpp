@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 namespace Spool::Test {
 
 TempEnvironment::TempEnvironment()
@@ -38,6 +40,42 @@ RunInfo waitForRun(Gateway &gateway, const QString &runId, int timeoutMs)
             },
             timeoutMs);
     return last;
+}
+
+void verifyReads(Gateway &gateway, int runCount, const QString &sessionKey)
+{
+    auto sessions = gateway.sessions();
+    QVERIFY2(sessions, qPrintable(sessions.errorMessage()));
+    auto session = gateway.session(sessionKey);
+    QVERIFY2(session, qPrintable(session.errorMessage()));
+    auto runs = gateway.runs();
+    QVERIFY2(runs, qPrintable(runs.errorMessage()));
+    QCOMPARE(runs->size(), runCount);
+    for (const RunInfo &r : *runs) {
+        auto run = gateway.run(r.id);
+        QVERIFY2(run, qPrintable(run.errorMessage()));
+        auto tape = gateway.tape(r.id);
+        QVERIFY2(tape, qPrintable(tape.errorMessage()));
+        QVERIFY(!tape->isEmpty());
+        auto length = gateway.tapeLength(r.id);
+        QVERIFY2(length, qPrintable(length.errorMessage()));
+        QCOMPARE(*length, qint64(tape->size()));
+        auto rows = gateway.tapeRows(r.id, 0, 100);
+        QVERIFY2(rows, qPrintable(rows.errorMessage()));
+        auto timeline = gateway.timeline(r.id);
+        QVERIFY2(timeline, qPrintable(timeline.errorMessage()));
+    }
+    auto transcript = gateway.transcript(session->id, std::numeric_limits<int>::max(), 10);
+    QVERIFY2(transcript, qPrintable(transcript.errorMessage()));
+    QVERIFY(!transcript->runs.isEmpty());
+    auto agents = gateway.agents();
+    QVERIFY2(agents, qPrintable(agents.errorMessage()));
+    auto approvals = gateway.approvals();
+    QVERIFY2(approvals, qPrintable(approvals.errorMessage()));
+    auto grants = gateway.listGrants(true);
+    QVERIFY2(grants, qPrintable(grants.errorMessage()));
+    auto memories = gateway.memories();
+    QVERIFY2(memories, qPrintable(memories.errorMessage()));
 }
 
 } // namespace Spool::Test
