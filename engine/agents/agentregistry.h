@@ -1,6 +1,7 @@
 #pragma once
 
 #include "agents/agent.h"
+#include "agents/agents.h"
 #include "core/result.h"
 
 #include <QList>
@@ -10,17 +11,17 @@ namespace Spool {
 class JournalStore;
 
 // The agents a user has, kept in the journal. A default agent always exists.
-class AgentRegistry
+class AgentRegistry : public Agents
 {
 public:
     explicit AgentRegistry(JournalStore &journal);
 
     // Creates the default agent when the journal has none.
     Status ensureDefault();
-    Result<Agent> get(const QString &name) const;
-    Result<QList<Agent>> list() const;
-    Status save(const Agent &agent);
-    Status remove(const QString &name);
+    Result<Agent> get(const QString &name) const override;
+    Result<QList<Agent>> list() const override;
+    Status save(const Agent &agent) override;
+    Status remove(const QString &name) override;
 
 private:
     JournalStore &m_journal;

@@ -642,6 +642,12 @@ Status McpServerRegistry::restart(const QString &name)
     return {};
 }
 
+void McpServerRegistry::test(const QString &name, int timeoutMs,
+                             std::function<void(const McpServerStatus &)> done)
+{
+    test(name, timeoutMs, this, std::move(done));
+}
+
 void McpServerRegistry::test(const QString &name, int timeoutMs, QObject *context,
                              std::function<void(const McpServerStatus &)> done)
 {
@@ -1200,6 +1206,12 @@ McpServerStatus McpServerRegistry::statusOf(const Server &s) const
         st.tools.append(t);
     }
     return st;
+}
+
+QList<McpServerStatus> McpServerRegistry::servers()
+{
+    reload();
+    return statuses();
 }
 
 QList<McpServerStatus> McpServerRegistry::statuses() const

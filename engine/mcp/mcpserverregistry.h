@@ -2,6 +2,7 @@
 
 #include "core/result.h"
 #include "mcp/mcpserverconfig.h"
+#include "mcp/mcpservers.h"
 #include "mcp/mcpserverstatus.h"
 #include "mcp/mcpuserquestion.h"
 
@@ -49,7 +50,7 @@ struct McpRegistryOptions
 // on; while a crashed server waits for its restart, its tools stay and calls fail at once with
 // the reason. A server's questions to the user (elicitation) and its sign-ins (OAuth) go out
 // as signals for the front ends; secrets come from the McpSecretStore (the keychain).
-class McpServerRegistry : public QObject
+class McpServerRegistry : public QObject, public McpServers
 {
     Q_OBJECT
 public:
@@ -57,43 +58,46 @@ public:
                       QObject *parent = nullptr);
     ~McpServerRegistry() override;
 
-    QString configPath() const;
+    QString configPath() const override;
     // Reads mcp.json when it changed since the last read and applies the difference: new and
     // changed servers (re)start if servers were started, removed ones stop. Problems of the
     // file are kept (problems()) and leave the servers that were fine alone.
     void reload(bool force = false);
-    QStringList problems() const { return m_problems; }
+    QStringList problems() const override { return m_problems; }
+    // reload(), then statuses().
+    QList<McpServerStatus> servers() override;
 
     QList<McpServerStatus> statuses() const;
     Result<McpServerStatus> status(const QString &name) const;
-    Result<QList<McpLogEntry>> log(const QString &name) const;
+    Result<QList<McpLogEntry>> log(const QString &name) const override;
 
     // Adds or replaces a server; `secrets` (env and header values by name, as listed in the
     // config's secretEnv/secretHeaders) go to the keychain first, and only then is mcp.json
     // written. A server that was running restarts with the new settings.
     void save(const McpServerConfig &config, const QMap<QString, QString> &secrets,
-              std::function<void(const Status &)> done);
+              std::function<void(const Status &)> done) override;
     // Stops the server, removes it from mcp.json and its secrets from the keychain.
-    void remove(const QString &name, std::function<void(const Status &)> done);
-    Status setEnabled(const QString &name, bool enabled);
-    Status setToolEnabled(const QString &server, const QString &tool, bool enabled);
+    void remove(const QString &name, std::function<void(const Status &)> done) override;
+    Status setEnabled(const QString &name, bool enabled) override;
+    Status setToolEnabled(const QString &server, const QString &tool, bool enabled) override;
     // Reads another app's mcpServers JSON (Claude Desktop, ...) into mcp.json; env values and
     // headers that look secret go to the keychain. Existing servers are skipped unless `replace`.
-    void importServers(const QByteArray &json, bool replace, std::function<void(const Result<McpImportReport> &)> done);
+    void importServers(const QByteArray &json, bool replace, std::function<void(const Result<McpImportReport> &)> done) override;
     // The configured servers as mcpServers JSON for other apps; secrets read from the keychain
     // when `withSecrets`, else a placeholder.
-    void exportServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done);
+    void exportServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done) override;
 
     // Starts every enabled server that is not running (idempotent). Nothing starts by itself:
     // the window calls this when it opens, a run before its first turn.
-    void startAll();
+    void startAll() override;
     bool started() const { return m_started; }
     // Stops and starts one server again (its restart count starts over).
-    Status restart(const QString &name);
+    Status restart(const QString &name) override;
     // The user gives up on the sign-in `name` waits for: the server fails, saying so.
-    Status cancelSignIn(const QString &name);
+    Status cancelSignIn(const QString &name) override;
     // Starts `name` if needed and answers once it is ready or has failed, or after `timeoutMs`.
     void test(const QString &name, int timeoutMs, QObject *context, std::function<void(const McpServerStatus &)> done);
+    void test(const QString &name, int timeoutMs, std::function<void(const McpServerStatus &)> done) override;
     // Calls `done` once no enabled server is still starting (each is ready or failed), or after
     // the startup wait: what a run waits for before it lists its tools.
     void whenSettled(QObject *context, std::function<void()> done);
@@ -109,10 +113,10 @@ public:
 
     // Elicitation: whether someone can answer (a window, a terminal); if not, every question
     // is declined at once, with a line in the server's log saying why.
-    void setUserPresent(bool present) { m_userPresent = present; }
+    void setUserPresent(bool present) override { m_userPresent = present; }
     bool userPresent() const { return m_userPresent; }
-    Status answer(const QString &questionId, const QString &action, const QJsonObject &content, const QString &by);
-    QList<McpUserQuestion> pendingQuestions() const;
+    Status answer(const QString &questionId, const QString &action, const QJsonObject &content, const QString &by) override;
+    QList<McpUserQuestion> pendingQuestions() const override;
 
     static QString configFileName() { return QStringLiteral("mcp.json"); }
 

@@ -366,6 +366,11 @@ Status MemoryService::syncIndex()
 
 // --- search -----------------------------------------------------------------------------------
 
+void MemoryService::search(const MemoryQuery &query, SearchDone done)
+{
+    search(query, this, std::move(done));
+}
+
 void MemoryService::search(const MemoryQuery &query, QObject *context, SearchDone done)
 {
     auto state = std::make_shared<SearchState>();
@@ -769,6 +774,11 @@ void MemoryService::indexNext()
 }
 
 // --- documents --------------------------------------------------------------------------------
+
+void MemoryService::import(const QStringList &paths, ImportProgress progress, ImportDone done)
+{
+    import(paths, this, std::move(progress), std::move(done));
+}
 
 void MemoryService::import(const QStringList &paths, QObject *context, ImportProgress progress,
                            ImportDone done)

@@ -2,6 +2,7 @@
 
 #include "core/memorysettings.h"
 #include "core/result.h"
+#include "memory/memories.h"
 #include "memory/memoryfilter.h"
 #include "memory/memoryimportreport.h"
 #include "memory/memoryitem.h"
@@ -33,7 +34,7 @@ class ProviderRegistry;
 // pins), the vectors computed in the background, document import, and what a run is given.
 // Lives on the engine thread; answers that wait on the network or on a vector scan come back
 // through callbacks there.
-class MemoryService : public QObject
+class MemoryService : public QObject, public Memories
 {
     Q_OBJECT
 public:
@@ -48,17 +49,19 @@ public:
     const MemorySettings &settings() const { return m_settings; }
     MemoryStore &store() { return *m_store; }
 
-    Result<MemoryItem> add(const MemoryItem &draft);
-    Result<MemoryItem> update(const MemoryItem &item);
-    Status remove(qint64 id);
-    Result<MemoryItem> get(qint64 id) const;
-    Result<QList<MemoryItem>> list(const MemoryFilter &filter) const;
-    MemoryStatus status() const;
+    Result<MemoryItem> add(const MemoryItem &draft) override;
+    Result<MemoryItem> update(const MemoryItem &item) override;
+    Status remove(qint64 id) override;
+    Result<MemoryItem> get(qint64 id) const override;
+    Result<QList<MemoryItem>> list(const MemoryFilter &filter = {}) const override;
+    MemoryStatus status() const override;
 
     using SearchDone = std::function<void(const Result<MemorySearchResult> &result)>;
     // Ranked search. Hybrid when the query could be embedded and stored vectors exist;
     // otherwise lexical, and the result's note says why.
     void search(const MemoryQuery &query, QObject *context, SearchDone done);
+    // search() answering on this object's thread, for as long as it lives.
+    void search(const MemoryQuery &query, SearchDone done) override;
     // search() for a caller that has the query's vector already (benchmarks); empty: lexical.
     void searchWithVector(const MemoryQuery &query, std::vector<float> vector, QObject *context,
                           SearchDone done);
@@ -73,11 +76,12 @@ public:
     // pass of the event loop. Unchanged files (same content hash) are left alone; files of an
     // imported folder that are gone are forgotten.
     void import(const QStringList &paths, QObject *context, ImportProgress progress, ImportDone done);
+    void import(const QStringList &paths, ImportProgress progress, ImportDone done) override;
 
     // Computes, in the background, the vectors items lack for the current model.
     void scheduleIndexing();
     // Drops every vector and computes them again; the status follows the progress.
-    Status reindex();
+    Status reindex() override;
 
     // The fenced block of reference data a run is given for `hits`.
     static QString formatBlock(const QList<MemoryHit> &hits);

@@ -4,6 +4,7 @@
 #include "providers/connectiontest.h"
 #include "providers/providerconfig.h"
 #include "providers/providerlisting.h"
+#include "providers/providers.h"
 
 #include <QDateTime>
 #include <QObject>
@@ -22,7 +23,7 @@ class ProviderRegistry;
 // The providers a process can use (SPEC §5), kept in step with `spool.conf`: the built-in
 // deterministic one and the configured ones, which it adds, removes, tests and asks for their
 // models. Lives on the engine thread; callbacks answer there.
-class ProviderAdmin : public QObject
+class ProviderAdmin : public QObject, public Providers
 {
     Q_OBJECT
 public:
@@ -40,14 +41,14 @@ public:
     // The deterministic provider's delay between chunks, for the next call.
     void setDeterministicChunkDelay(int ms);
 
-    ProviderListing listing() const;
+    ProviderListing listing() const override;
     void add(ProviderConfig config, const std::optional<QString> &apiKey,
-             std::function<void(const Status &)> done);
-    void remove(const QString &name, std::function<void(const Status &)> done);
-    void test(const QString &name, std::function<void(const ConnectionTest &)> done);
+             std::function<void(const Status &)> done) override;
+    void remove(const QString &name, std::function<void(const Status &)> done) override;
+    void test(const QString &name, std::function<void(const ConnectionTest &)> done) override;
     void test(const ProviderConfig &config, const std::optional<QString> &apiKey,
-              std::function<void(const ConnectionTest &)> done);
-    void models(const QString &name, std::function<void(const Result<QStringList> &)> done);
+              std::function<void(const ConnectionTest &)> done) override;
+    void models(const QString &name, std::function<void(const Result<QStringList> &)> done) override;
 
 signals:
     void providersChanged();
