@@ -147,13 +147,13 @@ int main(int argc, char **argv)
         engine.callAsync<Status>(
                 &app,
                 [provider](Engine &g, std::function<void(Status)> reply) {
-                    g.addProvider(provider, QStringLiteral("sk-bench"),
+                    g.providers().add(provider, QStringLiteral("sk-bench"),
                                   [reply](const Status &s) { reply(s); });
                     Agent agent;
                     agent.name = QStringLiteral("bench");
                     agent.provider = provider.name;
                     agent.model = provider.defaultModel;
-                    (void)g.saveAgent(agent);
+                    (void)g.agents().save(agent);
                 },
                 [&added](Status s) { added = s; });
         if (!waitFor([&added] { return added.has_value(); }) || !*added) {

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
     c.name = QStringLiteral("embed");
     c.baseUrl = server.baseUrl();
     c.defaultModel = server.model();
-    gateway->addProvider(c, std::nullopt, [&added](const Status &s) { added = s; });
+    gateway->providers().add(c, std::nullopt, [&added](const Status &s) { added = s; });
     while (!added)
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
     MemoryService &memory = gateway->memoryService();

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < messages.size(); ++i) {
         MemoryItem item;
         item.text = messages.at(i).body;
-        auto stored = gateway->addMemory(item);
+        auto stored = gateway->memories().add(item);
         if (stored)
             messageOf.insert(stored->id, i); // identical bodies are stored once: skipped below
     }
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
             q.limit = 10;
             q.allScopes = true;
             std::optional<Result<MemorySearchResult>> got;
-            gateway->searchMemory(q, [&got](const Result<MemorySearchResult> &r) { got.emplace(r); });
+            gateway->memories().search(q, [&got](const Result<MemorySearchResult> &r) { got.emplace(r); });
             while (!got)
                 QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
             if (!*got)
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
     c.name = QStringLiteral("embed");
     c.baseUrl = server.baseUrl();
     c.defaultModel = server.model();
-    gateway->addProvider(c, std::nullopt, [&added](const Status &s) { added = s; });
+    gateway->providers().add(c, std::nullopt, [&added](const Status &s) { added = s; });
     while (!added)
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
     MemorySettings settings = gateway->memorySettings();
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
     QElapsedTimer clock;
     clock.start();
     while (true) {
-        const MemoryStatus st = gateway->memoryStatus();
+        const MemoryStatus st = gateway->memories().status();
         if (!st.lastError.isEmpty()) {
             std::fprintf(stderr, "embedding failed: %s\n", qPrintable(st.lastError));
             return 1;
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
     }
     print(QJsonObject{{QStringLiteral("bench"), QStringLiteral("memory_quality")},
                       {QStringLiteral("phase"), QStringLiteral("embedded")},
-                      {QStringLiteral("vectors"), gateway->memoryStatus().vectors},
+                      {QStringLiteral("vectors"), gateway->memories().status().vectors},
                       {QStringLiteral("requests"), server.embeddingRequests()},
                       {QStringLiteral("ms"), clock.elapsed()}});
     evaluate(QStringLiteral("hybrid"));

@@ -116,7 +116,7 @@ void TapeModel::fetchMore(const QModelIndex &parent)
     const int generation = m_generation;
     m_engine->call(
             this,
-            [runId, after, filter](Engine &g) { return g.tapeRows(runId, after, kPageSize, filter); },
+            [runId, after, filter](Engine &g) { return g.inspection().tapeRows(runId, after, kPageSize, filter); },
             [this, generation](Result<QList<TapeRow>> page) {
                 if (generation != m_generation)
                     return;

@@ -114,7 +114,7 @@ void TranscriptModel::loadPage(int beforeOrdinal, bool prepend)
     m_engine->call(
             this,
             [session, beforeOrdinal](Engine &g) {
-                return g.transcript(session, beforeOrdinal, kRunsPerPage);
+                return g.inspection().transcript(session, beforeOrdinal, kRunsPerPage);
             },
             [this, generation, prepend](Result<SessionTranscript> t) {
                 if (generation != m_generation)
@@ -209,7 +209,7 @@ void TranscriptModel::refreshFromJournal()
     const QString session = m_sessionId;
     const int generation = m_generation;
     m_engine->call(
-            this, [session](Engine &g) { return g.transcript(session, INT_MAX, 5); },
+            this, [session](Engine &g) { return g.inspection().transcript(session, INT_MAX, 5); },
             [this, generation](Result<SessionTranscript> t) {
                 if (generation != m_generation || !t)
                     return;

@@ -154,7 +154,7 @@ void tst_ApiServer::modelsAreTheAgents()
 {
     Agent helper = Agent::builtInDefault();
     helper.name = QStringLiteral("helper");
-    QVERIFY(callEngine([helper](Engine &e) { return e.saveAgent(helper); }));
+    QVERIFY(callEngine([helper](Engine &e) { return e.agents().save(helper); }));
     const HttpReply r = exchange("GET", "/v1/models");
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value(QStringLiteral("object")).toString(), QStringLiteral("list"));
@@ -191,7 +191,7 @@ void tst_ApiServer::completionWhole()
     // The run is an ordinary run of the engine, marked as the API's.
     const QString runId = QString::fromLatin1(r.header("x-spool-run-id"));
     QCOMPARE(o.value(QStringLiteral("id")).toString(), QStringLiteral("chatcmpl-") + runId);
-    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
     QVERIFY(tape);
     QCOMPARE(tape->at(1).kind, QStringLiteral("input"));
     QCOMPARE(tape->at(1).payload.value(QStringLiteral("source")).toString(), QStringLiteral("api"));
@@ -225,7 +225,7 @@ void tst_ApiServer::imagesAndFilesGoWithTheLastMessage()
     QVERIFY2(content.contains(QStringLiteral("notes.txt (text/plain, 9 bytes")), qPrintable(content));
     // Kept like any other run's: on the input event, the bytes in the journal.
     const QString runId = QString::fromLatin1(r.header("x-spool-run-id"));
-    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
     QVERIFY(tape);
     const QJsonArray attachments = tape->at(1).payload.value(QStringLiteral("attachments")).toArray();
     QCOMPARE(attachments.size(), 2);
@@ -271,7 +271,7 @@ void tst_ApiServer::completionStreamsBeforeTheRunEnds()
         QVERIFY(c.value(QStringLiteral("finish_reason")).isNull());
         text += c.value(QStringLiteral("delta")).toObject().value(QStringLiteral("content")).toString();
     }
-    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
     QVERIFY(tape);
     QString reply;
     for (const TapeEvent &e : *tape) {
@@ -359,7 +359,7 @@ void tst_ApiServer::clientToolsAreIgnoredAndSaidSo()
     QCOMPARE(r.header("x-spool-ignored"), QByteArray("temperature, tools"));
     // The model was offered the agent's tools, not the client's.
     const QString runId = QString::fromLatin1(r.header("x-spool-run-id"));
-    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
     const QJsonArray offered = tape->at(4).payload.value(QStringLiteral("tools")).toArray();
     QVERIFY(!offered.isEmpty());
     for (const QJsonValue &t : offered)
@@ -395,7 +395,7 @@ void tst_ApiServer::conversationContinuesItsSession()
                                    .value(QStringLiteral("message")).toObject().value(QStringLiteral("content")).toString();
     // The system message reached the model as an earlier turn, and stays on the tape.
     const QString run1 = QString::fromLatin1(r1.header("x-spool-run-id"));
-    const auto tape1 = callEngine([run1](Engine &e) { return e.tape(run1); });
+    const auto tape1 = callEngine([run1](Engine &e) { return e.inspection().tape(run1); });
     QCOMPARE(tape1->at(1).payload.value(QStringLiteral("prior_turns")).toArray().size(), 1);
 
     QJsonObject second = first;
@@ -407,7 +407,7 @@ void tst_ApiServer::conversationContinuesItsSession()
     QCOMPARE(r2.status, 200);
     QCOMPARE(r2.header("x-spool-session-id"), r1.header("x-spool-session-id"));
     const QString run2 = QString::fromLatin1(r2.header("x-spool-run-id"));
-    const auto tape2 = callEngine([run2](Engine &e) { return e.tape(run2); });
+    const auto tape2 = callEngine([run2](Engine &e) { return e.inspection().tape(run2); });
     // Continued from the session's own tape: no turns handed over again, the first run used.
     QVERIFY(!tape2->at(1).payload.contains(QStringLiteral("prior_turns")));
     QCOMPARE(tape2->at(3).payload.value(QStringLiteral("turns_used")).toArray().size(), 1);
@@ -420,7 +420,7 @@ void tst_ApiServer::conversationContinuesItsSession()
     QCOMPARE(r3.status, 200);
     QVERIFY(r3.header("x-spool-session-id") != r1.header("x-spool-session-id"));
     const QString run3 = QString::fromLatin1(r3.header("x-spool-run-id"));
-    const auto tape3 = callEngine([run3](Engine &e) { return e.tape(run3); });
+    const auto tape3 = callEngine([run3](Engine &e) { return e.inspection().tape(run3); });
     QCOMPARE(tape3->at(1).payload.value(QStringLiteral("prior_turns")).toArray().size(), 3);
     const QJsonArray seen3 = tape3->at(4).payload.value(QStringLiteral("messages")).toArray();
     QCOMPARE(seen3.size(), 1 + 4);
@@ -448,11 +448,11 @@ void tst_ApiServer::sessionHeaderNamesTheSession()
     QCOMPARE(QString::fromLatin1(r1.header("x-spool-session-id")), session->id);
     // A new session starts from what the client sent before; later, the session holds it.
     const QString run1 = QString::fromLatin1(r1.header("x-spool-run-id"));
-    QCOMPARE(callEngine([run1](Engine &e) { return e.tape(run1); })->at(1).payload.value(QStringLiteral("prior_turns")).toArray().size(), 2);
+    QCOMPARE(callEngine([run1](Engine &e) { return e.inspection().tape(run1); })->at(1).payload.value(QStringLiteral("prior_turns")).toArray().size(), 2);
     const HttpReply r2 = exchange("POST", "/v1/chat/completions", chat(QStringLiteral("third")), {{"X-Spool-Session", "editor"}});
     QCOMPARE(QString::fromLatin1(r2.header("x-spool-session-id")), session->id);
     const QString run2 = QString::fromLatin1(r2.header("x-spool-run-id"));
-    const auto tape2 = callEngine([run2](Engine &e) { return e.tape(run2); });
+    const auto tape2 = callEngine([run2](Engine &e) { return e.inspection().tape(run2); });
     QVERIFY(!tape2->at(1).payload.contains(QStringLiteral("prior_turns")));
     QCOMPARE(tape2->at(4).payload.value(QStringLiteral("messages")).toArray().size(), 1 + 4 + 1);
     QCOMPARE(exchange("POST", "/v1/chat/completions", chat(QStringLiteral("x")), {{"X-Spool-Session", "bad key!"}}).status, 400);
@@ -542,7 +542,7 @@ void tst_ApiServer::disconnectCancelsTheRun()
     qInfo("the run ended %lld ms after its client disconnected", cancelledAfterMs);
     QCOMPARE(ended.state, RunState::Cancelled);
     QVERIFY2(ended.detail.contains(QStringLiteral("api: client disconnected")), qPrintable(ended.detail));
-    const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+    const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
     QCOMPARE(tape->constLast().payload.value(QStringLiteral("by")).toString(),
              QStringLiteral("api: client disconnected"));
     // The server goes on serving.
@@ -603,7 +603,7 @@ void tst_ApiServer::runStreamsAsNdjson()
     QCOMPARE(result.value(QStringLiteral("type")).toString(), QStringLiteral("result"));
     QCOMPARE(result.value(QStringLiteral("run")).toObject().value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
     QVERIFY(result.value(QStringLiteral("text")).toString().startsWith(QStringLiteral("Tool results")));
-    const auto length = callEngine([runId](Engine &e) { return e.tapeLength(runId); });
+    const auto length = callEngine([runId](Engine &e) { return e.inspection().tapeLength(runId); });
     QCOMPARE(*length, seq);
     // The key made a session, as `spool chat --session KEY` does; an unknown id does not.
     QVERIFY(callEngine([](Engine &e) { return e.session(QStringLiteral("notes")); }));
@@ -635,7 +635,7 @@ void tst_ApiServer::tapeFromASeqAndFollowed()
     QCOMPARE(lines.last().value(QStringLiteral("type")).toString(), QStringLiteral("result"));
     QCOMPARE(lines.last().value(QStringLiteral("run")).toObject().value(QStringLiteral("state")).toString(),
              QStringLiteral("succeeded"));
-    QCOMPARE(*callEngine([runId](Engine &e) { return e.tapeLength(runId); }), seq);
+    QCOMPARE(*callEngine([runId](Engine &e) { return e.inspection().tapeLength(runId); }), seq);
 
     // From a seq, whole, and filtered by kind; a prefix of the id is enough.
     const HttpReply from = exchange("GET", "/api/v1/runs/" + runId.toLatin1() + "/tape?from=3");
@@ -954,7 +954,7 @@ void tst_ApiServer::fiftyConcurrentStreams()
             streamed += e.value(QStringLiteral("choices")).toArray().at(0).toObject().value(QStringLiteral("delta"))
                                 .toObject().value(QStringLiteral("content")).toString();
         // Every tape contiguous from seq 1, ended, and what was streamed is what it keeps.
-        const auto tape = callEngine([runId](Engine &e) { return e.tape(runId); });
+        const auto tape = callEngine([runId](Engine &e) { return e.inspection().tape(runId); });
         QVERIFY(tape);
         for (qsizetype i = 0; i < tape->size(); ++i)
             QCOMPARE(tape->at(i).seq, qint64(i + 1));

@@ -222,7 +222,7 @@ void tst_ApprovalsList::keyboardAnswersFromTheList()
     QVERIFY(decided && *decided);
     QCOMPARE((*decided)->status, ApprovalStatus::Allow);
     QCOMPARE((*decided)->decidedBy, QStringLiteral("gui"));
-    auto tape = ask([second](Engine &g) { return g.tape(second); });
+    auto tape = ask([second](Engine &g) { return g.inspection().tape(second); });
     QVERIFY(tape && *tape);
     bool denied = false;
     for (const TapeEvent &e : **tape)

@@ -127,7 +127,7 @@ RunInfo runWith(Gateway &g, const QString &key, const QString &text, const QList
 
 QString replyOf(Gateway &g, const QString &runId)
 {
-    auto events = g.tape(runId);
+    auto events = g.inspection().tape(runId);
     QString text;
     for (const TapeEvent &e : *events) {
         if (e.kind == TapeKind::AssistantMessage)
@@ -206,7 +206,7 @@ struct Remote
         c.maxRetries = 0;
         c.acceptsImages = images;
         std::optional<Status> added;
-        factory->addProvider(c, QStringLiteral("sk-attach-0123456789"), &gateway->providers(), nullptr,
+        factory->addProvider(c, QStringLiteral("sk-attach-0123456789"), &gateway->providerRegistry(), nullptr,
                              [&added](const Status &s) { added = s; });
         if (!QTest::qWaitFor([&added] { return added.has_value(); }, 5000) || !*added)
             return false;
@@ -215,7 +215,7 @@ struct Remote
         agent.systemPrompt = QStringLiteral("You look at things.");
         agent.provider = QStringLiteral("remote");
         agent.model = QStringLiteral("test-model");
-        return bool(gateway->saveAgent(agent));
+        return bool(gateway->agents().save(agent));
     }
 };
 
@@ -319,7 +319,7 @@ void tst_Attachments::deterministicProviderDescribesWhatItReceived()
              qPrintable(reply));
     // The input on the tape names it; the bytes are not on the tape.
     TapeEvent input;
-    const auto firstTape = g->tape(first.id);
+    const auto firstTape = g->inspection().tape(first.id);
     for (const TapeEvent &e : *firstTape) {
         if (e.kind == TapeKind::Input)
             input = e;
@@ -376,7 +376,7 @@ void tst_Attachments::providersSendImagesAndFiles()
         QVERIFY(body.contains(QStringLiteral("\"title\":\"notes.txt\"")));
     }
     // The tape's provider.request names the files, without their bytes.
-    auto tape = r.gateway->tape(run.id);
+    auto tape = r.gateway->inspection().tape(run.id);
     for (const TapeEvent &e : *tape)
         QVERIFY(!QJsonDocument(e.payload).toJson().contains(png.toBase64().left(40)));
 
@@ -555,7 +555,7 @@ void tst_Attachments::forkLinksToItsParent()
     QVERIFY2(replyOf(*g, branched.id).contains(QStringLiteral("_Context: 2 earlier turns in this session._")),
              qPrintable(replyOf(*g, branched.id)));
     QJsonObject context;
-    const auto branchedTape = g->tape(branched.id);
+    const auto branchedTape = g->inspection().tape(branched.id);
     for (const TapeEvent &e : *branchedTape) {
         if (e.kind == TapeKind::Context)
             context = e.payload;

@@ -158,7 +158,7 @@ void tst_BuiltinTools::throughTheGateway()
     QList<QJsonObject> outputs;
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
         outputs.clear();
-        auto tape = gateway->tape(run->id);
+        auto tape = gateway->inspection().tape(run->id);
         if (!tape)
             return false;
         for (const TapeEvent &e : *tape) {

@@ -170,7 +170,7 @@ void tst_ContextBudget::oversizedRunIsTrimmed()
     QCOMPARE(Test::waitForRun(*g, third->id).state, RunState::Succeeded);
     QJsonObject context;
     QJsonArray messages;
-    const auto thirdTape = g->tape(third->id); // held: a range-for over *g->tape() would dangle
+    const auto thirdTape = g->inspection().tape(third->id); // held: a range-for over *g->inspection().tape() would dangle
     for (const TapeEvent &t : *thirdTape) {
         if (t.kind == TapeKind::Context)
             context = t.payload;
@@ -206,7 +206,7 @@ void tst_ContextBudget::oversizedRunIsTrimmed()
     r.text = QStringLiteral("once more");
     auto fourth = g->startRun(r);
     QCOMPARE(Test::waitForRun(*g, fourth->id).state, RunState::Succeeded);
-    const auto fourthTape = g->tape(fourth->id);
+    const auto fourthTape = g->inspection().tape(fourth->id);
     for (const TapeEvent &t : *fourthTape) {
         if (t.kind != TapeKind::Context)
             continue;

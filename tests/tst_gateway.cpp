@@ -85,7 +85,7 @@ RunInfo tst_Gateway::start(const QString &text, const QString &key)
 
 QList<TapeEvent> tst_Gateway::tape(const QString &runId)
 {
-    auto events = m_gateway->tape(runId);
+    auto events = m_gateway->inspection().tape(runId);
     return events ? *events : QList<TapeEvent>{};
 }
 
@@ -319,7 +319,7 @@ void tst_Gateway::cancelDuringStreaming()
     QCOMPARE(kept.payload.value(QStringLiteral("partial")).toBool(), true);
     QCOMPARE(kept.payload.value(QStringLiteral("text")).toString(), streamed);
     // The transcript shows it too.
-    auto transcript = m_gateway->transcript(run.sessionId, INT_MAX, 10, 100);
+    auto transcript = m_gateway->inspection().transcript(run.sessionId, INT_MAX, 10, 100);
     QVERIFY(transcript);
     bool shown = false;
     for (const TapeEvent &e : std::as_const(transcript->events))
@@ -358,7 +358,7 @@ void tst_Gateway::streamedTextIsCheckpointedWhileItStreams()
     QVERIFY2(partials >= 2, qPrintable(QString::number(partials)));
     QVERIFY(reply.startsWith(checkpointed));
     // A finished run needs nothing from them.
-    auto events = m_gateway->tape(run.id);
+    auto events = m_gateway->inspection().tape(run.id);
     QVERIFY(RunRecovery::unfinishedReply(*events).isEmpty());
 }
 
@@ -562,7 +562,7 @@ void tst_Gateway::waitingRunOutlivesItsProcessAndIsAdopted()
         auto other = openGateway(m_env->config); // a one-shot command: recovers, adopts nothing
         QCOMPARE(other->run(run.id)->state, RunState::Running);
         QCOMPARE(other->findApproval(approval.id)->status, ApprovalStatus::Pending);
-        const QList<TapeEvent> events = *other->tape(run.id);
+        const QList<TapeEvent> events = *other->inspection().tape(run.id);
         QCOMPARE(events.constLast().kind, QStringLiteral("run.owner"));
         QCOMPARE(events.constLast().payload.value(QStringLiteral("action")).toString(), QStringLiteral("released"));
         if (when == QLatin1String("before")) // decided from another front end, nobody carrying it

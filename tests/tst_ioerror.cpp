@@ -69,7 +69,7 @@ QStringList contents(Gateway &gateway)
     for (const RunInfo &r : *runs) {
         lines.append(QStringLiteral("run %1 %2 %3 %4")
                              .arg(r.id, r.sessionId, runStateName(r.state), r.reason));
-        auto tape = gateway.tape(r.id);
+        auto tape = gateway.inspection().tape(r.id);
         if (!tape)
             return {QStringLiteral("tape: ") + tape.errorMessage()};
         for (const TapeEvent &e : *tape) {
@@ -104,7 +104,7 @@ QStringList tapeGaps(Gateway &gateway)
     if (!runs)
         return {runs.errorMessage()};
     for (const RunInfo &r : *runs) {
-        auto tape = gateway.tape(r.id);
+        auto tape = gateway.inspection().tape(r.id);
         if (!tape)
             return {tape.errorMessage()};
         QStringList seqs;
@@ -372,7 +372,7 @@ void tst_IoError::readFails()
     }
     FaultVfs::inject(fault(FaultVfs::Op::Read, ""));
     auto runs = gateway->runs();
-    auto tape = gateway->tape(ids.first());
+    auto tape = gateway->inspection().tape(ids.first());
     auto sessions = gateway->sessions();
     QVERIFY(FaultVfs::failures(FaultVfs::Op::Read) > 0);
     QVERIFY(!runs || !tape || !sessions);
@@ -473,7 +473,7 @@ void tst_IoError::runInProgress()
     QVERIFY2(run, qPrintable(run.errorMessage()));
     // Streaming: its first partial checkpoint is on the tape.
     const auto streaming = [&] {
-        auto t = gateway->tape(run->id);
+        auto t = gateway->inspection().tape(run->id);
         if (!t)
             return false;
         for (const TapeEvent &e : *t) {
@@ -508,7 +508,7 @@ void tst_IoError::runInProgress()
     }
     QVERIFY2(!gateway->activeRunIds().contains(run->id), "the run is still held as active");
     QCOMPARE(tapeGaps(*gateway), QStringList());
-    auto tape = gateway->tape(run->id);
+    auto tape = gateway->inspection().tape(run->id);
     QVERIFY(tape);
     QCOMPARE(tape->constLast().kind, QString(TapeKind::RunStatus));
     QCOMPARE(lost(before, contents(*gateway)), QStringList());

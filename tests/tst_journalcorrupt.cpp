@@ -96,7 +96,7 @@ void tst_JournalCorrupt::initTestCase()
         auto run = gateway->startRun(r);
         QVERIFY2(run, qPrintable(run.errorMessage()));
         QCOMPARE(waitForRun(*gateway, run->id).state, RunState::Succeeded);
-        m_tapeLengths.insert(run->id, *gateway->tapeLength(run->id));
+        m_tapeLengths.insert(run->id, *gateway->inspection().tapeLength(run->id));
     }
     const QString journal = env.config.journalPath();
     QVERIFY(QFileInfo(journal + QStringLiteral("-wal")).size() > 32);
@@ -268,7 +268,7 @@ void tst_JournalCorrupt::mutants()
         return;
     }
     for (const RunInfo &r : *runs) {
-        auto tape = gateway->tape(r.id);
+        auto tape = gateway->inspection().tape(r.id);
         if (Expect(expect) == Expect::Lossless) {
             QVERIFY2(tape, qPrintable(tape.errorMessage()));
             QCOMPARE(qint64(tape->size()), m_tapeLengths.value(r.id));

@@ -293,7 +293,7 @@ void tst_MainWindow::apiRunShowsUpWithoutRestart()
     QTRY_VERIFY(m_window->transcript()->plainTranscript().contains(QStringLiteral("Echo: from a script")));
     QTRY_COMPARE(m_window->runPanel()->runs()->rowCount(), 1);
     const QString runId = m_window->runPanel()->runs()->rowAt(0).id;
-    const auto answer = Test::engineAnswer(*m_engine, [runId](Engine &g) { return g.tape(runId, 2, 1); });
+    const auto answer = Test::engineAnswer(*m_engine, [runId](Engine &g) { return g.inspection().tape(runId, 2, 1); });
     QVERIFY(answer && *answer);
     const QList<TapeEvent> input = **answer;
     QCOMPARE(input.size(), 1);

@@ -80,7 +80,7 @@ void tst_McpGui::cleanup()
 std::optional<McpServerStatus> tst_McpGui::serverStatus(const QString &name)
 {
     std::optional<QList<McpServerStatus>> all;
-    m_engine->call(this, [](Engine &e) { return e.mcpServers(); },
+    m_engine->call(this, [](Engine &e) { return e.mcp().servers(); },
                    [&all](const QList<McpServerStatus> &s) { all = s; });
     if (!QTest::qWaitFor([&all] { return all.has_value(); }, 10000))
         return std::nullopt;
@@ -168,7 +168,7 @@ void tst_McpGui::questionInTheWindow()
     std::optional<Status> saved;
     m_engine->callAsync<Status>(
             this,
-            [config](Engine &e, std::function<void(Status)> reply) { e.saveMcpServer(config, {}, reply); },
+            [config](Engine &e, std::function<void(Status)> reply) { e.mcp().save(config, {}, reply); },
             [&saved](Status s) { saved = s; });
     QTRY_VERIFY_WITH_TIMEOUT(saved.has_value(), 10000);
     QVERIFY2(*saved, qPrintable(saved->errorMessage()));
@@ -237,7 +237,7 @@ void tst_McpGui::questionInTheWindow()
             }(),
             60000);
     QCOMPARE(ended.state, RunState::Succeeded);
-    const auto tape = Test::engineAnswer(*m_engine, [runId](Engine &e) { return e.tape(runId); });
+    const auto tape = Test::engineAnswer(*m_engine, [runId](Engine &e) { return e.inspection().tape(runId); });
     QVERIFY(tape && *tape);
     QJsonObject question;
     QJsonObject output;

@@ -162,7 +162,7 @@ void tst_MemoryGui::browseAddEditPinForget()
     QTRY_COMPARE(dialog->model()->rowCount(), 1);
     QTRY_VERIFY(dialog->currentId() > 0);
     const qint64 id = dialog->currentId();
-    auto stored = ask<Result<MemoryItem>>([id](Engine &e) { return e.memory(id); });
+    auto stored = ask<Result<MemoryItem>>([id](Engine &e) { return e.memories().get(id); });
     QCOMPARE((*stored)->tags, (QStringList{"infra", "hosts"}));
     QCOMPARE((*stored)->source, MemorySource::User);
     // A duplicate is refused, and the view says why.
@@ -186,7 +186,7 @@ void tst_MemoryGui::browseAddEditPinForget()
     // Something added elsewhere (a run, a terminal) shows up.
     MemoryItem other;
     other.text = QStringLiteral("Backups run nightly");
-    QVERIFY(*ask<Result<MemoryItem>>([other](Engine &e) { return e.addMemory(other); }));
+    QVERIFY(*ask<Result<MemoryItem>>([other](Engine &e) { return e.memories().add(other); }));
     QTRY_COMPARE(dialog->model()->rowCount(), 2);
 
     // Forget.
@@ -194,7 +194,7 @@ void tst_MemoryGui::browseAddEditPinForget()
     dialog->table()->selectRow(row);
     dialog->forgetSelected(false);
     QTRY_COMPARE(dialog->model()->rowCount(), 1);
-    QCOMPARE((*ask<Result<MemoryItem>>([id](Engine &e) { return e.memory(id); })).error().code, ErrorCode::NotFound);
+    QCOMPARE((*ask<Result<MemoryItem>>([id](Engine &e) { return e.memories().get(id); })).error().code, ErrorCode::NotFound);
     }
     dialog->close();
     QTRY_VERIFY(!guard);
@@ -206,7 +206,7 @@ void tst_MemoryGui::searchAndFilters()
                                 QStringLiteral("the wifi password is in the safe")}) {
         MemoryItem m;
         m.text = text;
-        QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.addMemory(m); }));
+        QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.memories().add(m); }));
     }
     MemoryDialog dialog(m_engine.get());
     dialog.show();
@@ -247,7 +247,7 @@ void tst_MemoryGui::jumpsToTheRun()
     m.text = QStringLiteral("Saved from a run");
     m.source = MemorySource::Run;
     m.runId = runId;
-    QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.addMemory(m); }));
+    QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.memories().add(m); }));
     // A later run in the same session, so the run panel's newest is not the one asked for.
     QTRY_VERIFY_WITH_TIMEOUT((*ask<Result<RunInfo>>([runId](Engine &e) { return e.run(runId); }))->isTerminal(), 10000);
     auto later = ask<Result<RunInfo>>([r](Engine &e) { return e.startRun(r); });
@@ -289,7 +289,7 @@ void tst_MemoryGui::settingsPageImports()
     // The folder is in the settings, and the file in memory.
     auto settings = ask<MemorySettings>([](Engine &e) { return e.memorySettings(); });
     QCOMPARE(settings->folders, QStringList{QFileInfo(docs.path()).absoluteFilePath()});
-    auto status = ask<MemoryStatus>([](Engine &e) { return e.memoryStatus(); });
+    auto status = ask<MemoryStatus>([](Engine &e) { return e.memories().status(); });
     QCOMPARE(status->documents, qint64(1));
     // Turning memory off is saved at once.
     page.enabledBox()->setChecked(false);
@@ -300,7 +300,7 @@ void tst_MemoryGui::transcriptShowsMemoriesUsed()
 {
     MemoryItem m;
     m.text = QStringLiteral("The deploy key lives in the team vault.");
-    QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.addMemory(m); }));
+    QVERIFY(*ask<Result<MemoryItem>>([m](Engine &e) { return e.memories().add(m); }));
     openWindow();
     m_window->send(QStringLiteral("where is the deploy key?"));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->transcript()->document()->toPlainText().contains(QLatin1String("used 1 memory")), 10000);

@@ -342,7 +342,7 @@ void tst_Models::tapeModelPagesAndFollows()
     startEngine();
     // Start-up recovery closed the setup run (its owner never existed): one more event.
     qint64 length = 0;
-    m_engine->call(this, [runId](Engine &g) { return g.tapeLength(runId); },
+    m_engine->call(this, [runId](Engine &g) { return g.inspection().tapeLength(runId); },
                    [&](Result<qint64> n) { length = n ? *n : -1; });
     QTRY_COMPARE(length, qint64(1001));
     TapeModel model(m_engine.get());

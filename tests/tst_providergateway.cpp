@@ -86,7 +86,7 @@ struct Setup
         c.stallTimeoutMs = 500;
         c.retryBaseDelayMs = 20;
         std::optional<Status> added;
-        factory->addProvider(c, key, &gateway->providers(), nullptr,
+        factory->addProvider(c, key, &gateway->providerRegistry(), nullptr,
                              [&added](const Status &s) { added = s; });
         if (!QTest::qWaitFor([&added] { return added.has_value(); }, 30000) || !*added)
             return false;
@@ -95,7 +95,7 @@ struct Setup
         agent.systemPrompt = QStringLiteral("You tell the time.");
         agent.provider = QStringLiteral("remote");
         agent.model = QStringLiteral("test-model");
-        return bool(gateway->saveAgent(agent));
+        return bool(gateway->agents().save(agent));
     }
 
     RunInfo run(const QString &text)
@@ -113,7 +113,7 @@ struct Setup
         return Test::waitForRun(*gateway, started->id, 30000);
     }
 
-    QList<TapeEvent> tape(const QString &runId) const { return *gateway->tape(runId); }
+    QList<TapeEvent> tape(const QString &runId) const { return *gateway->inspection().tape(runId); }
 };
 
 QStringList kinds(const QList<TapeEvent> &events)

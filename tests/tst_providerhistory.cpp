@@ -112,7 +112,7 @@ struct Setup
         c.retryBaseDelayMs = 20;
         c.maxRetries = 0;
         std::optional<Status> added;
-        factory->addProvider(c, QStringLiteral("sk-history-0123456789"), &gateway->providers(), nullptr,
+        factory->addProvider(c, QStringLiteral("sk-history-0123456789"), &gateway->providerRegistry(), nullptr,
                              [&added](const Status &s) { added = s; });
         if (!QTest::qWaitFor([&added] { return added.has_value(); }, 5000) || !*added)
             return false;
@@ -121,7 +121,7 @@ struct Setup
         agent.systemPrompt = QStringLiteral("You help.");
         agent.provider = name;
         agent.model = QStringLiteral("test-model");
-        return bool(gateway->saveAgent(agent));
+        return bool(gateway->agents().save(agent));
     }
 
     // Reopens the Gateway with the changed configuration (budgets).
@@ -159,7 +159,7 @@ struct Setup
         return started.id.isEmpty() ? started : finish(started);
     }
 
-    QList<TapeEvent> tape(const QString &runId) const { return *gateway->tape(runId); }
+    QList<TapeEvent> tape(const QString &runId) const { return *gateway->inspection().tape(runId); }
 
     QJsonObject lastBody() const { return server.requests().last().json(); }
 };

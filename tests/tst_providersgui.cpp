@@ -117,7 +117,7 @@ bool tst_ProvidersGui::addProvider(const QString &name, const QString &key)
     m_engine->callAsync<Status>(
             this,
             [c, key](Engine &g, std::function<void(Status)> reply) {
-                g.addProvider(c, key, [reply](const Status &s) { reply(s); });
+                g.providers().add(c, key, [reply](const Status &s) { reply(s); });
             },
             [&added](Status s) { added = s; });
     return QTest::qWaitFor([&added] { return added.has_value(); }, 10000) && *added;
@@ -130,7 +130,7 @@ bool tst_ProvidersGui::saveAgent(const QString &provider)
     a.provider = provider;
     a.model = QStringLiteral("test-model");
     a.systemPrompt = QStringLiteral("Be brief.");
-    const auto saved = ask<Status>([a](Engine &g) { return g.saveAgent(a); });
+    const auto saved = ask<Status>([a](Engine &g) { return g.agents().save(a); });
     return saved && *saved;
 }
 
@@ -182,7 +182,7 @@ void tst_ProvidersGui::providersPageAddsAndTests()
     const ProviderConfig saved = page->formConfig();
     QCOMPARE(saved.keyRef, QStringLiteral("provider/fake"));
     QCOMPARE(saved.defaultModel, QStringLiteral("gpt-4o"));
-    const auto listing = ask<ProviderListing>([](Engine &g) { return g.providerListing(); });
+    const auto listing = ask<ProviderListing>([](Engine &g) { return g.providers().listing(); });
     QVERIFY(listing && listing->find(QStringLiteral("fake")));
     QCOMPARE(listing->find(QStringLiteral("fake"))->keyStorage, QStringLiteral("file"));
 

@@ -115,7 +115,7 @@ RunInfo tst_ToolPolicy::run(const QString &text, const QString &key, const QStri
 
 QList<TapeEvent> tst_ToolPolicy::tape(const QString &runId)
 {
-    auto events = m_gateway->tape(runId);
+    auto events = m_gateway->inspection().tape(runId);
     return events ? *events : QList<TapeEvent>{};
 }
 
@@ -700,10 +700,10 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
     QCOMPARE(e->policies.size(), 7);
 
     // Asked in a session whose agent asks before every call: as the run would.
-    Agent careful = *m_gateway->agent(QStringLiteral("default"));
+    Agent careful = *m_gateway->agents().get(QStringLiteral("default"));
     careful.name = QStringLiteral("careful");
     careful.approvalMode = Agent::ApprovalMode::Ask;
-    QVERIFY(m_gateway->saveAgent(careful));
+    QVERIFY(m_gateway->agents().save(careful));
     QVERIFY(m_gateway->resolveSession(SessionSelector{{}, QStringLiteral("c")}, true, QStringLiteral("careful")));
     e = m_gateway->explainToolCall(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")), QStringLiteral("c"));
     QVERIFY(e);

@@ -78,7 +78,7 @@ PendingToolApproval tst_ToolsIntegration::waitForApproval(QSignalSpy &spy, int i
 
 QJsonObject tst_ToolsIntegration::eventOf(const QString &runId, const QString &kind)
 {
-    auto events = m_gateway->tape(runId);
+    auto events = m_gateway->inspection().tape(runId);
     if (events) {
         for (const TapeEvent &e : *events) {
             if (e.kind == kind)

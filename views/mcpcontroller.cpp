@@ -35,8 +35,8 @@ McpController::McpController(EngineClient *engine, QWidget *window)
 void McpController::onReady()
 {
     m_engine->post([](Engine &e) {
-        e.setMcpUserPresent(true);
-        e.startMcpServers();
+        e.mcp().setUserPresent(true);
+        e.mcp().startAll();
     });
 }
 
@@ -52,7 +52,7 @@ void McpController::ask(const McpUserQuestion &question)
                 if (!m_engine)
                     return;
                 m_engine->call(this, [id, action, content](Engine &e) {
-                    return e.answerMcpQuestion(id, action, content, QStringLiteral("gui"));
+                    return e.mcp().answer(id, action, content, QStringLiteral("gui"));
                 }, [](const Status &) {});
             });
     connect(dialog, &QObject::destroyed, this, [this, id = question.id] { m_dialogs.remove(id); });

@@ -294,7 +294,7 @@ void McpServersPage::reload(const QString &select)
 {
     if (!m_engine)
         return;
-    m_engine->call(this, [](Engine &e) { return e.mcpServers(); }, [this, select](const QList<McpServerStatus> &servers) {
+    m_engine->call(this, [](Engine &e) { return e.mcp().servers(); }, [this, select](const QList<McpServerStatus> &servers) {
         m_servers = servers;
         const QSignalBlocker blocker(m_list);
         m_list->clear();
@@ -420,7 +420,7 @@ void McpServersPage::cancelSignIn()
     const QUrl page = m_signInUrls.value(name);
     if (!page.isValid())
         return;
-    m_engine->call(this, [name](Engine &e) { return e.cancelMcpSignIn(name); },
+    m_engine->call(this, [name](Engine &e) { return e.mcp().cancelSignIn(name); },
                    [this, name](const Status &s) {
                        if (!s)
                            return showResult(s.errorMessage(), false);
@@ -460,7 +460,7 @@ void McpServersPage::loadLog(const QString &name)
     m_log->clear();
     if (!m_engine)
         return;
-    m_engine->call(this, [name](Engine &e) { return e.mcpServerLog(name); },
+    m_engine->call(this, [name](Engine &e) { return e.mcp().log(name); },
                    [this, name](const Result<QList<McpLogEntry>> &lines) {
                        if (!lines || name != m_loadedName)
                            return;
@@ -568,7 +568,7 @@ void McpServersPage::save()
     m_save->setEnabled(false);
     const QString name = c.name;
     m_engine->callAsync<Status>(
-            this, [c, secrets](Engine &e, std::function<void(Status)> reply) { e.saveMcpServer(c, secrets, reply); },
+            this, [c, secrets](Engine &e, std::function<void(Status)> reply) { e.mcp().save(c, secrets, reply); },
             [this, name](const Status &s) {
                 m_save->setEnabled(true);
                 if (!s) {
@@ -592,7 +592,7 @@ void McpServersPage::remove()
         != QMessageBox::Yes)
         return;
     m_engine->callAsync<Status>(
-            this, [name](Engine &e, std::function<void(Status)> reply) { e.removeMcpServer(name, reply); },
+            this, [name](Engine &e, std::function<void(Status)> reply) { e.mcp().remove(name, reply); },
             [this, name](const Status &s) {
                 if (!s) {
                     showResult(s.errorMessage(), false);
@@ -616,7 +616,7 @@ void McpServersPage::test()
     m_engine->callAsync<McpServerStatus>(
             this,
             [name, remote](Engine &e, std::function<void(McpServerStatus)> reply) {
-                e.testMcpServer(name, (remote ? 300 : 60) * 1000, reply);
+                e.mcp().test(name, (remote ? 300 : 60) * 1000, reply);
             },
             [this, name](const McpServerStatus &s) {
                 m_test->setEnabled(true);
@@ -639,7 +639,7 @@ void McpServersPage::restart()
     if (!m_engine || m_loadedName.isEmpty())
         return;
     const QString name = m_loadedName;
-    m_engine->call(this, [name](Engine &e) { return e.restartMcpServer(name); }, [this](const Status &s) {
+    m_engine->call(this, [name](Engine &e) { return e.mcp().restart(name); }, [this](const Status &s) {
         if (!s)
             showResult(s.errorMessage(), false);
     });
@@ -652,7 +652,7 @@ void McpServersPage::onToolToggled(QTreeWidgetItem *item, int column)
     const QString server = m_loadedName;
     const QString tool = item->data(0, Qt::UserRole).toString();
     const bool enabled = item->checkState(0) == Qt::Checked;
-    m_engine->call(this, [server, tool, enabled](Engine &e) { return e.setMcpToolEnabled(server, tool, enabled); },
+    m_engine->call(this, [server, tool, enabled](Engine &e) { return e.mcp().setToolEnabled(server, tool, enabled); },
                    [this](const Status &s) {
                        if (!s)
                            showResult(s.errorMessage(), false);
@@ -681,7 +681,7 @@ void McpServersPage::importFile(const QString &path)
     m_engine->callAsync<Result<McpImportReport>>(
             this,
             [json](Engine &e, std::function<void(Result<McpImportReport>)> reply) {
-                e.importMcpServers(json, false, reply);
+                e.mcp().importServers(json, false, reply);
             },
             [this, path](const Result<McpImportReport> &r) {
                 if (!r) {

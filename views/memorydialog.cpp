@@ -172,7 +172,7 @@ void MemoryDialog::refresh()
         filter.scope = scope;
         filter.source = source;
         filter.limit = 2000;
-        m_engine->call(this, [filter](Engine &e) { return e.memories(filter); },
+        m_engine->call(this, [filter](Engine &e) { return e.memories().list(filter); },
                        [this, generation, keep](const Result<QList<MemoryItem>> &items) {
                            if (generation != m_generation)
                                return;
@@ -198,7 +198,7 @@ void MemoryDialog::refresh()
     m_engine->callAsync<Result<MemorySearchResult>>(
             this,
             [query](Engine &e, std::function<void(Result<MemorySearchResult>)> reply) {
-                e.searchMemory(query, [reply](const Result<MemorySearchResult> &r) { reply(r); });
+                e.memories().search(query, [reply](const Result<MemorySearchResult> &r) { reply(r); });
             },
             [this, generation, scope](const Result<MemorySearchResult> &result) {
                 if (generation != m_generation)
@@ -267,7 +267,7 @@ void MemoryDialog::save()
     if (isNew)
         item.source = MemorySource::User;
     m_engine->call(this,
-                   [item, isNew](Engine &e) { return isNew ? e.addMemory(item) : e.updateMemory(item); },
+                   [item, isNew](Engine &e) { return isNew ? e.memories().add(item) : e.memories().update(item); },
                    [this, isNew](const Result<MemoryItem> &saved) {
                        if (!saved) {
                            showStatus(saved.errorMessage(), true);
@@ -287,7 +287,7 @@ void MemoryDialog::togglePin()
     m_pinned->setChecked(!m_pinned->isChecked());
     MemoryItem item = m_current;
     item.pinned = m_pinned->isChecked();
-    m_engine->call(this, [item](Engine &e) { return e.updateMemory(item); },
+    m_engine->call(this, [item](Engine &e) { return e.memories().update(item); },
                    [this](const Result<MemoryItem> &saved) {
                        if (!saved) {
                            showStatus(saved.errorMessage(), true);
@@ -308,7 +308,7 @@ void MemoryDialog::forgetSelected(bool confirm)
                                  tr("Forget memory %1? Runs will no longer be given it.").arg(id))
                 != QMessageBox::Yes)
         return;
-    m_engine->call(this, [id](Engine &e) { return e.forgetMemory(id); }, [this, id](const Status &s) {
+    m_engine->call(this, [id](Engine &e) { return e.memories().remove(id); }, [this, id](const Status &s) {
         if (!s) {
             showStatus(s.errorMessage(), true);
             return;

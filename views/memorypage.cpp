@@ -109,7 +109,7 @@ MemoryPage::MemoryPage(EngineClient *engine, QWidget *parent) : QWidget(parent),
     connect(m_reindex, &QPushButton::clicked, this, [this] {
         if (!m_engine)
             return;
-        m_engine->call(this, [](Engine &e) { return e.reindexMemory(); }, [this](const Status &s) {
+        m_engine->call(this, [](Engine &e) { return e.memories().reindex(); }, [this](const Status &s) {
             if (!s)
                 m_status->setText(s.errorMessage());
         });
@@ -117,7 +117,7 @@ MemoryPage::MemoryPage(EngineClient *engine, QWidget *parent) : QWidget(parent),
     if (!m_engine)
         return;
     connect(m_engine, &EngineClient::memoryStatusChanged, this, &MemoryPage::showStatus);
-    m_engine->call(this, [](Engine &e) { return e.providerListing(); }, [this](const ProviderListing &listing) {
+    m_engine->call(this, [](Engine &e) { return e.providers().listing(); }, [this](const ProviderListing &listing) {
         const QString chosen = m_provider->currentData().toString();
         const QSignalBlocker block(m_provider);
         m_provider->clear();
@@ -131,7 +131,7 @@ MemoryPage::MemoryPage(EngineClient *engine, QWidget *parent) : QWidget(parent),
         m_engine->call(this, [](Engine &e) { return e.memorySettings(); },
                        [this](const MemorySettings &s) { load(s); });
     });
-    m_engine->call(this, [](Engine &e) { return e.memoryStatus(); },
+    m_engine->call(this, [](Engine &e) { return e.memories().status(); },
                    [this](const MemoryStatus &s) { showStatus(s); });
 }
 
@@ -220,7 +220,7 @@ void MemoryPage::importNow()
     m_engine->callAsync<MemoryImportReport>(
             this,
             [folders, self, client](Engine &e, std::function<void(MemoryImportReport)> reply) {
-                e.importMemory(
+                e.memories().import(
                         folders,
                         [self, client](const MemoryImportProgress &p) {
                             // Progress crosses back to the window's thread like every answer.

@@ -185,7 +185,7 @@ void ProvidersPage::reload(const QString &select)
 {
     if (!m_engine)
         return;
-    m_engine->call(this, [](Engine &g) { return g.providerListing(); },
+    m_engine->call(this, [](Engine &g) { return g.providers().listing(); },
                    [this, select](ProviderListing listing) {
                        m_listing = listing;
                        QSignalBlocker block(m_list);
@@ -380,7 +380,7 @@ void ProvidersPage::save()
     m_engine->callAsync<Status>(
             this,
             [config, key](Engine &g, std::function<void(Status)> reply) {
-                g.addProvider(config, key, [reply](const Status &s) { reply(s); });
+                g.providers().add(config, key, [reply](const Status &s) { reply(s); });
             },
             [this, name = config.name](Status status) {
                 m_save->setEnabled(true);
@@ -415,7 +415,7 @@ void ProvidersPage::removeConfirmed(const QString &name)
     m_engine->callAsync<Status>(
             this,
             [name](Engine &g, std::function<void(Status)> reply) {
-                g.removeProvider(name, [reply](const Status &s) { reply(s); });
+                g.providers().remove(name, [reply](const Status &s) { reply(s); });
             },
             [this, name](Status status) {
                 if (!status) {
@@ -447,7 +447,7 @@ void ProvidersPage::test()
     m_engine->callAsync<ConnectionTest>(
             this,
             [config, key](Engine &g, std::function<void(ConnectionTest)> reply) {
-                g.testProvider(config, key, [reply](const ConnectionTest &t) { reply(t); });
+                g.providers().test(config, key, [reply](const ConnectionTest &t) { reply(t); });
             },
             [this, generation](ConnectionTest result) {
                 if (generation != m_testGeneration)

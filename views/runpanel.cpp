@@ -119,7 +119,7 @@ void RunPanel::showRun(const QString &runId)
     }
     const int row = m_runs->rowOf(runId);
     const bool live = row >= 0 && !m_runs->rowAt(row).isTerminal();
-    m_engine->call(this, [runId](Engine &g) { return g.timeline(runId); },
+    m_engine->call(this, [runId](Engine &g) { return g.inspection().timeline(runId); },
                    [this, runId, live](Result<QList<TimelineSpan>> spans) {
                        if (runId == m_runId && spans)
                            m_timeline->setRun(runId, *spans, live);

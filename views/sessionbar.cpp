@@ -126,7 +126,7 @@ void SessionBar::load()
                 Answer a;
                 a.session = g.session(sessionId);
                 if (a.session) {
-                    a.agent = g.agent(a.session->agent);
+                    a.agent = g.agents().get(a.session->agent);
                     a.workspace = g.effectiveWorkspace(*a.session);
                 }
                 return a;
@@ -152,7 +152,7 @@ void SessionBar::load()
                 m_engine->callAsync<Result<QStringList>>(
                         this,
                         [provider](Engine &g, std::function<void(Result<QStringList>)> reply) {
-                            g.providerModels(provider,
+                            g.providers().models(provider,
                                              [reply](const Result<QStringList> &r) { reply(r); });
                         },
                         [this, generation, provider](Result<QStringList> models) {
@@ -259,7 +259,7 @@ void SessionBar::refreshContext()
         auto runs = g.runs(filter);
         if (!runs || runs->isEmpty())
             return {};
-        auto events = g.tape(runs->first().id, 1, 8);
+        auto events = g.inspection().tape(runs->first().id, 1, 8);
         if (!events)
             return {};
         for (const TapeEvent &e : std::as_const(*events)) {

@@ -125,7 +125,7 @@ void SessionsController::describeCurrent()
     const int generation = ++m_describeGeneration;
     const QString agentName = s.agent;
     const QString sessionModel = s.model;
-    m_engine.call(this, [agentName](Engine &g) { return g.agent(agentName); },
+    m_engine.call(this, [agentName](Engine &g) { return g.agents().get(agentName); },
                   [this, generation, sessionModel](Result<Agent> agent) {
                       if (!agent || generation != m_describeGeneration)
                           return;

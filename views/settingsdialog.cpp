@@ -181,7 +181,7 @@ void SettingsDialog::loadAgents(const QString &select)
         return;
     m_engine->call(this,
                    [](Engine &g) {
-                       return std::make_pair(g.agents(), g.providerListing().names());
+                       return std::make_pair(g.agents().list(), g.providers().listing().names());
                    },
                    [this, select](std::pair<Result<QList<Agent>>, QStringList> answer) {
                        m_agentProvider->clear();
@@ -222,7 +222,7 @@ void SettingsDialog::saveAgent()
     const int row = m_agentList->currentRow();
     if (row >= 0 && row < m_agents.size())
         a.toolAllowlist = m_agents.at(row).toolAllowlist;
-    m_engine->call(this, [a](Engine &g) { return g.saveAgent(a); },
+    m_engine->call(this, [a](Engine &g) { return g.agents().save(a); },
                    [this, name = a.name](Status s) {
                        if (!s) {
                            showWarning(this, tr("Cannot save the agent"), s.errorMessage());
@@ -244,7 +244,7 @@ void SettingsDialog::fetchModels(const QString &provider)
     m_engine->callAsync<Result<QStringList>>(
             this,
             [provider](Engine &g, std::function<void(Result<QStringList>)> reply) {
-                g.providerModels(provider, [reply](const Result<QStringList> &r) { reply(r); });
+                g.providers().models(provider, [reply](const Result<QStringList> &r) { reply(r); });
             },
             [this, generation, provider](Result<QStringList> models) {
                 if (generation != m_modelsGeneration)
@@ -277,7 +277,7 @@ void SettingsDialog::removeAgent()
                  tr("&Delete"), this, [this, name] {
                      if (!m_engine)
                          return;
-                     m_engine->call(this, [name](Engine &g) { return g.removeAgent(name); },
+                     m_engine->call(this, [name](Engine &g) { return g.agents().remove(name); },
                                     [this](Status s) {
                                         if (!s)
                                             showWarning(this, tr("Cannot delete the agent"), s.errorMessage());

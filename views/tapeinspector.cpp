@@ -241,7 +241,7 @@ void TapeInspector::showTapeEvent(qint64 seq)
         return;
     m_shownSeq = seq;
     const QString runId = m_model->runId();
-    m_engine->call(this, [runId, seq](Engine &g) { return g.tapeEvent(runId, seq); },
+    m_engine->call(this, [runId, seq](Engine &g) { return g.inspection().tapeEvent(runId, seq); },
                    [this, seq](Result<TapeEvent> e) {
                        if (!e || seq != m_shownSeq)
                            return;
@@ -290,7 +290,7 @@ void TapeInspector::exportRun(const QString &runId, const QString &path)
     if (!m_engine)
         return;
     emit status(tr("Exporting the tape of run %1\u2026").arg(runId));
-    m_engine->call(this, [runId, path](Engine &g) { return g.exportTape(runId, path); },
+    m_engine->call(this, [runId, path](Engine &g) { return g.inspection().exportTape(runId, path); },
                    [this, path](Result<qint64> written) {
                        if (written)
                            emit status(tr("Exported %n event(s) to %1", nullptr, int(*written)).arg(path));

@@ -72,7 +72,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
         return rc;
 
     if (action == QLatin1String("list")) {
-        auto agents = app.engine().agents();
+        auto agents = app.engine().agents().list();
         if (!agents)
             return app.fail(agents.error());
         if (app.json()) {
@@ -91,9 +91,9 @@ int runAgents(CliApp &app, const QStringList &arguments)
         if (name == Agent::defaultName())
             return app.fail(makeError(ErrorCode::Conflict,
                                       QStringLiteral("the default agent cannot be removed")));
-        if (auto found = app.engine().agent(name); !found)
+        if (auto found = app.engine().agents().get(name); !found)
             return app.fail(found.error());
-        const Status removed = app.engine().removeAgent(name);
+        const Status removed = app.engine().agents().remove(name);
         if (!removed)
             return app.fail(removed.error());
         if (app.json())
@@ -104,7 +104,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
     }
 
     // set
-    auto existing = app.engine().agent(name);
+    auto existing = app.engine().agents().get(name);
     if (!existing && existing.error().code != ErrorCode::NotFound)
         return app.fail(existing.error());
     Agent a;
@@ -118,7 +118,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
     }
     if (parser.isSet(provider)) {
         const QString p = parser.value(provider).trimmed();
-        const ProviderListing listing = app.engine().providerListing();
+        const ProviderListing listing = app.engine().providers().listing();
         const ProviderListing::Entry *entry = listing.find(p);
         if (!entry)
             return app.fail(makeError(ErrorCode::NotFound,
@@ -141,7 +141,7 @@ int runAgents(CliApp &app, const QStringList &arguments)
     if (parser.isSet(approval))
         a.approvalMode = approvalMode == QLatin1String("ask") ? Agent::ApprovalMode::Ask
                                                               : Agent::ApprovalMode::Policy;
-    const Status saved = app.engine().saveAgent(a);
+    const Status saved = app.engine().agents().save(a);
     if (!saved)
         return app.fail(saved.error());
     if (app.json()) {

@@ -44,7 +44,7 @@ ChatSession::ChatSession(CliApp &app, ApprovalAnswer answer, bool interactive)
             Qt::QueuedConnection);
     connect(&engine, &Engine::mcpSignInRequested, this, &ChatSession::onSignIn, Qt::QueuedConnection);
     // Someone at a terminal can answer an MCP server's questions; otherwise they are declined.
-    engine.setMcpUserPresent(interactive);
+    engine.mcp().setUserPresent(interactive);
 
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) == 0) {
         m_sigint = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, this);
@@ -556,7 +556,7 @@ void ChatSession::answerQuestion(const QString &action)
     m_question.reset();
     if (m_stdin)
         m_stdin->setEnabled(false);
-    auto r = m_app.engine().answerMcpQuestion(q.question.id, action,
+    auto r = m_app.engine().mcp().answer(q.question.id, action,
                                               action == QLatin1String("accept") ? q.content : QJsonObject(),
                                               QStringLiteral("cli"));
     if (!r)

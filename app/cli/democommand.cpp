@@ -57,7 +57,7 @@ int runDemo(CliApp &app, const QStringList &arguments)
 
     out << QStringLiteral("The tape of the last run, every step in order (spool tape %1):\n").arg(lastRun);
     out.flush();
-    auto events = app.engine().tape(lastRun);
+    auto events = app.engine().inspection().tape(lastRun);
     if (!events)
         return app.fail(events.error());
     for (const TapeEvent &e : *events)

@@ -84,8 +84,8 @@ QString stateWords(const McpServerStatus &s)
 
 int listServers(CliApp &app)
 {
-    const QList<McpServerStatus> servers = app.engine().mcpServers();
-    const QStringList problems = app.engine().mcpProblems();
+    const QList<McpServerStatus> servers = app.engine().mcp().servers();
+    const QStringList problems = app.engine().mcp().problems();
     for (const QString &p : problems)
         app.err() << QStringLiteral("spool: warning: %1\n").arg(p);
     if (app.json()) {
@@ -196,7 +196,7 @@ int addServer(CliApp &app, const QCommandLineParser &parser, const QStringList &
     }
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
-    const Status saved = app.await<Status>([c, secrets](Engine &e, auto reply) { e.saveMcpServer(c, secrets, reply); });
+    const Status saved = app.await<Status>([c, secrets](Engine &e, auto reply) { e.mcp().save(c, secrets, reply); });
     if (!saved)
         return app.fail(saved.error());
     if (app.json())
@@ -253,19 +253,19 @@ int testServer(CliApp &app, const QString &name, int waitSeconds, bool withTools
         if (!qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
             QProcess::startDetached(QStringLiteral("xdg-open"), {url.toString()});
     });
-    auto known = engine.mcpServers();
+    auto known = engine.mcp().servers();
     const bool remote = std::any_of(known.cbegin(), known.cend(),
                                     [&name](const McpServerStatus &s) { return s.config.name == name && s.config.isRemote(); });
     const int waitMs = (waitSeconds > 0 ? waitSeconds : remote ? 300 : 60) * 1000;
     const McpServerStatus status = app.await<McpServerStatus>(
-            [name, waitMs](Engine &e, auto reply) { e.testMcpServer(name, waitMs, reply); });
+            [name, waitMs](Engine &e, auto reply) { e.mcp().test(name, waitMs, reply); });
     if (status.state == QLatin1String("failed") && status.config.command.isEmpty() && status.config.url.isEmpty())
         return app.fail(makeError(ErrorCode::NotFound, status.error));
     if (app.json()) {
         QJsonObject o = status.toJson();
         if (!status.isReady()) {
             QJsonArray lines;
-            if (auto log = engine.mcpServerLog(name)) {
+            if (auto log = engine.mcp().log(name)) {
                 for (const McpLogEntry &l : log->mid(qMax<qsizetype>(0, log->size() - 20)))
                     lines.append(l.toJson());
             }
@@ -275,7 +275,7 @@ int testServer(CliApp &app, const QString &name, int waitSeconds, bool withTools
     } else {
         printStatus(app, status, withTools);
         if (!status.isReady()) {
-            if (auto log = engine.mcpServerLog(name); log && !log->isEmpty()) {
+            if (auto log = engine.mcp().log(name); log && !log->isEmpty()) {
                 app.out() << QStringLiteral("  last lines of its log:\n");
                 for (const McpLogEntry &l : log->mid(qMax<qsizetype>(0, log->size() - 12)))
                     app.out() << QStringLiteral("    [%1] %2\n").arg(l.source, l.text);
@@ -294,8 +294,8 @@ int toggle(CliApp &app, const QStringList &positional, bool enable)
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
     const QString server = positional.at(1);
-    const Status s = positional.size() == 3 ? app.engine().setMcpToolEnabled(server, positional.at(2), enable)
-                                            : app.engine().setMcpServerEnabled(server, enable);
+    const Status s = positional.size() == 3 ? app.engine().mcp().setToolEnabled(server, positional.at(2), enable)
+                                            : app.engine().mcp().setEnabled(server, enable);
     if (!s)
         return app.fail(s.error());
     const QString what = positional.size() == 3 ? QStringLiteral("the tool %1 of %2").arg(positional.at(2), server)
@@ -326,7 +326,7 @@ int importServers(CliApp &app, const QString &file, bool replace)
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
     const Result<McpImportReport> report = app.await<Result<McpImportReport>>(
-            [json, replace](Engine &e, auto reply) { e.importMcpServers(json, replace, reply); });
+            [json, replace](Engine &e, auto reply) { e.mcp().importServers(json, replace, reply); });
     if (!report)
         return app.fail(makeError(report.error().code, QStringLiteral("%1: %2").arg(file, report.errorMessage())));
     if (app.json()) {
@@ -354,7 +354,7 @@ int exportServers(CliApp &app, bool withSecrets, const QString &output)
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
     const Result<QByteArray> json = app.await<Result<QByteArray>>(
-            [withSecrets](Engine &e, auto reply) { e.exportMcpServers(withSecrets, reply); });
+            [withSecrets](Engine &e, auto reply) { e.mcp().exportServers(withSecrets, reply); });
     if (!json)
         return app.fail(json.error());
     if (output.isEmpty() || output == QLatin1String("-")) {
@@ -429,7 +429,7 @@ int runMcp(CliApp &app, const QStringList &arguments)
         if (int rc = app.openEngine(); rc != ExitOk)
             return rc;
         const QString name = positional.at(1);
-        const Status removed = app.await<Status>([name](Engine &e, auto reply) { e.removeMcpServer(name, reply); });
+        const Status removed = app.await<Status>([name](Engine &e, auto reply) { e.mcp().remove(name, reply); });
         if (!removed)
             return app.fail(removed.error());
         if (app.json())

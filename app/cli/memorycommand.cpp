@@ -39,7 +39,7 @@ Result<ScopeArgument> parseScope(Engine &engine, const QString &text)
     const QString kind = text.section(QLatin1Char(':'), 0, 0);
     const QString value = text.section(QLatin1Char(':'), 1);
     if (kind == QLatin1String("agent") && !value.isEmpty()) {
-        auto agent = engine.agent(value);
+        auto agent = engine.agents().get(value);
         if (!agent)
             return agent.error();
         s.scope = MemoryScope::Agent;
@@ -129,7 +129,7 @@ MemoryStatus waitForVectors(CliApp &app)
             }
         };
         *connection = QObject::connect(&engine, &Engine::memoryStatusChanged, &engine, check);
-        check(engine.memoryStatus());
+        check(engine.memories().status());
     });
 }
 
@@ -213,7 +213,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
         item.scopeKey = scopeArgument ? scopeArgument->key : QString();
         item.tags = parser.values(tag);
         item.pinned = parser.isSet(pin);
-        auto added = engine.addMemory(item);
+        auto added = engine.memories().add(item);
         if (!added)
             return app.fail(added.error());
         if (app.json())
@@ -221,7 +221,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
         else
             app.out() << QStringLiteral("Remembered %1 (%2).\n").arg(added->id).arg(added->scopeLabel());
         // The vector is computed now, while this process runs, when a model is configured.
-        if (!engine.memoryStatus().embeddingModel.isEmpty()) {
+        if (!engine.memories().status().embeddingModel.isEmpty()) {
             const MemoryStatus st = waitForVectors(app);
             if (!st.lastError.isEmpty())
                 app.err() << QStringLiteral("spool: stored, but without a vector: %1\n").arg(st.lastError);
@@ -240,7 +240,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
         f.tag = parser.value(tag);
         f.pinnedOnly = parser.isSet(pinned);
         f.limit = maxResults > 0 ? maxResults : 200;
-        auto items = engine.memories(f);
+        auto items = engine.memories().list(f);
         if (!items)
             return app.fail(items.error());
         if (app.json()) {
@@ -274,7 +274,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
             q.sources = {*sourceFilter};
         q.tag = parser.value(tag);
         auto result = app.await<Result<MemorySearchResult>>([q](Engine &e, auto reply) {
-            e.searchMemory(q, reply);
+            e.memories().search(q, reply);
         });
         if (!result)
             return app.fail(result.error());
@@ -300,7 +300,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
         auto id = parseId(positional.first());
         if (!id)
             return app.fail(id.error());
-        auto item = engine.memory(*id);
+        auto item = engine.memories().get(*id);
         if (!item)
             return app.fail(item.error());
         if (action == QLatin1String("show")) {
@@ -311,7 +311,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
             return ExitOk;
         }
         if (action == QLatin1String("forget")) {
-            if (Status s = engine.forgetMemory(*id); !s)
+            if (Status s = engine.memories().remove(*id); !s)
                 return app.fail(s.error());
             if (app.json())
                 app.printJson(QJsonObject{{QStringLiteral("forgotten"), *id}});
@@ -321,7 +321,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
         }
         MemoryItem changed = *item;
         changed.pinned = action == QLatin1String("pin");
-        auto updated = engine.updateMemory(changed);
+        auto updated = engine.memories().update(changed);
         if (!updated)
             return app.fail(updated.error());
         if (app.json())
@@ -340,7 +340,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
             return app.usageError(QStringLiteral("memory import needs a path (no folders are configured)"), kUsage);
         const bool terminal = ::isatty(STDERR_FILENO);
         auto report = app.await<MemoryImportReport>([&app, paths, terminal](Engine &e, auto reply) {
-            e.importMemory(
+            e.memories().import(
                     paths,
                     [&app, terminal](const MemoryImportProgress &p) {
                         if (app.json())
@@ -356,11 +356,11 @@ int runMemory(CliApp &app, const QStringList &arguments)
         if (terminal && !app.json())
             app.err() << QStringLiteral("\r\033[K");
         MemoryStatus st;
-        if (!engine.memoryStatus().embeddingModel.isEmpty())
+        if (!engine.memories().status().embeddingModel.isEmpty())
             st = waitForVectors(app);
         if (app.json()) {
             QJsonObject o = report.toJson();
-            o.insert(QStringLiteral("status"), engine.memoryStatus().toJson());
+            o.insert(QStringLiteral("status"), engine.memories().status().toJson());
             app.printJson(o);
         } else {
             app.out() << QStringLiteral("Imported %1 file%2 (%3 passages); %4 unchanged, %5 removed, %6 failed.\n")
@@ -379,7 +379,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
     }
 
     if (action == QLatin1String("reindex")) {
-        if (Status s = engine.reindexMemory(); !s)
+        if (Status s = engine.memories().reindex(); !s)
             return app.fail(s.error());
         const MemoryStatus st = waitForVectors(app);
         if (app.json())
@@ -415,7 +415,7 @@ int runMemory(CliApp &app, const QStringList &arguments)
     }
 
     // status
-    const MemoryStatus st = engine.memoryStatus();
+    const MemoryStatus st = engine.memories().status();
     const MemorySettings settings = engine.memorySettings();
     if (app.json()) {
         QJsonObject o = st.toJson();

@@ -116,7 +116,7 @@ std::optional<QString> readKeyFromStdin(CliApp &app, const QString &provider)
 
 int listProviders(CliApp &app)
 {
-    const ProviderListing listing = app.engine().providerListing();
+    const ProviderListing listing = app.engine().providers().listing();
     for (const QString &w : listing.warnings)
         app.err() << QStringLiteral("spool: warning: %1\n").arg(w);
     warnAboutKeyFile(app, listing);
@@ -150,7 +150,7 @@ int listProviders(CliApp &app)
 
 int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &name)
 {
-    const ProviderListing listing = app.engine().providerListing();
+    const ProviderListing listing = app.engine().providers().listing();
     const ProviderListing::Entry *existing = listing.find(name);
     if (existing && existing->builtIn)
         return app.fail(makeError(ErrorCode::Conflict,
@@ -236,12 +236,12 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
         return app.fail(valid.error());
 
     const Status added = app.await<Status>([config, key](Engine &g, auto reply) {
-        g.addProvider(config, key, [reply](const Status &s) { reply(s); });
+        g.providers().add(config, key, [reply](const Status &s) { reply(s); });
     });
     if (!added)
         return app.fail(added.error());
 
-    const ProviderListing after = app.engine().providerListing();
+    const ProviderListing after = app.engine().providers().listing();
     const ProviderListing::Entry *entry = after.find(name);
     if (app.json()) {
         app.printJson(entry ? entry->toJson() : config.toJson());
@@ -261,12 +261,12 @@ int addProvider(CliApp &app, const QCommandLineParser &parser, const QString &na
 int removeProvider(CliApp &app, const QString &name)
 {
     const Status removed = app.await<Status>([name](Engine &g, auto reply) {
-        g.removeProvider(name, [reply](const Status &s) { reply(s); });
+        g.providers().remove(name, [reply](const Status &s) { reply(s); });
     });
     if (!removed)
         return app.fail(removed.error());
     QStringList users;
-    if (auto agents = app.engine().agents()) {
+    if (auto agents = app.engine().agents().list()) {
         for (const Agent &a : *agents) {
             if (a.provider == name)
                 users.append(a.name);
@@ -290,7 +290,7 @@ int removeProvider(CliApp &app, const QString &name)
 
 int testProvider(CliApp &app, const QString &name)
 {
-    const ProviderListing listing = app.engine().providerListing();
+    const ProviderListing listing = app.engine().providers().listing();
     const ProviderListing::Entry *entry = listing.find(name);
     if (!entry)
         return app.fail(makeError(ErrorCode::NotFound,
@@ -298,7 +298,7 @@ int testProvider(CliApp &app, const QString &name)
                                                  "shows them)")
                                           .arg(name)));
     const ConnectionTest t = app.await<ConnectionTest>([name](Engine &g, auto reply) {
-        g.testProvider(name, [reply](const ConnectionTest &r) { reply(r); });
+        g.providers().test(name, [reply](const ConnectionTest &r) { reply(r); });
     });
     const QString baseUrl = entry->config.toJson().value(QStringLiteral("base_url")).toString();
     if (app.json()) {
@@ -315,14 +315,14 @@ int testProvider(CliApp &app, const QString &name)
 
 int listModels(CliApp &app, const QString &name)
 {
-    const ProviderListing listing = app.engine().providerListing();
+    const ProviderListing listing = app.engine().providers().listing();
     if (!listing.find(name))
         return app.fail(makeError(ErrorCode::NotFound,
                                   QStringLiteral("no provider named \"%1\" (spool providers list "
                                                  "shows them)")
                                           .arg(name)));
     const auto models = app.await<Result<QStringList>>([name](Engine &g, auto reply) {
-        g.providerModels(name, [reply](const Result<QStringList> &r) { reply(r); });
+        g.providers().models(name, [reply](const Result<QStringList> &r) { reply(r); });
     });
     if (!models)
         return app.fail(models.error());

@@ -207,7 +207,7 @@ int runTape(CliApp &app, const QStringList &arguments)
             return true;
         }
         while (true) {
-            auto events = app.engine().tape(id, next, 5000);
+            auto events = app.engine().inspection().tape(id, next, 5000);
             if (!events) {
                 problem = events.error();
                 return true;

@@ -96,7 +96,7 @@ int runServe(CliApp &app, const QStringList &arguments)
 
     const QString agent = parser.value(agentOption);
     if (!agent.isEmpty()) {
-        const Result<Agent> found = awaitEngine(client, [agent](Engine &e) { return e.agent(agent); });
+        const Result<Agent> found = awaitEngine(client, [agent](Engine &e) { return e.agents().get(agent); });
         if (!found)
             return app.fail(found.error());
     }

@@ -99,7 +99,7 @@ int sessionModel(CliApp &app, const QString &which, const QStringList &args)
     if (!s)
         return app.fail(s.error());
     const QString agentName = s->agent;
-    auto agent = app.engine().agent(agentName);
+    auto agent = app.engine().agents().get(agentName);
     const QString agentModel = agent ? agent->model : QString();
     const QString provider = agent ? agent->provider : QString();
     const QString effective = s->model.isEmpty() ? agentModel : s->model;

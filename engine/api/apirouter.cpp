@@ -239,7 +239,7 @@ void ApiRouter::route(ApiExchange *exchange, const QJsonObject &body)
 
 void ApiRouter::listModels(ApiExchange *exchange, const QString &one)
 {
-    answer(m_context, exchange, [](Engine &e) { return e.agents(); },
+    answer(m_context, exchange, [](Engine &e) { return e.agents().list(); },
            [one](ApiExchange *x, Result<QList<Agent>> agents) {
                if (!agents)
                    return x->sendError(ApiError::fromEngine(agents.error()));
@@ -325,7 +325,7 @@ void ApiRouter::createSession(ApiExchange *exchange, const QJsonObject &body)
            [key, agent, title](Engine &e) {
                Created c;
                if (!agent.isEmpty()) {
-                   if (auto a = e.agent(agent); !a) {
+                   if (auto a = e.agents().get(agent); !a) {
                        c.session = a.error();
                        return c;
                    }

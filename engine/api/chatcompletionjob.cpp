@@ -58,10 +58,10 @@ void ChatCompletionJob::start()
             [request, key, defaultAgent, known](Engine &e) -> Started {
                 Started s;
                 s.agent = request.model;
-                auto agent = e.agent(s.agent);
+                auto agent = e.agents().get(s.agent);
                 if (!agent && s.agent == QLatin1String("spool")) {
                     s.agent = defaultAgent.isEmpty() ? Agent::defaultName() : defaultAgent;
-                    agent = e.agent(s.agent);
+                    agent = e.agents().get(s.agent);
                 }
                 if (!agent) {
                     s.unknownModel = true;

@@ -52,7 +52,7 @@ void TapeFollowJob::start()
                 Read r;
                 r.run = e.run(run);
                 if (r.run)
-                    r.events = e.tape(r.run->id, from, limit);
+                    r.events = e.inspection().tape(r.run->id, from, limit);
                 return r;
             },
             [this](const Read &r) { onFirstRead(r); });
@@ -136,7 +136,7 @@ void TapeFollowJob::catchUp()
                 // tape read after it.
                 Read r;
                 r.run = e.run(run);
-                r.events = e.tape(run, from);
+                r.events = e.inspection().tape(run, from);
                 return r;
             },
             [this](const Read &r) { onCaughtUp(r); });

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "agents/agent.h"
+#include "agents/agents.h"
 #include "approvals/pendingtoolapproval.h"
 #include "approvals/policygrant.h"
 #include "attachments/exportreport.h"
@@ -10,23 +10,13 @@
 #include "core/runtimeconfig.h"
 #include "gateway/gatewaystatus.h"
 #include "journal/tapeevent.h"
-#include "memory/memoryfilter.h"
-#include "memory/memoryimportreport.h"
-#include "memory/memoryitem.h"
-#include "memory/memoryquery.h"
-#include "memory/memorysearchresult.h"
-#include "memory/memorystatus.h"
-#include "mcp/mcpserverconfig.h"
-#include "mcp/mcpserverstatus.h"
-#include "mcp/mcpuserquestion.h"
+#include "mcp/mcpservers.h"
+#include "memory/memories.h"
 #include "policy/policydecision.h"
-#include "providers/connectiontest.h"
-#include "providers/providerconfig.h"
-#include "providers/providerlisting.h"
+#include "providers/providers.h"
 #include "runs/runinfo.h"
+#include "runs/runinspection.h"
 #include "runs/runrequest.h"
-#include "runs/sessiontranscript.h"
-#include "runs/timelinespan.h"
 #include "sessions/sessioninfo.h"
 #include "tools/toolspec.h"
 
@@ -81,27 +71,17 @@ public:
     // Tokens used by all the session's runs.
     virtual Result<TokenUsage> sessionUsage(const QString &sessionId) const = 0;
 
-    // Agents
-    virtual Result<QList<Agent>> agents() const = 0;
-    virtual Result<Agent> agent(const QString &name) const = 0;
-    virtual Status saveAgent(const Agent &agent) = 0;
-    virtual Status removeAgent(const QString &name) = 0;
-
+    // The areas front ends use directly. Each is valid once open() has succeeded, until
+    // shutdown(), and lives on the engine's thread like the Engine itself.
+    virtual Agents &agents() = 0;
     // Providers (SPEC §5): configured in spool.conf, keys in the keychain.
-    virtual ProviderListing providerListing() const = 0;
-    // Adds or replaces a provider. `apiKey`, when given, is stored under config.keyRef (by
-    // default "provider/<name>"); a stored key the new configuration no longer uses is removed.
-    virtual void addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
-                             std::function<void(const Status &)> done) = 0;
-    virtual void removeProvider(const QString &name, std::function<void(const Status &)> done) = 0;
-    // Whether a provider works, and if not why. The second form tests a configuration that is
-    // not saved yet, with a key typed into a form (or, without one, config.keyRef's key).
-    virtual void testProvider(const QString &name, std::function<void(const ConnectionTest &)> done) = 0;
-    virtual void testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
-                              std::function<void(const ConnectionTest &)> done) = 0;
-    // The models a provider offers, for the model pickers.
-    virtual void providerModels(const QString &name,
-                                std::function<void(const Result<QStringList> &)> done) = 0;
+    virtual Providers &providers() = 0;
+    // Memory (SPEC §7); its settings are below.
+    virtual Memories &memories() = 0;
+    // MCP servers: the user's tool servers (issue 13).
+    virtual McpServers &mcp() = 0;
+    // Tapes, timelines and transcripts (SPEC §3).
+    virtual RunInspection &inspection() = 0;
 
     // Runs (SPEC §2)
     // Persists the run as accepted and returns it; the run goes on asynchronously.
@@ -121,22 +101,6 @@ public:
     // tape), as a run of the session; `spool tools run` uses it.
     virtual Result<RunInfo> runTool(const QString &tool, const QJsonObject &arguments,
                                     const SessionSelector &session, const QString &source) = 0;
-
-    // Inspection (SPEC §3)
-    virtual Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1,
-                                          int limit = -1) const = 0;
-    virtual Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
-                                            const TapeFilter &filter = {}) const = 0;
-    virtual Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const = 0;
-    virtual Result<qint64> tapeLength(const QString &runId) const = 0;
-    // Writes the run's tape as JSON Lines (one event per line) to `path`, atomically.
-    virtual Result<qint64> exportTape(const QString &runId, const QString &path) const = 0;
-    virtual Result<QList<TimelineSpan>> timeline(const QString &runId) const = 0;
-    // The runs of a session (oldest first) before `beforeOrdinal`, at most `maxRuns` of the
-    // newest, with the tape events a transcript shows: a run's input always, and at most
-    // `maxEventsPerRun` of its newest steps.
-    virtual Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
-                                                 int maxRuns, int maxEventsPerRun = 150) const = 0;
 
     // Tools and their settings (SPEC §6). Settings are written to spool.conf and take effect
     // at once; the status says when they could not be saved or applied.
@@ -176,28 +140,11 @@ public:
     // Revokes a grant (at once in this process; other processes notice within a poll).
     virtual Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) = 0;
 
-    // Memory (SPEC §7). Items are browsed, added, edited, pinned and forgotten directly;
-    // ranked search and imports answer later, through their callbacks on the engine thread.
+    // Memory settings (SPEC §7): saved to spool.conf and applied at once; a new embedding model
+    // drops the old vectors and computes new ones in the background (memoryStatusChanged
+    // follows the progress).
     virtual MemorySettings memorySettings() const = 0;
-    // Saved to spool.conf and applied at once; a new embedding model drops the old vectors and
-    // computes new ones in the background (memoryStatusChanged follows the progress).
     virtual Status setMemorySettings(const MemorySettings &settings) = 0;
-    virtual MemoryStatus memoryStatus() const = 0;
-    // The same text in the same scope is refused (Conflict, naming the item already there).
-    virtual Result<MemoryItem> addMemory(const MemoryItem &item) = 0;
-    // Text, tags, scope, pin and expiry of an existing item.
-    virtual Result<MemoryItem> updateMemory(const MemoryItem &item) = 0;
-    virtual Status forgetMemory(qint64 id) = 0;
-    virtual Result<MemoryItem> memory(qint64 id) const = 0;
-    virtual Result<QList<MemoryItem>> memories(const MemoryFilter &filter = {}) const = 0;
-    virtual void searchMemory(const MemoryQuery &query,
-                              std::function<void(const Result<MemorySearchResult> &)> done) = 0;
-    // Files and folders; every file that cannot be imported has its error in the report.
-    virtual void importMemory(const QStringList &paths,
-                              std::function<void(const MemoryImportProgress &)> progress,
-                              std::function<void(const MemoryImportReport &)> done) = 0;
-    // Drops every vector and computes them again in the background.
-    virtual Status reindexMemory() = 0;
 
     // Attachments, fork, export and import (SPEC §4).
     // An attachment the journal holds, with its bytes (thumbnails, "open full size").
@@ -213,45 +160,8 @@ public:
 
     virtual GatewayStatus status(bool checkJournal = false) const = 0;
 
-    // MCP servers (issue 13): the user's tool servers, configured in mcpConfigPath() (the
-    // mcpServers JSON of Claude Desktop and others), their secrets in the keychain. Nothing
-    // starts by itself: startMcpServers() (the window, when it opens) or a run before its first
-    // turn starts the enabled ones; their tools then join toolSpecs() as mcp.<server>.<tool>.
+    // Where the MCP servers are configured (McpServers::configPath()), also before open().
     virtual QString mcpConfigPath() const = 0;
-    // Every configured server with its state (mcp.json is read again when it changed).
-    virtual QList<McpServerStatus> mcpServers() = 0;
-    // Entries of mcp.json that could not be read (the others work).
-    virtual QStringList mcpProblems() const = 0;
-    virtual void startMcpServers() = 0;
-    // Adds or replaces a server; `secrets` are the values of its secretEnv and secretHeaders
-    // (only those given are stored; the others keep their stored value).
-    virtual void saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
-                               std::function<void(const Status &)> done) = 0;
-    // Stops it and removes it, its secrets and its sign-in.
-    virtual void removeMcpServer(const QString &name, std::function<void(const Status &)> done) = 0;
-    virtual Status setMcpServerEnabled(const QString &name, bool enabled) = 0;
-    virtual Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) = 0;
-    virtual Status restartMcpServer(const QString &name) = 0;
-    // Gives up on the sign-in the server waits for (mcpSignInRequested): it fails, saying so.
-    virtual Status cancelMcpSignIn(const QString &name) = 0;
-    // Starts the server (again, if it had failed) and answers once it is ready or failed, or
-    // after timeoutMs with what it is then.
-    virtual void testMcpServer(const QString &name, int timeoutMs,
-                               std::function<void(const McpServerStatus &)> done) = 0;
-    // The server's stderr, its log messages and what Spool noticed, oldest first.
-    virtual Result<QList<McpLogEntry>> mcpServerLog(const QString &name) const = 0;
-    // Another app's mcpServers JSON into mcp.json; env values and headers that look secret go
-    // to the keychain.
-    virtual void importMcpServers(const QByteArray &json, bool replace,
-                                  std::function<void(const Result<McpImportReport> &)> done) = 0;
-    virtual void exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done) = 0;
-    // Whether a person can answer the servers' questions in this front end (a window, a
-    // terminal). Without one, every question is declined at once, and the server's log says so.
-    virtual void setMcpUserPresent(bool present) = 0;
-    virtual QList<McpUserQuestion> mcpQuestions() const = 0;
-    // accept (with content), decline or cancel; `by` says who (gui, cli).
-    virtual Status answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
-                                     const QString &by) = 0;
 
 signals:
     void runUpdated(const Spool::RunInfo &run);
@@ -276,7 +186,7 @@ signals:
     // An MCP server's state, tools or configuration changed.
     void mcpServersChanged(const QString &server);
     void mcpServerLogAppended(const QString &server, const Spool::McpLogEntry &entry);
-    // A server asks the user something during a tool call; answer with answerMcpQuestion().
+    // A server asks the user something during a tool call; answer with McpServers::answer().
     void mcpQuestionAsked(const Spool::McpUserQuestion &question);
     // Answered (by anyone), or closed by the engine: dialogs and prompts for it go away.
     void mcpQuestionAnswered(const Spool::McpUserQuestion &question);

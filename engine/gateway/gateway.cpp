@@ -98,7 +98,8 @@ Status Gateway::open()
     m_runs = std::make_unique<RunStore>(*m_journal);
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
     m_contextBuilder = std::make_unique<ContextBuilder>(*m_journal);
-    m_inspector = std::make_unique<RunInspector>(*m_journal, *m_runs, *m_contextBuilder);
+    m_inspector = std::make_unique<RunInspector>(*m_journal, *m_runs, *m_contextBuilder,
+                                                 *m_sessions);
     m_attachments = std::make_unique<AttachmentStore>(*m_journal);
     m_fork = std::make_unique<SessionFork>(*m_journal, m_sessions->store());
     m_exchange = std::make_unique<SessionExchange>(*m_journal);
@@ -294,66 +295,36 @@ Result<TokenUsage> Gateway::sessionUsage(const QString &sessionId) const
     return m_runs->sessionUsage(sessionId);
 }
 
-// --- agents ---------------------------------------------------------------------------------
+// --- the areas front ends use directly ------------------------------------------------------
 
-Result<QList<Agent>> Gateway::agents() const
+Agents &Gateway::agents()
 {
-    return m_agents->list();
+    return *m_agents;
 }
 
-Result<Agent> Gateway::agent(const QString &name) const
+Providers &Gateway::providers()
 {
-    return m_agents->get(name);
+    return *m_providers;
 }
 
-Status Gateway::saveAgent(const Agent &agent)
-{
-    return m_agents->save(agent);
-}
-
-Status Gateway::removeAgent(const QString &name)
-{
-    return m_agents->remove(name);
-}
-
-// --- providers ------------------------------------------------------------------------------
-
-ProviderRegistry &Gateway::providers()
+ProviderRegistry &Gateway::providerRegistry()
 {
     return m_providers->registry();
 }
 
-ProviderListing Gateway::providerListing() const
+Memories &Gateway::memories()
 {
-    return m_providers->listing();
+    return *m_memory;
 }
 
-void Gateway::addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
-                          std::function<void(const Status &)> done)
+McpServers &Gateway::mcp()
 {
-    m_providers->add(std::move(config), apiKey, std::move(done));
+    return *m_mcp;
 }
 
-void Gateway::removeProvider(const QString &name, std::function<void(const Status &)> done)
+RunInspection &Gateway::inspection()
 {
-    m_providers->remove(name, std::move(done));
-}
-
-void Gateway::testProvider(const QString &name, std::function<void(const ConnectionTest &)> done)
-{
-    m_providers->test(name, std::move(done));
-}
-
-void Gateway::testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
-                           std::function<void(const ConnectionTest &)> done)
-{
-    m_providers->test(config, apiKey, std::move(done));
-}
-
-void Gateway::providerModels(const QString &name,
-                             std::function<void(const Result<QStringList> &)> done)
-{
-    m_providers->models(name, std::move(done));
+    return *m_inspector;
 }
 
 // --- runs -----------------------------------------------------------------------------------
@@ -407,49 +378,6 @@ Result<QList<RunInfo>> Gateway::runs(const RunFilter &filter) const
 QStringList Gateway::activeRunIds() const
 {
     return m_dispatch ? m_dispatch->activeRunIds() : QStringList();
-}
-
-// --- inspection -----------------------------------------------------------------------------
-
-Result<QList<TapeEvent>> Gateway::tape(const QString &runId, qint64 fromSeq, int limit) const
-{
-    return m_journal->tape(runId, fromSeq, limit);
-}
-
-Result<QList<TapeRow>> Gateway::tapeRows(const QString &runId, qint64 afterSeq, int limit,
-                                         const TapeFilter &filter) const
-{
-    return m_journal->tapeRows(runId, afterSeq, limit, filter);
-}
-
-Result<TapeEvent> Gateway::tapeEvent(const QString &runId, qint64 seq) const
-{
-    return m_journal->tapeEvent(runId, seq);
-}
-
-Result<qint64> Gateway::tapeLength(const QString &runId) const
-{
-    return m_journal->tapeLength(runId);
-}
-
-Result<qint64> Gateway::exportTape(const QString &runId, const QString &path) const
-{
-    return m_inspector->exportTape(runId, path);
-}
-
-Result<QList<TimelineSpan>> Gateway::timeline(const QString &runId) const
-{
-    return m_inspector->timeline(runId);
-}
-
-Result<SessionTranscript> Gateway::transcript(const QString &sessionId, int beforeOrdinal,
-                                              int maxRuns, int maxEventsPerRun) const
-{
-    auto session = m_sessions->find(sessionId);
-    if (!session)
-        return session.error();
-    return m_inspector->transcript(session->id, session->contextFloor, beforeOrdinal, maxRuns,
-                                   maxEventsPerRun);
 }
 
 // --- tools and settings ---------------------------------------------------------------------
@@ -596,76 +524,6 @@ Status Gateway::setMemorySettings(const MemorySettings &settings)
     return m_config.saveMemorySettings();
 }
 
-MemoryStatus Gateway::memoryStatus() const
-{
-    return m_memory ? m_memory->status() : MemoryStatus{};
-}
-
-Result<MemoryItem> Gateway::addMemory(const MemoryItem &item)
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->add(item);
-}
-
-Result<MemoryItem> Gateway::updateMemory(const MemoryItem &item)
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->update(item);
-}
-
-Status Gateway::forgetMemory(qint64 id)
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->remove(id);
-}
-
-Result<MemoryItem> Gateway::memory(qint64 id) const
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->get(id);
-}
-
-Result<QList<MemoryItem>> Gateway::memories(const MemoryFilter &filter) const
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->list(filter);
-}
-
-void Gateway::searchMemory(const MemoryQuery &query,
-                           std::function<void(const Result<MemorySearchResult> &)> done)
-{
-    if (!m_memory) {
-        QTimer::singleShot(0, this, [done] {
-            done(notOpen());
-        });
-        return;
-    }
-    m_memory->search(query, this, std::move(done));
-}
-
-void Gateway::importMemory(const QStringList &paths,
-                           std::function<void(const MemoryImportProgress &)> progress,
-                           std::function<void(const MemoryImportReport &)> done)
-{
-    if (!m_memory) {
-        QTimer::singleShot(0, this, [done] { done(MemoryImportReport{}); });
-        return;
-    }
-    m_memory->import(paths, this, std::move(progress), std::move(done));
-}
-
-Status Gateway::reindexMemory()
-{
-    if (!m_memory)
-        return notOpen();
-    return m_memory->reindex();
-}
-
 // --- attachments, fork, export ----------------------------------------------------------------
 
 Result<Attachment> Gateway::attachment(const QString &sha256) const
@@ -784,90 +642,6 @@ void Gateway::onJournalChangedElsewhere()
 QString Gateway::mcpConfigPath() const
 {
     return m_mcp ? m_mcp->configPath() : QDir(m_config.configDir).filePath(McpServerRegistry::configFileName());
-}
-
-QList<McpServerStatus> Gateway::mcpServers()
-{
-    m_mcp->reload();
-    return m_mcp->statuses();
-}
-
-QStringList Gateway::mcpProblems() const
-{
-    return m_mcp->problems();
-}
-
-void Gateway::startMcpServers()
-{
-    m_mcp->startAll();
-}
-
-void Gateway::saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
-                            std::function<void(const Status &)> done)
-{
-    m_mcp->save(config, secrets, std::move(done));
-}
-
-void Gateway::removeMcpServer(const QString &name, std::function<void(const Status &)> done)
-{
-    m_mcp->remove(name, std::move(done));
-}
-
-Status Gateway::setMcpServerEnabled(const QString &name, bool enabled)
-{
-    return m_mcp->setEnabled(name, enabled);
-}
-
-Status Gateway::setMcpToolEnabled(const QString &server, const QString &tool, bool enabled)
-{
-    return m_mcp->setToolEnabled(server, tool, enabled);
-}
-
-Status Gateway::restartMcpServer(const QString &name)
-{
-    return m_mcp->restart(name);
-}
-
-Status Gateway::cancelMcpSignIn(const QString &name)
-{
-    return m_mcp->cancelSignIn(name);
-}
-
-void Gateway::testMcpServer(const QString &name, int timeoutMs, std::function<void(const McpServerStatus &)> done)
-{
-    m_mcp->test(name, timeoutMs, this, std::move(done));
-}
-
-Result<QList<McpLogEntry>> Gateway::mcpServerLog(const QString &name) const
-{
-    return m_mcp->log(name);
-}
-
-void Gateway::importMcpServers(const QByteArray &json, bool replace,
-                               std::function<void(const Result<McpImportReport> &)> done)
-{
-    m_mcp->importServers(json, replace, std::move(done));
-}
-
-void Gateway::exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done)
-{
-    m_mcp->exportServers(withSecrets, std::move(done));
-}
-
-void Gateway::setMcpUserPresent(bool present)
-{
-    m_mcp->setUserPresent(present);
-}
-
-QList<McpUserQuestion> Gateway::mcpQuestions() const
-{
-    return m_mcp->pendingQuestions();
-}
-
-Status Gateway::answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
-                                  const QString &by)
-{
-    return m_mcp->answer(id, action, content, by);
 }
 
 void Gateway::recordQuestion(const McpUserQuestion &question)

@@ -67,20 +67,11 @@ public:
     Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model) override;
     Result<TokenUsage> sessionUsage(const QString &sessionId) const override;
 
-    Result<QList<Agent>> agents() const override;
-    Result<Agent> agent(const QString &name) const override;
-    Status saveAgent(const Agent &agent) override;
-    Status removeAgent(const QString &name) override;
-
-    ProviderListing providerListing() const override;
-    void addProvider(ProviderConfig config, const std::optional<QString> &apiKey,
-                     std::function<void(const Status &)> done) override;
-    void removeProvider(const QString &name, std::function<void(const Status &)> done) override;
-    void testProvider(const QString &name, std::function<void(const ConnectionTest &)> done) override;
-    void testProvider(const ProviderConfig &config, const std::optional<QString> &apiKey,
-                      std::function<void(const ConnectionTest &)> done) override;
-    void providerModels(const QString &name,
-                        std::function<void(const Result<QStringList> &)> done) override;
+    Agents &agents() override;
+    Providers &providers() override;
+    Memories &memories() override;
+    McpServers &mcp() override;
+    RunInspection &inspection() override;
 
     Result<RunInfo> startRun(const RunRequest &request) override;
     Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by) override;
@@ -91,17 +82,6 @@ public:
     QStringList activeRunIds() const override;
     Result<RunInfo> runTool(const QString &tool, const QJsonObject &arguments,
                             const SessionSelector &session, const QString &source) override;
-
-    Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1,
-                                  int limit = -1) const override;
-    Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
-                                    const TapeFilter &filter = {}) const override;
-    Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const override;
-    Result<qint64> tapeLength(const QString &runId) const override;
-    Result<qint64> exportTape(const QString &runId, const QString &path) const override;
-    Result<QList<TimelineSpan>> timeline(const QString &runId) const override;
-    Result<SessionTranscript> transcript(const QString &sessionId, int beforeOrdinal,
-                                         int maxRuns, int maxEventsPerRun = 150) const override;
 
     QList<ToolSpec> toolSpecs() const override;
     Status setToolSettings(bool allowUnsandboxed, bool allowCommandNetwork,
@@ -126,18 +106,6 @@ public:
 
     MemorySettings memorySettings() const override;
     Status setMemorySettings(const MemorySettings &settings) override;
-    MemoryStatus memoryStatus() const override;
-    Result<MemoryItem> addMemory(const MemoryItem &item) override;
-    Result<MemoryItem> updateMemory(const MemoryItem &item) override;
-    Status forgetMemory(qint64 id) override;
-    Result<MemoryItem> memory(qint64 id) const override;
-    Result<QList<MemoryItem>> memories(const MemoryFilter &filter = {}) const override;
-    void searchMemory(const MemoryQuery &query,
-                      std::function<void(const Result<MemorySearchResult> &)> done) override;
-    void importMemory(const QStringList &paths,
-                      std::function<void(const MemoryImportProgress &)> progress,
-                      std::function<void(const MemoryImportReport &)> done) override;
-    Status reindexMemory() override;
 
     Result<Attachment> attachment(const QString &sha256) const override;
     Result<SessionInfo> forkSession(const QString &idOrKey, const QString &atRun = {}) override;
@@ -148,31 +116,11 @@ public:
     GatewayStatus status(bool checkJournal = false) const override;
 
     QString mcpConfigPath() const override;
-    QList<McpServerStatus> mcpServers() override;
-    QStringList mcpProblems() const override;
-    void startMcpServers() override;
-    void saveMcpServer(const McpServerConfig &config, const QMap<QString, QString> &secrets,
-                       std::function<void(const Status &)> done) override;
-    void removeMcpServer(const QString &name, std::function<void(const Status &)> done) override;
-    Status setMcpServerEnabled(const QString &name, bool enabled) override;
-    Status setMcpToolEnabled(const QString &server, const QString &tool, bool enabled) override;
-    Status restartMcpServer(const QString &name) override;
-    Status cancelMcpSignIn(const QString &name) override;
-    void testMcpServer(const QString &name, int timeoutMs,
-                       std::function<void(const McpServerStatus &)> done) override;
-    Result<QList<McpLogEntry>> mcpServerLog(const QString &name) const override;
-    void importMcpServers(const QByteArray &json, bool replace,
-                          std::function<void(const Result<McpImportReport> &)> done) override;
-    void exportMcpServers(bool withSecrets, std::function<void(const Result<QByteArray> &)> done) override;
-    void setMcpUserPresent(bool present) override;
-    QList<McpUserQuestion> mcpQuestions() const override;
-    Status answerMcpQuestion(const QString &id, const QString &action, const QJsonObject &content,
-                             const QString &by) override;
 
     // For tests and benchmarks that look under the facade.
     JournalStore &journal() { return *m_journal; }
     ToolRegistry &tools() { return *m_tools; }
-    ProviderRegistry &providers();
+    ProviderRegistry &providerRegistry();
     MemoryService &memoryService() { return *m_memory; }
 
 private:

@@ -4,6 +4,7 @@
 #include "runs/contextbuilder.h"
 #include "runs/runstore.h"
 #include "runs/runtimeline.h"
+#include "sessions/sessiondesk.h"
 
 #include <QJsonDocument>
 #include <QSaveFile>
@@ -11,9 +12,41 @@
 namespace Spool {
 
 RunInspector::RunInspector(const JournalStore &journal, const RunStore &runs,
-                           const ContextBuilder &context)
-    : m_journal(journal), m_runs(runs), m_context(context)
+                           const ContextBuilder &context, const SessionDesk &sessions)
+    : m_journal(journal), m_runs(runs), m_context(context), m_sessions(sessions)
 {
+}
+
+Result<QList<TapeEvent>> RunInspector::tape(const QString &runId, qint64 fromSeq, int limit) const
+{
+    return m_journal.tape(runId, fromSeq, limit);
+}
+
+Result<QList<TapeRow>> RunInspector::tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                              const TapeFilter &filter) const
+{
+    return m_journal.tapeRows(runId, afterSeq, limit, filter);
+}
+
+Result<TapeEvent> RunInspector::tapeEvent(const QString &runId, qint64 seq) const
+{
+    return m_journal.tapeEvent(runId, seq);
+}
+
+Result<qint64> RunInspector::tapeLength(const QString &runId) const
+{
+    return m_journal.tapeLength(runId);
+}
+
+Result<SessionTranscript> RunInspector::transcript(const QString &sessionIdOrKey,
+                                                   int beforeOrdinal, int maxRuns,
+                                                   int maxEventsPerRun) const
+{
+    auto session = m_sessions.find(sessionIdOrKey);
+    if (!session)
+        return session.error();
+    return transcriptPage(session->id, session->contextFloor, beforeOrdinal, maxRuns,
+                          maxEventsPerRun);
 }
 
 Result<QList<TimelineSpan>> RunInspector::timeline(const QString &runId) const
@@ -35,9 +68,9 @@ Result<QList<TimelineSpan>> RunInspector::timeline(const QString &runId) const
     return builder.spans();
 }
 
-Result<SessionTranscript> RunInspector::transcript(const QString &sessionId, int contextFloor,
-                                                   int beforeOrdinal, int maxRuns,
-                                                   int maxEventsPerRun) const
+Result<SessionTranscript> RunInspector::transcriptPage(const QString &sessionId,
+                                                       int contextFloor, int beforeOrdinal,
+                                                       int maxRuns, int maxEventsPerRun) const
 {
     // What a transcript shows, and the `context` event for the memories the run used (not
     // counted as a step: it comes early and is always kept, like the input).

@@ -1,39 +1,43 @@
 #pragma once
 
-#include "core/result.h"
-#include "runs/sessiontranscript.h"
-#include "runs/timelinespan.h"
-
-#include <QList>
-#include <QString>
+#include "runs/runinspection.h"
 
 namespace Spool {
 
 class ContextBuilder;
 class JournalStore;
 class RunStore;
+class SessionDesk;
 
-// Reads runs back for the front ends (SPEC §3): a run's timeline, a session's transcript, a
-// tape exported as JSON Lines. Bounded reads: a run of 100,000 events costs what is shown.
-class RunInspector
+// Reads runs back for the front ends: the tape from the journal, timelines, transcripts
+// (within the session's context floor, for the principal the sessions are bound to) and
+// exports.
+class RunInspector : public RunInspection
 {
 public:
-    RunInspector(const JournalStore &journal, const RunStore &runs, const ContextBuilder &context);
+    RunInspector(const JournalStore &journal, const RunStore &runs, const ContextBuilder &context,
+                 const SessionDesk &sessions);
 
-    Result<QList<TimelineSpan>> timeline(const QString &runId) const;
-    // The runs of a session (oldest first) before `beforeOrdinal`, at most `maxRuns` of the
-    // newest, each with its input and at most `maxEventsPerRun` of its newest steps. The page
-    // that reaches a fork's first run also holds the parent's runs the fork's context starts
-    // with (at most `maxRuns` of them, the newest; `inherited` counts them).
-    Result<SessionTranscript> transcript(const QString &sessionId, int contextFloor,
-                                         int beforeOrdinal, int maxRuns, int maxEventsPerRun) const;
-    // Writes the run's tape as JSON Lines to `path`, atomically; returns the events written.
-    Result<qint64> exportTape(const QString &runId, const QString &path) const;
+    Result<QList<TapeEvent>> tape(const QString &runId, qint64 fromSeq = 1,
+                                  int limit = -1) const override;
+    Result<QList<TapeRow>> tapeRows(const QString &runId, qint64 afterSeq, int limit,
+                                    const TapeFilter &filter = {}) const override;
+    Result<TapeEvent> tapeEvent(const QString &runId, qint64 seq) const override;
+    Result<qint64> tapeLength(const QString &runId) const override;
+    Result<qint64> exportTape(const QString &runId, const QString &path) const override;
+    Result<QList<TimelineSpan>> timeline(const QString &runId) const override;
+    Result<SessionTranscript> transcript(const QString &sessionIdOrKey, int beforeOrdinal,
+                                         int maxRuns, int maxEventsPerRun = 150) const override;
 
 private:
+    Result<SessionTranscript> transcriptPage(const QString &sessionId, int contextFloor,
+                                             int beforeOrdinal, int maxRuns,
+                                             int maxEventsPerRun) const;
+
     const JournalStore &m_journal;
     const RunStore &m_runs;
     const ContextBuilder &m_context;
+    const SessionDesk &m_sessions;
 };
 
 } // namespace Spool

@@ -54,27 +54,27 @@ void verifyReads(Gateway &gateway, int runCount, const QString &sessionKey)
     for (const RunInfo &r : *runs) {
         auto run = gateway.run(r.id);
         QVERIFY2(run, qPrintable(run.errorMessage()));
-        auto tape = gateway.tape(r.id);
+        auto tape = gateway.inspection().tape(r.id);
         QVERIFY2(tape, qPrintable(tape.errorMessage()));
         QVERIFY(!tape->isEmpty());
-        auto length = gateway.tapeLength(r.id);
+        auto length = gateway.inspection().tapeLength(r.id);
         QVERIFY2(length, qPrintable(length.errorMessage()));
         QCOMPARE(*length, qint64(tape->size()));
-        auto rows = gateway.tapeRows(r.id, 0, 100);
+        auto rows = gateway.inspection().tapeRows(r.id, 0, 100);
         QVERIFY2(rows, qPrintable(rows.errorMessage()));
-        auto timeline = gateway.timeline(r.id);
+        auto timeline = gateway.inspection().timeline(r.id);
         QVERIFY2(timeline, qPrintable(timeline.errorMessage()));
     }
-    auto transcript = gateway.transcript(session->id, std::numeric_limits<int>::max(), 10);
+    auto transcript = gateway.inspection().transcript(session->id, std::numeric_limits<int>::max(), 10);
     QVERIFY2(transcript, qPrintable(transcript.errorMessage()));
     QVERIFY(!transcript->runs.isEmpty());
-    auto agents = gateway.agents();
+    auto agents = gateway.agents().list();
     QVERIFY2(agents, qPrintable(agents.errorMessage()));
     auto approvals = gateway.approvals();
     QVERIFY2(approvals, qPrintable(approvals.errorMessage()));
     auto grants = gateway.listGrants(true);
     QVERIFY2(grants, qPrintable(grants.errorMessage()));
-    auto memories = gateway.memories();
+    auto memories = gateway.memories().list();
     QVERIFY2(memories, qPrintable(memories.errorMessage()));
 }
 
