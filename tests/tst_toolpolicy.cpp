@@ -211,7 +211,7 @@ void tst_ToolPolicy::userForbidDeniesWithItsId()
                 QStringLiteral("@id(\"no-echo\")\n@reason(\"Echo is off here.\")\n"
                                "forbid (principal, action, resource == Tool::\"echo\");\n"));
     open();
-    QVERIFY(m_gateway->policyProblems().isEmpty());
+    QVERIFY(m_gateway->policies().problems().isEmpty());
     QSignalSpy requested(m_gateway.get(), &Gateway::approvalRequested);
     const RunInfo done = run(toolCall(QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("x")}}));
     QCOMPARE(done.state, RunState::Succeeded);
@@ -248,7 +248,7 @@ void tst_ToolPolicy::brokenUserPolicyDeniesEverything()
                 QStringLiteral("permit (principal, action, resource == Tool::\"echo\");\n"));
     writePolicy(QStringLiteral("30-broken.cedar"), text);
     open();
-    const QList<PolicyProblem> problems = m_gateway->policyProblems();
+    const QList<PolicyProblem> problems = m_gateway->policies().problems();
     QCOMPARE(problems.size(), 1);
     QCOMPARE(problems.at(0).file, QStringLiteral("30-broken.cedar"));
     QCOMPARE(problems.at(0).line, line);
@@ -273,7 +273,7 @@ void tst_ToolPolicy::brokenUserPolicyDeniesEverything()
 
     // Fixed and reloaded, calls run again.
     writePolicy(QStringLiteral("30-broken.cedar"), QStringLiteral("// fixed\n"));
-    QVERIFY(m_gateway->reloadPolicies().isEmpty());
+    QVERIFY(m_gateway->policies().reload().isEmpty());
     const RunInfo done = run(toolCall(QStringLiteral("clock"), {}));
     QCOMPARE(str(ofKind(done.id, TapeKind::PolicyDecision).value(0), "decision"), QStringLiteral("allow"));
 }
@@ -302,7 +302,7 @@ void tst_ToolPolicy::alwaysGrantFlow()
     QCOMPARE(str(approvalDecision, "grant_id"), decided->grantId);
     QVERIFY(ofKind(first->id, TapeKind::ToolOutput).value(0).payload.value(QStringLiteral("ok")).toBool());
 
-    auto grants = m_gateway->listGrants();
+    auto grants = m_gateway->policies().grants();
     QVERIFY(grants);
     QCOMPARE(grants->size(), 1);
     const PolicyGrant grant = grants->at(0);
@@ -340,19 +340,19 @@ void tst_ToolPolicy::alwaysGrantFlow()
              QStringList{grant.policyId()});
 
     // 5. Revoked, the same call asks again, also after another restart.
-    auto revoked = m_gateway->revokeGrant(grant.id.left(10), QStringLiteral("test"));
+    auto revoked = m_gateway->policies().revokeGrant(grant.id.left(10), QStringLiteral("test"));
     QVERIFY2(revoked, qPrintable(revoked.errorMessage()));
     QVERIFY(!revoked->isActive());
-    QCOMPARE(m_gateway->revokeGrant(grant.id, QStringLiteral("test")).error().code, ErrorCode::Conflict);
-    QCOMPARE(m_gateway->revokeGrant(QStringLiteral("01ZZZZZZ"), QStringLiteral("test")).error().code, ErrorCode::NotFound);
+    QCOMPARE(m_gateway->policies().revokeGrant(grant.id, QStringLiteral("test")).error().code, ErrorCode::Conflict);
+    QCOMPARE(m_gateway->policies().revokeGrant(QStringLiteral("01ZZZZZZ"), QStringLiteral("test")).error().code, ErrorCode::NotFound);
     const RunInfo afterRevoke = run(same);
     QCOMPARE(requestedAfterRestart.size(), 1);
     QCOMPARE(str(ofKind(afterRevoke.id, TapeKind::PolicyDecision).value(0), "decision"), QStringLiteral("ask"));
     open();
     const RunInfo afterSecondRestart = run(same);
     QCOMPARE(str(ofKind(afterSecondRestart.id, TapeKind::PolicyDecision).value(0), "decision"), QStringLiteral("ask"));
-    QCOMPARE(m_gateway->listGrants()->size(), 0);
-    QCOMPARE(m_gateway->listGrants(true)->size(), 1);
+    QCOMPARE(m_gateway->policies().grants()->size(), 0);
+    QCOMPARE(m_gateway->policies().grants(true)->size(), 1);
 }
 
 void tst_ToolPolicy::alwaysIsDecidedOnce()
@@ -380,7 +380,7 @@ void tst_ToolPolicy::alwaysIsDecidedOnce()
     QCOMPARE(waitForRun(*m_gateway, started->id).state, RunState::Succeeded);
     QCOMPARE(ofKind(started->id, TapeKind::ApprovalDecision).size(), 1);
     QCOMPARE(ofKind(started->id, TapeKind::ToolOutput).size(), 1);
-    QCOMPARE(m_gateway->listGrants(true)->size(), 1);
+    QCOMPARE(m_gateway->policies().grants(true)->size(), 1);
 }
 
 void tst_ToolPolicy::grantsAreNarrow_data()
@@ -511,17 +511,17 @@ void tst_ToolPolicy::grantNeverOverridesForbid()
     writePolicy(QStringLiteral("no-rm.cedar"),
                 QStringLiteral("@id(\"no-rm\")\nforbid (principal, action, resource)\n"
                                "when { context.arguments has text && context.arguments.text like \"*rm -rf*\" };\n"));
-    QVERIFY(m_gateway->reloadPolicies().isEmpty());
+    QVERIFY(m_gateway->policies().reload().isEmpty());
     const RunInfo denied = run(call);
     const TapeEvent decision = ofKind(denied.id, TapeKind::PolicyDecision).value(0);
     QCOMPARE(str(decision, "decision"), QStringLiteral("deny"));
     QCOMPARE(strings(decision, "determining_policies"), QStringList{QStringLiteral("no-rm")});
     QCOMPARE(requested.size(), 1);
     QVERIFY(!ofKind(denied.id, TapeKind::ToolOutput).value(0).payload.value(QStringLiteral("ok")).toBool());
-    QCOMPARE(m_gateway->listGrants()->size(), 1);
+    QCOMPARE(m_gateway->policies().grants()->size(), 1);
 
     // The explanation shows both: the grant is satisfied, the forbid decides.
-    auto explained = m_gateway->explainToolCall(QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("rm -rf /")}});
+    auto explained = m_gateway->policies().explain(QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("rm -rf /")}});
     QVERIFY(explained);
     QCOMPARE(explained->decision.effect, PolicyEffect::Deny);
     bool grantSatisfied = false;
@@ -562,7 +562,7 @@ void tst_ToolPolicy::compoundCommandsNeverRideAnAllowRule()
                                "when { context.arguments.argv0 == \"ls\" && !context.arguments.is_compound &&\n"
                                "       !context.arguments.runs_other_commands };\n"));
     open();
-    QVERIFY(m_gateway->policyProblems().isEmpty());
+    QVERIFY(m_gateway->policies().problems().isEmpty());
     answerApprovals(Answer::Deny);
     QSignalSpy requested(m_gateway.get(), &Gateway::approvalRequested);
     const RunInfo done = run(toolCall(QStringLiteral("shell.exec"), ::command(command)));
@@ -690,7 +690,7 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
                                "when { context.arguments.argv0 == \"ls\" && !context.arguments.is_compound &&\n"
                                "       !context.arguments.runs_other_commands };\n"));
     open();
-    auto e = m_gateway->explainToolCall(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")));
+    auto e = m_gateway->policies().explain(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")));
     QVERIFY2(e, qPrintable(e.errorMessage()));
     QCOMPARE(e->decision.effect, PolicyEffect::Allow);
     QCOMPARE(e->decision.determining, QStringList{QStringLiteral("allow-ls")});
@@ -705,7 +705,7 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
     careful.approvalMode = Agent::ApprovalMode::Ask;
     QVERIFY(m_gateway->agents().save(careful));
     QVERIFY(m_gateway->resolveSession(SessionSelector{{}, QStringLiteral("c")}, true, QStringLiteral("careful")));
-    e = m_gateway->explainToolCall(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")), QStringLiteral("c"));
+    e = m_gateway->policies().explain(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")), QStringLiteral("c"));
     QVERIFY(e);
     QCOMPARE(e->decision.effect, PolicyEffect::Ask);
     QVERIFY(!e->request.sessionId.isEmpty());
@@ -714,10 +714,10 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
     const RunInfo done = run(toolCall(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la"))), QStringLiteral("c"));
     QCOMPARE(str(ofKind(done.id, TapeKind::PolicyDecision).value(0), "decision"), QStringLiteral("ask"));
 
-    QCOMPARE(m_gateway->explainToolCall(QStringLiteral("rm_rf"), {}).error().code, ErrorCode::NotFound);
-    QCOMPARE(m_gateway->explainToolCall(QStringLiteral("shell.exec"), {{QStringLiteral("cmd"), 1}}).error().code,
+    QCOMPARE(m_gateway->policies().explain(QStringLiteral("rm_rf"), {}).error().code, ErrorCode::NotFound);
+    QCOMPARE(m_gateway->policies().explain(QStringLiteral("shell.exec"), {{QStringLiteral("cmd"), 1}}).error().code,
              ErrorCode::InvalidArgument);
-    QCOMPARE(m_gateway->explainToolCall(QStringLiteral("clock"), {}, QStringLiteral("nope")).error().code,
+    QCOMPARE(m_gateway->policies().explain(QStringLiteral("clock"), {}, QStringLiteral("nope")).error().code,
              ErrorCode::NotFound);
 }
 

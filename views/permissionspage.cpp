@@ -42,7 +42,7 @@ PermissionsPage::PermissionsPage(EngineClient *engine, QWidget *parent) : QWidge
     connect(openFolder, &QPushButton::clicked, this, [this] {
         if (!m_engine)
             return;
-        m_engine->call(this, [](Engine &g) { return g.policyFolder(); },
+        m_engine->call(this, [](Engine &g) { return g.policies().folder(); },
                        [](QString folder) { QDesktopServices::openUrl(QUrl::fromLocalFile(folder)); });
     });
     auto *reloadPolicies = new QPushButton(tr("Re&load policies"), this);
@@ -50,7 +50,7 @@ PermissionsPage::PermissionsPage(EngineClient *engine, QWidget *parent) : QWidge
     connect(reloadPolicies, &QPushButton::clicked, this, [this] {
         if (!m_engine)
             return;
-        m_engine->call(this, [](Engine &g) { return g.reloadPolicies(); },
+        m_engine->call(this, [](Engine &g) { return g.policies().reload(); },
                        [this](QList<PolicyProblem> problems) {
                            emit status(problems.isEmpty() ? tr("Policies reloaded")
                                                           : tr("The policies have problems; every tool call is denied until they are fixed"));
@@ -87,9 +87,9 @@ void PermissionsPage::reload()
     m_engine->call(this,
                    [](Engine &g) {
                        Answer a;
-                       a.grants = g.listGrants();
-                       a.folder = g.policyFolder();
-                       a.problems = g.policyProblems();
+                       a.grants = g.policies().grants();
+                       a.folder = g.policies().folder();
+                       a.problems = g.policies().problems();
                        return a;
                    },
                    [this](Answer a) {
@@ -130,7 +130,7 @@ void PermissionsPage::revokeSelected()
     if (row < 0 || !m_engine)
         return;
     const QString id = m_grants->item(row, 0)->data(Qt::UserRole).toString();
-    m_engine->call(this, [id](Engine &g) { return g.revokeGrant(id, QStringLiteral("gui")); },
+    m_engine->call(this, [id](Engine &g) { return g.policies().revokeGrant(id, QStringLiteral("gui")); },
                    [this](Result<PolicyGrant> g) {
                        emit status(g ? tr("Revoked: %1 asks again").arg(g->tool) : g.errorMessage());
                        reload();

@@ -22,7 +22,7 @@ QString compact(const QJsonObject &o)
 
 int listGrants(CliApp &app, bool all)
 {
-    auto grants = app.engine().listGrants(all);
+    auto grants = app.engine().policies().grants(all);
     if (!grants)
         return app.fail(grants.error());
     if (app.json()) {
@@ -113,7 +113,7 @@ int runApprovals(CliApp &app, const QStringList &arguments)
 
     if (action == QLatin1String("revoke")) {
         const QString which = args.at(1);
-        auto revoked = app.engine().revokeGrant(which, QStringLiteral("cli"));
+        auto revoked = app.engine().policies().revokeGrant(which, QStringLiteral("cli"));
         if (!revoked)
             return app.fail(revoked.error());
         if (app.json())

@@ -87,7 +87,7 @@ Result<Attachment> readAttachment(CliApp &app, const QString &path, const Attach
 // Broken policies deny every tool call: say so before the run, not only in its tape.
 void warnAboutPolicyProblems(CliApp &app)
 {
-    const QList<PolicyProblem> problems = app.engine().policyProblems();
+    const QList<PolicyProblem> problems = app.engine().policies().problems();
     if (problems.isEmpty())
         return;
     QTextStream &err = app.err();

@@ -120,7 +120,7 @@ int explain(CliApp &app, const QString &tool, const QString &argumentsText, cons
         return rc;
     const QJsonObject arguments = doc.object();
     auto e = app.withEngine([tool, arguments, session](Engine &g) {
-        return g.explainToolCall(tool, arguments, session);
+        return g.policies().explain(tool, arguments, session);
     });
     if (!e)
         return app.fail(e.error());
@@ -219,8 +219,8 @@ int list(CliApp &app)
 {
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
-    const QList<PolicyInfo> policies = app.engine().policies();
-    const QList<PolicyProblem> problems = app.engine().policyProblems();
+    const QList<PolicyInfo> policies = app.engine().policies().list();
+    const QList<PolicyProblem> problems = app.engine().policies().problems();
     if (app.json()) {
         QJsonArray list;
         for (const PolicyInfo &p : policies)

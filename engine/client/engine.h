@@ -12,7 +12,7 @@
 #include "journal/tapeevent.h"
 #include "mcp/mcpservers.h"
 #include "memory/memories.h"
-#include "policy/policydecision.h"
+#include "policy/policies.h"
 #include "providers/providers.h"
 #include "runs/runinfo.h"
 #include "runs/runinspection.h"
@@ -82,6 +82,8 @@ public:
     virtual McpServers &mcp() = 0;
     // Tapes, timelines and transcripts (SPEC §3).
     virtual RunInspection &inspection() = 0;
+    // Policies, their problems, explanations and the "always" grants (SPEC §6).
+    virtual Policies &policies() = 0;
 
     // Runs (SPEC §2)
     // Persists the run as accepted and returns it; the run goes on asynchronously.
@@ -120,25 +122,6 @@ public:
     // approval's grantId names it. Deny has no "always" (write a forbid policy instead).
     virtual Result<PendingToolApproval> decideApproval(const QString &idOrPrefix, bool allow,
                                                        ApprovalScope scope, const QString &by) = 0;
-
-    // Policy: the built-in defaults, the user's `*.cedar` files in policyFolder() and the
-    // active grants.
-    virtual QString policyFolder() const = 0;
-    // Problems of the loaded policies (file, line, column). Non-empty means every tool call is
-    // denied until they are fixed.
-    virtual QList<PolicyProblem> policyProblems() const = 0;
-    virtual QList<PolicyProblem> reloadPolicies() = 0;
-    virtual QList<PolicyInfo> policies() const = 0;
-    // What the policy would answer for this call, asked exactly as a run asks it, with every
-    // policy's part. Without a session: this process's principal, the default agent.
-    virtual Result<PolicyExplanation> explainToolCall(const QString &tool,
-                                                      const QJsonObject &arguments,
-                                                      const QString &sessionIdOrKey = {}) = 0;
-    // "Always" grants, newest first.
-    virtual Result<QList<PolicyGrant>> listGrants(bool includeRevoked = false) const = 0;
-    virtual Result<PolicyGrant> findGrant(const QString &idOrPrefix) const = 0;
-    // Revokes a grant (at once in this process; other processes notice within a poll).
-    virtual Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) = 0;
 
     // Memory settings (SPEC §7): saved to spool.conf and applied at once; a new embedding model
     // drops the old vectors and computes new ones in the background (memoryStatusChanged

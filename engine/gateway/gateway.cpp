@@ -22,7 +22,7 @@
 #include "providers/providerregistry.h"
 #include "runs/contextbuilder.h"
 #include "runs/instancetracker.h"
-#include "runs/policyexplainer.h"
+#include "runs/policydesk.h"
 #include "runs/runadoption.h"
 #include "runs/runinspector.h"
 #include "runs/runrecovery.h"
@@ -113,6 +113,9 @@ Status Gateway::open()
     m_approvals = std::make_unique<ApprovalDesk>(*m_journal, *m_policy, m_sessions->store(), *m_tools);
     connect(m_approvals.get(), &ApprovalDesk::approvalRequested, this, &Engine::approvalRequested);
     connect(m_approvals.get(), &ApprovalDesk::approvalResolved, this, &Engine::approvalResolved);
+    m_policyDesk = std::make_unique<PolicyDesk>(
+            PolicyDesk::Areas{*m_policy, *m_approvals, *m_tools, *m_sessions, *m_agents},
+            m_config.principal);
     m_recovery = std::make_unique<RunRecovery>(*m_journal, *m_runs, m_approvals->store(),
                                                *m_instances);
     m_adoption = std::make_unique<RunAdoption>(*m_journal, *m_runs, m_approvals->store(),
@@ -327,6 +330,11 @@ RunInspection &Gateway::inspection()
     return *m_inspector;
 }
 
+Policies &Gateway::policies()
+{
+    return *m_policyDesk;
+}
+
 // --- runs -----------------------------------------------------------------------------------
 
 Result<RunInfo> Gateway::startRun(const RunRequest &request)
@@ -442,64 +450,6 @@ Result<PendingToolApproval> Gateway::decideApproval(const QString &idOrPrefix, b
     if (decided)
         m_dispatch->applyDecision(*decided);
     return decided;
-}
-
-// --- policy ---------------------------------------------------------------------------------
-
-QString Gateway::policyFolder() const
-{
-    return m_policy ? m_policy->folder() : PolicyService(m_config.configDir).folder();
-}
-
-QList<PolicyProblem> Gateway::policyProblems() const
-{
-    return m_policy ? m_policy->problems() : QList<PolicyProblem>{};
-}
-
-QList<PolicyProblem> Gateway::reloadPolicies()
-{
-    m_policy->loadUserPolicies();
-    m_approvals->syncGrants(true);
-    return policyProblems();
-}
-
-QList<PolicyInfo> Gateway::policies() const
-{
-    return m_policy ? m_policy->policies() : QList<PolicyInfo>{};
-}
-
-Result<PolicyExplanation> Gateway::explainToolCall(const QString &tool,
-                                                   const QJsonObject &arguments,
-                                                   const QString &sessionIdOrKey)
-{
-    SessionInfo session; // without one: this process's principal, the default agent
-    session.principal = m_config.principal;
-    session.agent = Agent::defaultName();
-    if (!sessionIdOrKey.isEmpty()) {
-        auto found = m_sessions->find(sessionIdOrKey);
-        if (!found)
-            return found.error();
-        session = *found;
-    }
-    auto agent = m_agents->get(session.agent);
-    if (!agent)
-        return agent.error();
-    return PolicyExplainer(*m_tools, *m_policy, *m_approvals).explain(tool, arguments, session, *agent);
-}
-
-Result<QList<PolicyGrant>> Gateway::listGrants(bool includeRevoked) const
-{
-    return m_approvals->grants(includeRevoked);
-}
-
-Result<PolicyGrant> Gateway::findGrant(const QString &idOrPrefix) const
-{
-    return m_approvals->findGrant(idOrPrefix);
-}
-
-Result<PolicyGrant> Gateway::revokeGrant(const QString &idOrPrefix, const QString &by)
-{
-    return m_approvals->revokeGrant(idOrPrefix, by);
 }
 
 // --- memory ---------------------------------------------------------------------------------

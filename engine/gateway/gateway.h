@@ -21,6 +21,7 @@ class JournalStore;
 class JournalWatcher;
 class MemoryService;
 class McpServerRegistry;
+class PolicyDesk;
 class PolicyService;
 class ProviderRegistry;
 class ProviderAdmin;
@@ -34,9 +35,10 @@ class ToolRegistry;
 struct ToolOptions;
 
 // The engine's facade (SPEC §1), one per process, on the engine thread: it composes the areas
-// (journal, sessions, agents, providers, tools, policy, approvals, runs) and offers them to the
-// front ends as the Engine interface. It keeps the runs in flight and the process's counters;
-// the work itself is the areas' own.
+// (journal, sessions, agents, providers, tools, policy, approvals, runs, memory, MCP) and
+// offers them to the front ends as the Engine interface, handing out directly those that need
+// nothing of the others. It keeps the runs in flight and the process's counters; the work
+// itself is the areas' own.
 class Gateway : public Engine
 {
     Q_OBJECT
@@ -72,6 +74,7 @@ public:
     Memories &memories() override;
     McpServers &mcp() override;
     RunInspection &inspection() override;
+    Policies &policies() override;
 
     Result<RunInfo> startRun(const RunRequest &request) override;
     Result<RunInfo> cancelRun(const QString &idOrPrefix, const QString &by) override;
@@ -93,16 +96,6 @@ public:
     Result<PendingToolApproval> findApproval(const QString &idOrPrefix) const override;
     Result<PendingToolApproval> decideApproval(const QString &idOrPrefix, bool allow,
                                                ApprovalScope scope, const QString &by) override;
-
-    QString policyFolder() const override;
-    QList<PolicyProblem> policyProblems() const override;
-    QList<PolicyProblem> reloadPolicies() override;
-    QList<PolicyInfo> policies() const override;
-    Result<PolicyExplanation> explainToolCall(const QString &tool, const QJsonObject &arguments,
-                                              const QString &sessionIdOrKey = {}) override;
-    Result<QList<PolicyGrant>> listGrants(bool includeRevoked = false) const override;
-    Result<PolicyGrant> findGrant(const QString &idOrPrefix) const override;
-    Result<PolicyGrant> revokeGrant(const QString &idOrPrefix, const QString &by) override;
 
     MemorySettings memorySettings() const override;
     Status setMemorySettings(const MemorySettings &settings) override;
@@ -156,6 +149,7 @@ private:
     std::unique_ptr<McpServerRegistry> m_mcp;
     std::unique_ptr<PolicyService> m_policy;
     std::unique_ptr<ApprovalDesk> m_approvals;
+    std::unique_ptr<PolicyDesk> m_policyDesk;
     std::unique_ptr<MemoryService> m_memory;
     std::unique_ptr<JournalWatcher> m_watcher;
     std::unique_ptr<GatewayRunHost> m_host;

@@ -72,7 +72,7 @@ void verifyReads(Gateway &gateway, int runCount, const QString &sessionKey)
     QVERIFY2(agents, qPrintable(agents.errorMessage()));
     auto approvals = gateway.approvals();
     QVERIFY2(approvals, qPrintable(approvals.errorMessage()));
-    auto grants = gateway.listGrants(true);
+    auto grants = gateway.policies().grants(true);
     QVERIFY2(grants, qPrintable(grants.errorMessage()));
     auto memories = gateway.memories().list();
     QVERIFY2(memories, qPrintable(memories.errorMessage()));
