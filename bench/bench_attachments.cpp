@@ -145,7 +145,7 @@ int main(int argc, char **argv)
     // every tenth run), then exported.
     JournalStore &journal = g->journal();
     RunStore runs(journal);
-    auto session = g->resolveSession(SessionSelector{{}, QStringLiteral("long")}, true);
+    auto session = g->sessions().resolve(SessionSelector{{}, QStringLiteral("long")}, true);
     if (!session)
         return 1;
     QElapsedTimer load;
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
         resetPeak();
         QElapsedTimer clock;
         clock.start();
-        auto report = g->exportSessions(request);
+        auto report = g->sessions().exportSessions(request);
         const qint64 ms = clock.elapsed();
         if (!report) {
             std::fprintf(stderr, "%s\n", qPrintable(report.errorMessage()));

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
                     [](Engine &g) {
                         SessionSelector s;
                         s.key = QStringLiteral("bench");
-                        return g.resolveSession(s, true, QStringLiteral("bench"));
+                        return g.sessions().resolve(s, true, QStringLiteral("bench"));
                     },
                     [&session](Result<SessionResolution> r) { session = r; });
         if (!waitFor([&session] { return session.has_value(); }) || !*session) {

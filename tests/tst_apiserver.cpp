@@ -443,7 +443,7 @@ void tst_ApiServer::sessionHeaderNamesTheSession()
                            QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), QStringLiteral("second")}}});
     const HttpReply r1 = exchange("POST", "/v1/chat/completions", body, {{"X-Spool-Session", "editor"}});
     QCOMPARE(r1.status, 200);
-    const auto session = callEngine([](Engine &e) { return e.session(QStringLiteral("editor")); });
+    const auto session = callEngine([](Engine &e) { return e.sessions().find(QStringLiteral("editor")); });
     QVERIFY(session);
     QCOMPARE(QString::fromLatin1(r1.header("x-spool-session-id")), session->id);
     // A new session starts from what the client sent before; later, the session holds it.
@@ -606,7 +606,7 @@ void tst_ApiServer::runStreamsAsNdjson()
     const auto length = callEngine([runId](Engine &e) { return e.inspection().tapeLength(runId); });
     QCOMPARE(*length, seq);
     // The key made a session, as `spool chat --session KEY` does; an unknown id does not.
-    QVERIFY(callEngine([](Engine &e) { return e.session(QStringLiteral("notes")); }));
+    QVERIFY(callEngine([](Engine &e) { return e.sessions().find(QStringLiteral("notes")); }));
     QCOMPARE(exchange("POST", "/api/v1/sessions/01J0000000000000000000000X/runs",
                       QJsonObject{{QStringLiteral("text"), QStringLiteral("x")}}).status, 404);
     QCOMPARE(exchange("POST", "/api/v1/sessions/notes/runs", QJsonObject{{QStringLiteral("text"), 3}}).status, 400);

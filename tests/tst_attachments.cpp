@@ -34,6 +34,7 @@
 #include <QPainter>
 #include <QProcess>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace Spool;
@@ -295,12 +296,12 @@ void tst_Attachments::contentStoredOnceAndFreedWithItsLastReference()
     QCOMPARE(stored->mime, QStringLiteral("image/png"));
 
     // Session a goes: its text file goes with it, the picture stays for b.
-    QVERIFY(g->deleteSession(QStringLiteral("a")));
+    QVERIFY(g->sessions().remove(QStringLiteral("a")));
     QCOMPARE(count(*g, QStringLiteral("attachment_blobs")), 1);
     QCOMPARE(count(*g, QStringLiteral("attachment_refs")), 1);
     QVERIFY(!g->attachment(sha(other)));
     QVERIFY(g->attachment(sha(png)));
-    QVERIFY(g->deleteSession(QStringLiteral("b")));
+    QVERIFY(g->sessions().remove(QStringLiteral("b")));
     QCOMPARE(count(*g, QStringLiteral("attachment_blobs")), 0);
     QCOMPARE(g->attachment(sha(png)).error().code, ErrorCode::NotFound);
 }
@@ -535,8 +536,10 @@ void tst_Attachments::forkLinksToItsParent()
     QList<RunInfo> runs;
     for (const QString &text : {QStringLiteral("first"), QStringLiteral("second"), QStringLiteral("third")})
         runs.append(runWith(*g, QStringLiteral("trunk"), text, {}));
-    auto fork = g->forkSession(QStringLiteral("trunk"), runs.at(1).id);
+    QSignalSpy changed(g.get(), &Gateway::sessionsChanged); // the session list shows the fork
+    auto fork = g->sessions().fork(QStringLiteral("trunk"), runs.at(1).id);
     QVERIFY2(fork, qPrintable(fork.errorMessage()));
+    QCOMPARE(changed.size(), 1);
     QCOMPARE(fork->parentSessionId, runs.at(0).sessionId);
     QCOMPARE(fork->forkOrdinal, 2);
     QCOMPARE(fork->runCount, 0);
@@ -564,21 +567,21 @@ void tst_Attachments::forkLinksToItsParent()
              (QJsonArray{runs.at(0).id, runs.at(1).id}));
 
     // A fork of the fork reaches through both links.
-    auto again = g->forkSession(fork->id);
+    auto again = g->sessions().fork(fork->id);
     QVERIFY2(again, qPrintable(again.errorMessage()));
     r.session.id = again->id;
     const RunInfo deep = Test::waitForRun(*g, g->startRun(r)->id);
     QVERIFY2(replyOf(*g, deep.id).contains(QStringLiteral("_Context: 3 earlier turns")), qPrintable(replyOf(*g, deep.id)));
 
     // The parent stays while a fork links to it; the forks go first.
-    const Status refused = g->deleteSession(QStringLiteral("trunk"));
+    const Status refused = g->sessions().remove(QStringLiteral("trunk"));
     QVERIFY(!refused);
     QCOMPARE(refused.error().code, ErrorCode::Conflict);
     QVERIFY2(refused.errorMessage().contains(QStringLiteral("fork")), qPrintable(refused.errorMessage()));
-    QVERIFY(!g->forkSession(QStringLiteral("trunk"), QStringLiteral("nope")));
-    QVERIFY(g->deleteSession(again->id));
-    QVERIFY(g->deleteSession(fork->id));
-    QVERIFY(g->deleteSession(QStringLiteral("trunk")));
+    QVERIFY(!g->sessions().fork(QStringLiteral("trunk"), QStringLiteral("nope")));
+    QVERIFY(g->sessions().remove(again->id));
+    QVERIFY(g->sessions().remove(fork->id));
+    QVERIFY(g->sessions().remove(QStringLiteral("trunk")));
 }
 
 void tst_Attachments::exportValidatesAndRoundTrips()
@@ -590,7 +593,7 @@ void tst_Attachments::exportValidatesAndRoundTrips()
     runWith(*g, QStringLiteral("x"), QStringLiteral("look at this"), {file(QStringLiteral("p.png"), png)});
     const RunInfo second = runWith(*g, QStringLiteral("x"), QStringLiteral("what time is it [[tool clock {}]]"), {});
     runWith(*g, QStringLiteral("x"), QStringLiteral("third"), {file(QStringLiteral("n.txt"), "notes\n")});
-    auto fork = g->forkSession(QStringLiteral("x"), second.id);
+    auto fork = g->sessions().fork(QStringLiteral("x"), second.id);
     QVERIFY(fork);
     RunRequest r;
     r.session.id = fork->id;
@@ -602,7 +605,7 @@ void tst_Attachments::exportValidatesAndRoundTrips()
     ExportRequest request;
     request.all = true;
     request.path = first;
-    auto report = g->exportSessions(request);
+    auto report = g->sessions().exportSessions(request);
     QVERIFY2(report, qPrintable(report.errorMessage()));
     QCOMPARE(report->sessions, 2);
     QCOMPARE(report->runs, 4);
@@ -622,7 +625,7 @@ void tst_Attachments::exportValidatesAndRoundTrips()
     forkOnly.sessions = {fork->id};
     QBuffer buffer;
     buffer.open(QIODevice::WriteOnly);
-    auto streamed = g->exportSessions(forkOnly, &buffer);
+    auto streamed = g->sessions().exportSessions(forkOnly, &buffer);
     QVERIFY2(streamed, qPrintable(streamed.errorMessage()));
     QCOMPARE(streamed->sessions, 2);
     QCOMPARE(buffer.data(), exported);
@@ -631,13 +634,15 @@ void tst_Attachments::exportValidatesAndRoundTrips()
     Test::TempEnvironment other;
     auto h = Test::openGateway(other.config);
     QVERIFY(h);
-    auto imported = h->importSessions(first);
+    QSignalSpy imports(h.get(), &Gateway::sessionsChanged);
+    auto imported = h->sessions().importSessions(first);
     QVERIFY2(imported, qPrintable(imported.errorMessage()));
+    QCOMPARE(imports.size(), 1);
     QCOMPARE(imported->sessionIds.size(), 2);
     QCOMPARE(imported->runs, 4);
     const QString again = other.dir.filePath(QStringLiteral("again.json"));
     request.path = again;
-    QVERIFY(h->exportSessions(request));
+    QVERIFY(h->sessions().exportSessions(request));
     QCOMPARE(readAll(again), exported);
     // The imported fork still sees its parent's turns.
     r.session.id = fork->id;
@@ -646,7 +651,7 @@ void tst_Attachments::exportValidatesAndRoundTrips()
              qPrintable(replyOf(*h, continued.id)));
 
     // Imported into the journal it came from: new sessions beside the old ones.
-    auto twice = g->importSessions(first);
+    auto twice = g->sessions().importSessions(first);
     QVERIFY2(twice, qPrintable(twice.errorMessage()));
     QVERIFY(!twice->sessionIds.contains(fork->id));
     QCOMPARE(count(*g, QStringLiteral("sessions")), 4);
@@ -684,7 +689,7 @@ void tst_Attachments::brokenImportChangesNothing()
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(content);
     f.close();
-    auto imported = g->importSessions(path);
+    auto imported = g->sessions().importSessions(path);
     QVERIFY(!imported);
     QCOMPARE(imported.error().code, ErrorCode::InvalidArgument);
     QVERIFY2(imported.errorMessage().contains(message), qPrintable(imported.errorMessage()));
@@ -705,7 +710,7 @@ void tst_Attachments::markdownExportPutsFilesBeside()
     request.format = ExportRequest::Format::Markdown;
     request.path = env.dir.filePath(QStringLiteral("out/chat.md"));
     QVERIFY(QDir().mkpath(env.dir.filePath(QStringLiteral("out"))));
-    auto report = g->exportSessions(request);
+    auto report = g->sessions().exportSessions(request);
     QVERIFY2(report, qPrintable(report.errorMessage()));
     QCOMPARE(report->attachments, 1);
     const QString md = QString::fromUtf8(readAll(request.path));

@@ -178,7 +178,7 @@ void tst_BuiltinTools::throughTheGateway()
              qPrintable(outputs[1].value(QStringLiteral("output")).toString()));
     QCOMPARE(approval.value(QStringLiteral("tool")).toString(), QStringLiteral("shell.exec"));
     QCOMPARE(approval.value(QStringLiteral("risk")).toString(), QStringLiteral("high"));
-    auto session = gateway->session(run->sessionId);
+    auto session = gateway->sessions().find(run->sessionId);
     QVERIFY(session);
     QVERIFY(QFileInfo(env.dataDir() + QStringLiteral("/workspaces/") + run->sessionId).isDir());
     QVERIFY(gateway->cancelRun(run->id, QStringLiteral("test")));

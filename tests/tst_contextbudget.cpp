@@ -151,8 +151,8 @@ void tst_ContextBudget::oversizedRunIsTrimmed()
     r.text = QStringLiteral("first, small");
     auto first = g->startRun(r);
     QCOMPARE(Test::waitForRun(*g, first->id).state, RunState::Succeeded);
-    const SessionInfo session = *g->session(QStringLiteral("big"));
-    const QString workspace = g->effectiveWorkspace(session);
+    const SessionInfo session = *g->sessions().find(QStringLiteral("big"));
+    const QString workspace = g->sessions().effectiveWorkspace(session);
     QVERIFY(QDir().mkpath(workspace));
     QFile big(QDir(workspace).filePath(QStringLiteral("big.txt")));
     QVERIFY(big.open(QIODevice::WriteOnly));

@@ -118,7 +118,7 @@ void tst_DiskFull::verifyReads(Gateway &gateway, const QStringList &runIds)
     Spool::Test::verifyReads(gateway, int(runIds.size()));
     if (QTest::currentTestFailed())
         return;
-    auto sessions = gateway.sessions();
+    auto sessions = gateway.sessions().list();
     QCOMPARE(sessions->size(), 2);
     for (const QString &id : runIds)
         QCOMPARE(gateway.run(id)->state, RunState::Succeeded);

@@ -33,6 +33,7 @@ private slots:
     void cancelDuringStreaming();
     void streamedTextIsCheckpointedWhileItStreams();
     void cancelWhileWaitingForApproval();
+    void sessionWithARunInFlightIsNotDeleted();
     void budgets_data();
     void budgets();
     void badToolCallsNeverReachPolicy_data();
@@ -130,7 +131,7 @@ void tst_Gateway::plainRunStreamsAndRecordsEveryStep()
         streamed += args.at(1).toString();
     QCOMPARE(streamed, reply);
 
-    auto session = m_gateway->session(QStringLiteral("s"));
+    auto session = m_gateway->sessions().find(QStringLiteral("s"));
     QVERIFY(session);
     QCOMPARE(session->title, QStringLiteral("hello spool"));
     QCOMPARE(session->titleSource, QStringLiteral("auto"));
@@ -158,7 +159,7 @@ void tst_Gateway::laterRunsGetTheirContextFromTheTape()
     QVERIFY(events.at(6).payload.value(QStringLiteral("text")).toString().contains(QStringLiteral("2 earlier turns")));
 
     // After a reset, later runs start without the earlier turns; the tape stays.
-    QVERIFY(m_gateway->resetSession(QStringLiteral("s")));
+    QVERIFY(m_gateway->sessions().reset(QStringLiteral("s")));
     const RunInfo fourth = start(QStringLiteral("fresh start"));
     QCOMPARE(waitForRun(*m_gateway, fourth.id).state, RunState::Succeeded);
     QCOMPARE(tape(fourth.id).at(3).payload.value(QStringLiteral("turns_used")).toArray().size(), 0);
@@ -373,6 +374,34 @@ void tst_Gateway::cancelWhileWaitingForApproval()
     const auto id = requested.at(0).at(0).value<PendingToolApproval>().id;
     QCOMPARE(m_gateway->findApproval(id)->status, ApprovalStatus::Cancelled);
     QVERIFY(kinds(run.id).contains(QStringLiteral("approval.decision")));
+}
+
+void tst_Gateway::sessionWithARunInFlightIsNotDeleted()
+{
+    m_gateway = openGateway(m_env->config);
+    QSignalSpy requested(m_gateway.get(), &Gateway::approvalRequested);
+    const RunInfo run = start(QStringLiteral("[[tool echo {\"text\": \"x\"}]]"));
+    QTRY_COMPARE(requested.size(), 1);
+
+    const Status here = m_gateway->sessions().remove(run.sessionId);
+    QCOMPARE(here.error().code, ErrorCode::Conflict);
+    QVERIFY2(here.errorMessage().contains(QStringLiteral("cancel it first"))
+                     && !here.errorMessage().contains(QStringLiteral("another process")),
+             qPrintable(here.errorMessage()));
+    // A second process on the journal (a `spool sessions delete` in a terminal) is told where.
+    auto other = openGateway(m_env->config);
+    const Status elsewhere = other->sessions().remove(run.sessionId);
+    QCOMPARE(elsewhere.error().code, ErrorCode::Conflict);
+    QVERIFY2(elsewhere.errorMessage().contains(QStringLiteral("in another process")),
+             qPrintable(elsewhere.errorMessage()));
+    QVERIFY(m_gateway->sessions().find(run.sessionId));
+
+    QVERIFY(m_gateway->cancelRun(run.id, QStringLiteral("test")));
+    QCOMPARE(waitForRun(*m_gateway, run.id).state, RunState::Cancelled);
+    QSignalSpy changed(other.get(), &Gateway::sessionsChanged);
+    QVERIFY(other->sessions().remove(run.sessionId));
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(m_gateway->sessions().find(run.sessionId).error().code, ErrorCode::NotFound);
 }
 
 void tst_Gateway::budgets_data()
@@ -733,7 +762,7 @@ void tst_Gateway::priorTurnsReachTheModelAndStayOnTheTape()
     QCOMPARE(messages.at(3).toObject().value(QStringLiteral("role")).toString(), QStringLiteral("assistant"));
     QCOMPARE(messages.at(4).toObject().value(QStringLiteral("text")).toString(), QStringLiteral("and what is my name?"));
     QVERIFY(events.at(6).payload.value(QStringLiteral("text")).toString().contains(QStringLiteral("1 earlier turn")));
-    QCOMPARE(m_gateway->session(QStringLiteral("handed-over"))->title, QStringLiteral("my name is Ada"));
+    QCOMPARE(m_gateway->sessions().find(QStringLiteral("handed-over"))->title, QStringLiteral("my name is Ada"));
 
     // A later run of the session rebuilds them from the tape alone.
     const RunInfo later = start(QStringLiteral("again?"), QStringLiteral("handed-over"));

@@ -58,7 +58,7 @@ FaultVfs::Fault fault(FaultVfs::Op op, const char *suffix, int after = 0, int ti
 QStringList contents(Gateway &gateway)
 {
     QStringList lines;
-    auto sessions = gateway.sessions();
+    auto sessions = gateway.sessions().list();
     if (!sessions)
         return {QStringLiteral("sessions: ") + sessions.errorMessage()};
     for (const SessionInfo &s : *sessions)
@@ -253,12 +253,12 @@ void tst_IoError::writeFails()
     if (QTest::currentTestFailed())
         return;
     // A new session, a rename: refused the same way.
-    auto created = gateway->resolveSession(SessionSelector{{}, QStringLiteral("three")}, true);
+    auto created = gateway->sessions().resolve(SessionSelector{{}, QStringLiteral("three")}, true);
     QVERIFY(!created);
     verifyWriteError(created.error(), env.dataDir());
     if (QTest::currentTestFailed())
         return;
-    auto renamed = gateway->renameSession(QStringLiteral("two"), QStringLiteral("new title"));
+    auto renamed = gateway->sessions().rename(QStringLiteral("two"), QStringLiteral("new title"));
     QVERIFY(!renamed);
     verifyWriteError(renamed.error(), env.dataDir());
     if (QTest::currentTestFailed())
@@ -278,7 +278,7 @@ void tst_IoError::writeFails()
     QVERIFY2(again, qPrintable(again.errorMessage()));
     QCOMPARE(runStateName(waitForRun(*gateway, again->id).state),
              runStateName(RunState::Succeeded));
-    auto three = gateway->resolveSession(SessionSelector{{}, QStringLiteral("three")}, true);
+    auto three = gateway->sessions().resolve(SessionSelector{{}, QStringLiteral("three")}, true);
     QVERIFY2(three, qPrintable(three.errorMessage()));
     QCOMPARE(lost(before, contents(*gateway)), QStringList());
     QCOMPARE(tapeGaps(*gateway), QStringList());
@@ -373,7 +373,7 @@ void tst_IoError::readFails()
     FaultVfs::inject(fault(FaultVfs::Op::Read, ""));
     auto runs = gateway->runs();
     auto tape = gateway->inspection().tape(ids.first());
-    auto sessions = gateway->sessions();
+    auto sessions = gateway->sessions().list();
     QVERIFY(FaultVfs::failures(FaultVfs::Op::Read) > 0);
     QVERIFY(!runs || !tape || !sessions);
     for (const Error &e : {runs.error(), tape.error(), sessions.error()}) {

@@ -288,7 +288,7 @@ void tst_Memory::duplicatesRefused()
     QCOMPARE(again.error().code, ErrorCode::Conflict);
     QVERIFY(again.errorMessage().contains(QString::number(a->id)));
     // In another scope it is another memory.
-    auto session = g.resolveSession(SessionSelector{{}, QStringLiteral("s1")}, true);
+    auto session = g.sessions().resolve(SessionSelector{{}, QStringLiteral("s1")}, true);
     QVERIFY(session);
     QVERIFY(g.memories().add(note(QStringLiteral("Remember the milk"), MemoryScope::Session, session->session.id)));
     // An edit into a duplicate is refused too, and changes nothing.
@@ -356,8 +356,8 @@ void tst_Memory::scopesFilterSearch()
     auto e = open(false);
     QVERIFY(e);
     Gateway &g = *e->gateway;
-    auto s1 = g.resolveSession(SessionSelector{{}, QStringLiteral("one")}, true)->session.id;
-    auto s2 = g.resolveSession(SessionSelector{{}, QStringLiteral("two")}, true)->session.id;
+    auto s1 = g.sessions().resolve(SessionSelector{{}, QStringLiteral("one")}, true)->session.id;
+    auto s2 = g.sessions().resolve(SessionSelector{{}, QStringLiteral("two")}, true)->session.id;
     const qint64 global = g.memories().add(note(QStringLiteral("alpha global fact")))->id;
     const qint64 inOne = g.memories().add(note(QStringLiteral("alpha fact of session one"), MemoryScope::Session, s1))->id;
     const qint64 inTwo = g.memories().add(note(QStringLiteral("alpha fact of session two"), MemoryScope::Session, s2))->id;

@@ -228,7 +228,7 @@ void tst_ProvidersGui::sessionModelAndTokenUsage()
     const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
         SessionSelector s;
         s.key = QStringLiteral("gui-remote");
-        return g.resolveSession(s, true, QStringLiteral("remote-agent"));
+        return g.sessions().resolve(s, true, QStringLiteral("remote-agent"));
     });
     QVERIFY(resolved && *resolved);
     const QString sessionId = (*resolved)->session.id;
@@ -260,7 +260,7 @@ void tst_ProvidersGui::sessionModelAndTokenUsage()
     QTest::keyClicks(edit, QStringLiteral("gpt-4o"));
     QTest::keyClick(edit, Qt::Key_Return);
     QTRY_COMPARE(bar->sessionModel(), QStringLiteral("gpt-4o"));
-    const auto session = ask<Result<SessionInfo>>([sessionId](Engine &g) { return g.session(sessionId); });
+    const auto session = ask<Result<SessionInfo>>([sessionId](Engine &g) { return g.sessions().find(sessionId); });
     QVERIFY(session && *session);
     QCOMPARE((*session)->model, QStringLiteral("gpt-4o"));
     QTRY_VERIFY(!window.stopAction()->isEnabled());
@@ -284,7 +284,7 @@ void tst_ProvidersGui::providerErrorReadsWell()
     const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
         SessionSelector s;
         s.key = QStringLiteral("gui-error");
-        return g.resolveSession(s, true, QStringLiteral("remote-agent"));
+        return g.sessions().resolve(s, true, QStringLiteral("remote-agent"));
     });
     QVERIFY(resolved && *resolved);
     MainWindow window(*m_engine);
@@ -318,7 +318,7 @@ void tst_ProvidersGui::refusedRequestNamesTheField()
     const auto resolved = ask<Result<SessionResolution>>([](Engine &g) {
         SessionSelector s;
         s.key = QStringLiteral("gui-refused");
-        return g.resolveSession(s, true, QStringLiteral("remote-agent"));
+        return g.sessions().resolve(s, true, QStringLiteral("remote-agent"));
     });
     QVERIFY(resolved && *resolved);
     MainWindow window(*m_engine);

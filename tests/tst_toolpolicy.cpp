@@ -704,7 +704,7 @@ void tst_ToolPolicy::explainAsksAsARunDoes()
     careful.name = QStringLiteral("careful");
     careful.approvalMode = Agent::ApprovalMode::Ask;
     QVERIFY(m_gateway->agents().save(careful));
-    QVERIFY(m_gateway->resolveSession(SessionSelector{{}, QStringLiteral("c")}, true, QStringLiteral("careful")));
+    QVERIFY(m_gateway->sessions().resolve(SessionSelector{{}, QStringLiteral("c")}, true, QStringLiteral("careful")));
     e = m_gateway->policies().explain(QStringLiteral("shell.exec"), command(QStringLiteral("ls -la")), QStringLiteral("c"));
     QVERIFY(e);
     QCOMPARE(e->decision.effect, PolicyEffect::Ask);

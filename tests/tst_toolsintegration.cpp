@@ -91,8 +91,8 @@ QJsonObject tst_ToolsIntegration::eventOf(const QString &runId, const QString &k
 void tst_ToolsIntegration::fileWriteAsksWithADiffAndWritesOnlyWhenAllowed()
 {
     m_gateway = openGateway(m_env->config);
-    QVERIFY(m_gateway->resolveSession(SessionSelector{{}, QStringLiteral("t")}, true));
-    QVERIFY(m_gateway->setSessionWorkspace(QStringLiteral("t"), m_workspace.path()));
+    QVERIFY(m_gateway->sessions().resolve(SessionSelector{{}, QStringLiteral("t")}, true));
+    QVERIFY(m_gateway->sessions().setWorkspace(QStringLiteral("t"), m_workspace.path()));
     QFile existing(m_workspace.filePath(QStringLiteral("plan.md")));
     QVERIFY(existing.open(QIODevice::WriteOnly));
     existing.write("step one\nstep two\n");
@@ -230,19 +230,19 @@ void tst_ToolsIntegration::unsandboxedCommandsAlwaysAsk()
 void tst_ToolsIntegration::workspacesAreValidated()
 {
     m_gateway = openGateway(m_env->config);
-    auto session = m_gateway->resolveSession(SessionSelector{{}, QStringLiteral("w")}, true);
+    auto session = m_gateway->sessions().resolve(SessionSelector{{}, QStringLiteral("w")}, true);
     QVERIFY(session);
     // By default each session works in its own folder under the data folder.
-    QCOMPARE(m_gateway->effectiveWorkspace(session->session),
+    QCOMPARE(m_gateway->sessions().effectiveWorkspace(session->session),
              QDir(m_env->config.dataDir).filePath(QStringLiteral("workspaces/") + session->session.id));
-    QCOMPARE(m_gateway->setSessionWorkspace(QStringLiteral("w"), QStringLiteral("relative/dir")).error().code, ErrorCode::InvalidArgument);
-    QCOMPARE(m_gateway->setSessionWorkspace(QStringLiteral("w"), m_workspace.filePath(QStringLiteral("missing"))).error().code, ErrorCode::InvalidArgument);
+    QCOMPARE(m_gateway->sessions().setWorkspace(QStringLiteral("w"), QStringLiteral("relative/dir")).error().code, ErrorCode::InvalidArgument);
+    QCOMPARE(m_gateway->sessions().setWorkspace(QStringLiteral("w"), m_workspace.filePath(QStringLiteral("missing"))).error().code, ErrorCode::InvalidArgument);
     QDir(m_workspace.path()).mkdir(QStringLiteral("real"));
-    auto set = m_gateway->setSessionWorkspace(QStringLiteral("w"), m_workspace.filePath(QStringLiteral("real/../real")));
+    auto set = m_gateway->sessions().setWorkspace(QStringLiteral("w"), m_workspace.filePath(QStringLiteral("real/../real")));
     QVERIFY(set);
     QCOMPARE(set->workspace, QDir(m_workspace.filePath(QStringLiteral("real"))).canonicalPath());
-    QCOMPARE(m_gateway->effectiveWorkspace(*set), set->workspace);
-    auto reset = m_gateway->setSessionWorkspace(QStringLiteral("w"), QString());
+    QCOMPARE(m_gateway->sessions().effectiveWorkspace(*set), set->workspace);
+    auto reset = m_gateway->sessions().setWorkspace(QStringLiteral("w"), QString());
     QVERIFY(reset);
     QVERIFY(reset->workspace.isEmpty());
 }

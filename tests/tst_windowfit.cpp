@@ -176,12 +176,12 @@ void tst_WindowFit::doesNotGrowWhenALongSessionIsShown()
     const QString folder = QDir(m_env->dir.path()).filePath(
             QStringLiteral("a-workspace-folder-whose-name-is-much-longer-than-any-window-wants"));
     QVERIFY(QDir().mkpath(folder));
-    auto created = ask([](Engine &g) { return g.resolveSession({QString(), QStringLiteral("long")}, true); });
+    auto created = ask([](Engine &g) { return g.sessions().resolve({QString(), QStringLiteral("long")}, true); });
     QVERIFY(created && *created);
     const QString id = (*created)->session.id;
-    QVERIFY(*ask([id, title](Engine &g) { return g.renameSession(id, title); }));
-    QVERIFY(*ask([id, model](Engine &g) { return g.setSessionModel(id, model); }));
-    QVERIFY(*ask([id, folder](Engine &g) { return g.setSessionWorkspace(id, folder); }));
+    QVERIFY(*ask([id, title](Engine &g) { return g.sessions().rename(id, title); }));
+    QVERIFY(*ask([id, model](Engine &g) { return g.sessions().setModel(id, model); }));
+    QVERIFY(*ask([id, folder](Engine &g) { return g.sessions().setWorkspace(id, folder); }));
     QSignalSpy runs(m_engine.get(), &EngineClient::runUpdated);
     RunRequest request;
     request.session.id = id;

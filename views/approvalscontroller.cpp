@@ -116,7 +116,7 @@ void ApprovalsController::nameSessions(bool everySession)
                   [ids](Engine &g) {
                       QHash<QString, QString> names;
                       for (const QString &id : ids) {
-                          if (auto s = g.session(id))
+                          if (auto s = g.sessions().find(id))
                               names.insert(id, s->displayName());
                       }
                       return names;

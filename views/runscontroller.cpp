@@ -83,7 +83,7 @@ void RunsController::send(const QString &text)
     }
     // A new session: create it first and show it, so its transcript follows the run from its
     // first event.
-    m_engine.call(this, [](Engine &g) { return g.resolveSession({}, true); },
+    m_engine.call(this, [](Engine &g) { return g.sessions().resolve({}, true); },
                   [this, text, attachments](Result<SessionResolution> r) {
                       if (!r) {
                           sendFailed(text, attachments, r.errorMessage());

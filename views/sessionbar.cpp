@@ -124,10 +124,10 @@ void SessionBar::load()
             this,
             [sessionId](Engine &g) {
                 Answer a;
-                a.session = g.session(sessionId);
+                a.session = g.sessions().find(sessionId);
                 if (a.session) {
                     a.agent = g.agents().get(a.session->agent);
-                    a.workspace = g.effectiveWorkspace(*a.session);
+                    a.workspace = g.sessions().effectiveWorkspace(*a.session);
                 }
                 return a;
             },
@@ -205,7 +205,10 @@ void SessionBar::setModel(const QString &model)
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId, model](Engine &g) { return g.setSessionModel(sessionId, model); },
+    m_engine->call(this,
+                   [sessionId, model](Engine &g) {
+                       return g.sessions().setModel(sessionId, model);
+                   },
                    [this, sessionId](Result<SessionInfo> s) {
                        if (!s) {
                            emit status(tr("Cannot change the model: %1").arg(s.errorMessage()));
@@ -234,7 +237,7 @@ void SessionBar::refreshUsage()
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId](Engine &g) { return g.sessionUsage(sessionId); },
+    m_engine->call(this, [sessionId](Engine &g) { return g.sessions().usage(sessionId); },
                    [this, sessionId](Result<TokenUsage> usage) {
                        if (!usage || sessionId != m_sessionId)
                            return;
@@ -317,7 +320,10 @@ void SessionBar::setWorkspace(const QString &folder)
     if (!m_engine || m_sessionId.isEmpty())
         return;
     const QString sessionId = m_sessionId;
-    m_engine->call(this, [sessionId, folder](Engine &g) { return g.setSessionWorkspace(sessionId, folder); },
+    m_engine->call(this,
+                   [sessionId, folder](Engine &g) {
+                       return g.sessions().setWorkspace(sessionId, folder);
+                   },
                    [this, sessionId](Result<SessionInfo> s) {
                        if (sessionId != m_sessionId)
                            return;

@@ -65,7 +65,7 @@ void SessionsController::reload()
         filter.archived = m_rail->showArchived() ? SessionFilter::Archived::Include
                                                  : SessionFilter::Archived::Exclude;
     }
-    m_engine.call(this, [filter](Engine &g) { return g.sessions(filter); },
+    m_engine.call(this, [filter](Engine &g) { return g.sessions().list(filter); },
                   [this](Result<QList<SessionInfo>> list) {
                       if (!list)
                           return;
@@ -156,7 +156,8 @@ void SessionsController::askToRename(const QString &sessionId)
 
 void SessionsController::rename(const QString &sessionId, const QString &title)
 {
-    m_engine.call(this, [sessionId, title](Engine &g) { return g.renameSession(sessionId, title); },
+    m_engine.call(this,
+                  [sessionId, title](Engine &g) { return g.sessions().rename(sessionId, title); },
                   [this](Result<SessionInfo> s) {
                       if (!s)
                           showWarning(m_window, tr("Cannot rename"), s.errorMessage());
@@ -169,7 +170,8 @@ void SessionsController::setArchived(const QString &sessionId, bool archived)
         return;
     m_engine.call(this,
                   [sessionId, archived](Engine &g) {
-                      return archived ? g.archiveSession(sessionId) : g.restoreSession(sessionId);
+                      return archived ? g.sessions().archive(sessionId)
+                                      : g.sessions().restore(sessionId);
                   },
                   [this, sessionId, archived](Result<SessionInfo> s) {
                       if (!s) {
@@ -189,7 +191,7 @@ void SessionsController::resetContext(const QString &sessionId)
 {
     if (sessionId.isEmpty())
         return;
-    m_engine.call(this, [sessionId](Engine &g) { return g.resetSession(sessionId); },
+    m_engine.call(this, [sessionId](Engine &g) { return g.sessions().reset(sessionId); },
                   [this](Result<SessionInfo> s) {
                       if (s)
                           emit status(tr("Context reset: the next message starts without the earlier turns"), 4000);
@@ -207,7 +209,7 @@ void SessionsController::fork(const QString &runId)
                       auto run = g.run(runId);
                       if (!run)
                           return run.error();
-                      return g.forkSession(run->sessionId, run->id);
+                      return g.sessions().fork(run->sessionId, run->id);
                   },
                   [this](Result<SessionInfo> fork) {
                       if (!fork) {
@@ -244,7 +246,7 @@ void SessionsController::askToExport(bool all)
                 ? ExportRequest::Format::Json
                 : ExportRequest::Format::Markdown;
         emit status(tr("Exporting\u2026"), 0);
-        m_engine.call(this, [request](Engine &g) { return g.exportSessions(request); },
+        m_engine.call(this, [request](Engine &g) { return g.sessions().exportSessions(request); },
                       [this](Result<ExportReport> r) {
                           if (!r) {
                               emit status(tr("Export failed"), 4000);
@@ -265,7 +267,7 @@ void SessionsController::askToImport()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setFileMode(QFileDialog::ExistingFile);
     connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &path) {
-        m_engine.call(this, [path](Engine &g) { return g.importSessions(path); },
+        m_engine.call(this, [path](Engine &g) { return g.sessions().importSessions(path); },
                       [this](Result<ImportReport> r) {
                           if (!r) {
                               showWarning(m_window, tr("Cannot import"), r.errorMessage());
@@ -293,7 +295,7 @@ void SessionsController::askToDelete(const QString &sessionId)
 
 void SessionsController::deleteSession(const QString &sessionId)
 {
-    m_engine.call(this, [sessionId](Engine &g) { return g.deleteSession(sessionId); },
+    m_engine.call(this, [sessionId](Engine &g) { return g.sessions().remove(sessionId); },
                   [this, sessionId](Status s) {
                       if (!s) {
                           showWarning(m_window, tr("Cannot delete"), s.errorMessage());

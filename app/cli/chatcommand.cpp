@@ -181,10 +181,10 @@ int runChat(CliApp &app, const QStringList &arguments)
         const SessionSelector selector = request.session;
         const QString agentName = request.agent;
         auto set = app.withEngine([selector, folder, agentName](Engine &g) -> Result<SessionInfo> {
-            auto s = g.resolveSession(selector, true, agentName);
+            auto s = g.sessions().resolve(selector, true, agentName);
             if (!s)
                 return s.error();
-            return g.setSessionWorkspace(s->session.id, folder);
+            return g.sessions().setWorkspace(s->session.id, folder);
         });
         if (!set)
             return app.fail(set.error());

@@ -45,10 +45,10 @@ int runExport(CliApp &app, const QStringList &arguments)
         QFile out;
         if (!out.open(stdout, QIODevice::WriteOnly))
             return app.fail(makeError(ErrorCode::InvalidArgument, QStringLiteral("cannot write to stdout")));
-        report = app.engine().exportSessions(request, &out);
+        report = app.engine().sessions().exportSessions(request, &out);
         out.flush();
     } else {
-        report = app.engine().exportSessions(request);
+        report = app.engine().sessions().exportSessions(request);
     }
     if (!report)
         return app.fail(report.error());
@@ -82,7 +82,7 @@ int runImport(CliApp &app, const QStringList &arguments)
         return app.usageError(QStringLiteral("import takes one file"), kImportUsage);
     if (int rc = app.openEngine(); rc != ExitOk)
         return rc;
-    auto report = app.engine().importSessions(parser.positionalArguments().constFirst());
+    auto report = app.engine().sessions().importSessions(parser.positionalArguments().constFirst());
     if (!report)
         return app.fail(report.error());
     if (app.json()) {

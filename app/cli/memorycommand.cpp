@@ -47,7 +47,7 @@ Result<ScopeArgument> parseScope(Engine &engine, const QString &text)
         return s;
     }
     if (kind == QLatin1String("session") && !value.isEmpty()) {
-        auto session = engine.session(value);
+        auto session = engine.sessions().find(value);
         if (!session)
             return session.error();
         s.scope = MemoryScope::Session;

@@ -106,7 +106,7 @@ int runRuns(CliApp &app, const QStringList &arguments)
         const QString sessionName = parser.value(session);
         auto list = app.withEngine([filter, sessionName](Engine &g) mutable -> Result<QList<RunInfo>> {
             if (!sessionName.isEmpty()) {
-                auto s = g.session(sessionName);
+                auto s = g.sessions().find(sessionName);
                 if (!s)
                     return s.error();
                 filter.sessionId = s->id;

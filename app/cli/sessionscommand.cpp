@@ -45,7 +45,7 @@ int printSession(CliApp &app, const Result<SessionInfo> &s, const QString &verb)
 
 int showSession(CliApp &app, const QString &which)
 {
-    auto s = app.engine().session(which);
+    auto s = app.engine().sessions().find(which);
     if (!s)
         return app.fail(s.error());
     const QString id = s->id;
@@ -94,8 +94,10 @@ int showSession(CliApp &app, const QString &which)
 int sessionModel(CliApp &app, const QString &which, const QStringList &args)
 {
     Result<SessionInfo> s = args.size() > 2
-            ? app.withEngine([which, model = args.at(2)](Engine &g) { return g.setSessionModel(which, model); })
-            : app.engine().session(which);
+            ? app.withEngine([which, model = args.at(2)](Engine &g) {
+                  return g.sessions().setModel(which, model);
+              })
+            : app.engine().sessions().find(which);
     if (!s)
         return app.fail(s.error());
     const QString agentName = s->agent;
@@ -169,7 +171,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
                                                    : SessionFilter::Archived::Exclude;
         filter.search = parser.value(search);
         filter.limit = max;
-        auto list = app.engine().sessions(filter);
+        auto list = app.engine().sessions().list(filter);
         if (!list)
             return app.fail(list.error());
         if (app.json()) {
@@ -189,14 +191,14 @@ int runSessions(CliApp &app, const QStringList &arguments)
         return showSession(app, which);
     if (action == QLatin1String("rename")) {
         const QString title = args.mid(2).join(QLatin1Char(' '));
-        return printSession(app, app.engine().renameSession(which, title),
+        return printSession(app, app.engine().sessions().rename(which, title),
                             QStringLiteral("renamed"));
     }
     if (action == QLatin1String("archive"))
-        return printSession(app, app.engine().archiveSession(which),
+        return printSession(app, app.engine().sessions().archive(which),
                             QStringLiteral("archived"));
     if (action == QLatin1String("restore"))
-        return printSession(app, app.engine().restoreSession(which),
+        return printSession(app, app.engine().sessions().restore(which),
                             QStringLiteral("restored"));
     if (action == QLatin1String("model"))
         return sessionModel(app, which, args);
@@ -204,15 +206,15 @@ int runSessions(CliApp &app, const QStringList &arguments)
         // Shows the folder the session's tools work in, or sets it ("" restores the default).
         if (args.size() >= 3) {
             const QString folder = args.at(2);
-            auto set = app.engine().setSessionWorkspace(which, folder);
+            auto set = app.engine().sessions().setWorkspace(which, folder);
             if (!set)
                 return app.fail(set.error());
         }
         auto shown = app.withEngine([which](Engine &g) -> Result<std::pair<SessionInfo, QString>> {
-            auto s = g.session(which);
+            auto s = g.sessions().find(which);
             if (!s)
                 return s.error();
-            return std::make_pair(*s, g.effectiveWorkspace(*s));
+            return std::make_pair(*s, g.sessions().effectiveWorkspace(*s));
         });
         if (!shown)
             return app.fail(shown.error());
@@ -227,14 +229,14 @@ int runSessions(CliApp &app, const QStringList &arguments)
         return ExitOk;
     }
     if (action == QLatin1String("reset"))
-        return printSession(app, app.engine().resetSession(which),
+        return printSession(app, app.engine().sessions().reset(which),
                             QStringLiteral("reset"));
     if (action == QLatin1String("fork"))
-        return printSession(app, app.engine().forkSession(which, parser.value(at)),
+        return printSession(app, app.engine().sessions().fork(which, parser.value(at)),
                             QStringLiteral("forked into"));
 
     // delete
-    auto target = app.engine().session(which);
+    auto target = app.engine().sessions().find(which);
     if (!target)
         return app.fail(target.error());
     if (!parser.isSet(yes)) {
@@ -251,7 +253,7 @@ int runSessions(CliApp &app, const QStringList &arguments)
         }
     }
     const QString id = target->id;
-    Status s = app.engine().deleteSession(id);
+    Status s = app.engine().sessions().remove(id);
     if (!s)
         return app.fail(s.error());
     if (app.json())

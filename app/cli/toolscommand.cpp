@@ -81,10 +81,10 @@ int runTools(CliApp &app, const QStringList &arguments)
     if (parser.isSet(workspace)) {
         const QString folder = parser.value(workspace);
         auto set = app.withEngine([selector, folder](Engine &g) -> Result<SessionInfo> {
-            auto s = g.resolveSession(selector, true);
+            auto s = g.sessions().resolve(selector, true);
             if (!s)
                 return s.error();
-            return g.setSessionWorkspace(s->session.id, folder);
+            return g.sessions().setWorkspace(s->session.id, folder);
         });
         if (!set)
             return app.fail(set.error());

@@ -294,7 +294,7 @@ void ApiRouter::listSessions(ApiExchange *exchange)
         filter.archived = SessionFilter::Archived::Only;
     filter.search = r.query.queryItemValue(QStringLiteral("search"), QUrl::FullyDecoded);
     filter.limit = intParam(r, QStringLiteral("limit"), 100, 1, 10000);
-    answer(m_context, exchange, [filter](Engine &e) { return e.sessions(filter); },
+    answer(m_context, exchange, [filter](Engine &e) { return e.sessions().list(filter); },
            [](ApiExchange *x, Result<QList<SessionInfo>> sessions) {
                if (!sessions)
                    return x->sendError(ApiError::fromEngine(sessions.error()));
@@ -330,7 +330,7 @@ void ApiRouter::createSession(ApiExchange *exchange, const QJsonObject &body)
                        return c;
                    }
                }
-               auto resolved = e.resolveSession(SessionSelector{{}, key}, true, agent);
+               auto resolved = e.sessions().resolve(SessionSelector{{}, key}, true, agent);
                if (!resolved) {
                    c.session = resolved.error();
                    return c;
@@ -338,7 +338,7 @@ void ApiRouter::createSession(ApiExchange *exchange, const QJsonObject &body)
                c.created = resolved->created;
                c.session = resolved->session;
                if (c.created && !title.trimmed().isEmpty())
-                   c.session = e.renameSession(resolved->session.id, title);
+                   c.session = e.sessions().rename(resolved->session.id, title);
                return c;
            },
            [](ApiExchange *x, Created c) {
@@ -360,7 +360,7 @@ void ApiRouter::showSession(ApiExchange *exchange, const QString &session)
     answer(m_context, exchange,
            [session](Engine &e) {
                Shown s;
-               s.session = e.session(session);
+               s.session = e.sessions().find(session);
                if (s.session) {
                    RunFilter f;
                    f.sessionId = s.session->id;
@@ -406,7 +406,7 @@ void ApiRouter::listRuns(ApiExchange *exchange, const QString &session)
     answer(m_context, exchange,
            [session, filter](Engine &e) mutable -> Result<QList<RunInfo>> {
                if (!session.isEmpty()) {
-                   auto s = e.session(session);
+                   auto s = e.sessions().find(session);
                    if (!s)
                        return s.error();
                    filter.sessionId = s->id;

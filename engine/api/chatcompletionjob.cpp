@@ -77,7 +77,7 @@ void ChatCompletionJob::start()
                 if (!key.isEmpty()) {
                     // The client names the session: it holds the conversation, and only a new
                     // one starts from the messages the client sent before.
-                    auto session = e.resolveSession(SessionSelector{{}, key}, true, s.agent);
+                    auto session = e.sessions().resolve(SessionSelector{{}, key}, true, s.agent);
                     if (!session) {
                         s.run = session.error();
                         return s;

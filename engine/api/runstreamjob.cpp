@@ -44,7 +44,7 @@ void RunStreamJob::start()
             [request, session, defaultAgent](Engine &e) mutable -> Result<RunInfo> {
                 // An existing session by id or key; a free key makes a new session, as
                 // `spool chat --session KEY` does; an unknown id is an error.
-                if (auto found = e.session(session)) {
+                if (auto found = e.sessions().find(session)) {
                     request.session.id = found->id;
                 } else if (Ulid::isValid(session)) {
                     return found.error();

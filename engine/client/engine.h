@@ -3,9 +3,6 @@
 #include "agents/agents.h"
 #include "approvals/pendingtoolapproval.h"
 #include "approvals/policygrant.h"
-#include "attachments/exportreport.h"
-#include "attachments/exportrequest.h"
-#include "attachments/importreport.h"
 #include "core/result.h"
 #include "core/runtimeconfig.h"
 #include "gateway/gatewaystatus.h"
@@ -18,13 +15,12 @@
 #include "runs/runinspection.h"
 #include "runs/runrequest.h"
 #include "sessions/sessioninfo.h"
+#include "sessions/sessions.h"
 #include "tools/toolspec.h"
 
 #include <QJsonObject>
 #include <QObject>
 #include <QUrl>
-
-class QIODevice;
 
 #include <functional>
 #include <optional>
@@ -52,27 +48,10 @@ public:
     virtual QString instanceId() const = 0;
     virtual const RuntimeConfig &config() const = 0;
 
-    // Sessions (SPEC §4)
-    virtual Result<SessionResolution> resolveSession(const SessionSelector &selector, bool create,
-                                                     const QString &agent = {}) = 0;
-    virtual Result<SessionInfo> session(const QString &idOrKey) const = 0;
-    virtual Result<QList<SessionInfo>> sessions(const SessionFilter &filter = {}) const = 0;
-    virtual Result<SessionInfo> renameSession(const QString &idOrKey, const QString &title) = 0;
-    virtual Result<SessionInfo> archiveSession(const QString &idOrKey) = 0;
-    virtual Result<SessionInfo> restoreSession(const QString &idOrKey) = 0;
-    virtual Status deleteSession(const QString &idOrKey) = 0;
-    virtual Result<SessionInfo> resetSession(const QString &idOrKey) = 0;
-    // The folder the session's file tools and commands work in; empty restores the default
-    // (<workspace root>/<session id>).
-    virtual Result<SessionInfo> setSessionWorkspace(const QString &idOrKey, const QString &folder) = 0;
-    virtual QString effectiveWorkspace(const SessionInfo &session) const = 0;
-    // The model the session's runs use instead of their agent's; empty goes back to the agent's.
-    virtual Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model) = 0;
-    // Tokens used by all the session's runs.
-    virtual Result<TokenUsage> sessionUsage(const QString &sessionId) const = 0;
-
     // The areas front ends use directly. Each is valid once open() has succeeded, until
     // shutdown(), and lives on the engine's thread like the Engine itself.
+    // Sessions (SPEC §4), their forks, exports and imports.
+    virtual Sessions &sessions() = 0;
     virtual Agents &agents() = 0;
     // Providers (SPEC §5): configured in spool.conf, keys in the keychain.
     virtual Providers &providers() = 0;
@@ -129,17 +108,8 @@ public:
     virtual MemorySettings memorySettings() const = 0;
     virtual Status setMemorySettings(const MemorySettings &settings) = 0;
 
-    // Attachments, fork, export and import (SPEC §4).
     // An attachment the journal holds, with its bytes (thumbnails, "open full size").
     virtual Result<Attachment> attachment(const QString &sha256) const = 0;
-    // A new session whose context is the session's runs up to `atRun` (id or prefix; empty:
-    // its last run), linked rather than copied, then its own.
-    virtual Result<SessionInfo> forkSession(const QString &idOrKey, const QString &atRun = {}) = 0;
-    // Streams the sessions to request.path (or to `device` when the path is empty).
-    virtual Result<ExportReport> exportSessions(const ExportRequest &request,
-                                                QIODevice *device = nullptr) const = 0;
-    // Brings every session of a JSON export back as a new session.
-    virtual Result<ImportReport> importSessions(const QString &path) = 0;
 
     virtual GatewayStatus status(bool checkJournal = false) const = 0;
 

@@ -27,6 +27,7 @@
 #include "runs/runinspector.h"
 #include "runs/runrecovery.h"
 #include "runs/runstore.h"
+#include "runs/sessionservice.h"
 #include "sessions/sessiondesk.h"
 #include "sessions/sessionstore.h"
 #include "tools/builtin/clocktool.h"
@@ -93,7 +94,6 @@ Status Gateway::open()
     // Every area is created on this thread: the engine's.
     m_sessions = std::make_unique<SessionDesk>(
             *m_journal, SessionBinding{m_config.principal, m_config.deviceId});
-    connect(m_sessions.get(), &SessionDesk::changed, this, &Engine::sessionsChanged);
     m_agents = std::make_unique<AgentRegistry>(*m_journal);
     m_runs = std::make_unique<RunStore>(*m_journal);
     m_instances = std::make_unique<InstanceTracker>(*m_journal);
@@ -103,6 +103,12 @@ Status Gateway::open()
     m_attachments = std::make_unique<AttachmentStore>(*m_journal);
     m_fork = std::make_unique<SessionFork>(*m_journal, m_sessions->store());
     m_exchange = std::make_unique<SessionExchange>(*m_journal);
+    m_sessionService = std::make_unique<SessionService>(
+            SessionService::Areas{*m_sessions, *m_agents, *m_runs, *m_instances, *m_fork,
+                                  *m_exchange},
+            SessionService::Binding{m_config.principal, m_config.deviceId,
+                                    toolOptions().workspaceRoot});
+    connect(m_sessionService.get(), &SessionService::changed, this, &Engine::sessionsChanged);
     m_providers = std::make_unique<ProviderAdmin>(m_config.configDir,
                                                   m_config.deterministicChunkDelayMs);
     connect(m_providers.get(), &ProviderAdmin::providersChanged, this, &Engine::providersChanged);
@@ -219,86 +225,12 @@ void Gateway::shutdown()
     m_journal->close();
 }
 
-// --- sessions -------------------------------------------------------------------------------
-
-Result<SessionResolution> Gateway::resolveSession(const SessionSelector &selector, bool create,
-                                                  const QString &agent)
-{
-    const QString agentName = agent.isEmpty() ? Agent::defaultName() : agent;
-    if (auto a = m_agents->get(agentName); !a)
-        return a.error();
-    return m_sessions->resolve(selector, create, agentName);
-}
-
-Result<SessionInfo> Gateway::session(const QString &idOrKey) const
-{
-    return m_sessions->find(idOrKey);
-}
-
-Result<QList<SessionInfo>> Gateway::sessions(const SessionFilter &filter) const
-{
-    return m_sessions->list(filter);
-}
-
-Result<SessionInfo> Gateway::renameSession(const QString &idOrKey, const QString &title)
-{
-    return m_sessions->rename(idOrKey, title);
-}
-
-Result<SessionInfo> Gateway::archiveSession(const QString &idOrKey)
-{
-    return m_sessions->archive(idOrKey);
-}
-
-Result<SessionInfo> Gateway::restoreSession(const QString &idOrKey)
-{
-    return m_sessions->restore(idOrKey);
-}
-
-Status Gateway::deleteSession(const QString &idOrKey)
-{
-    auto s = m_sessions->find(idOrKey);
-    if (!s)
-        return s.error();
-    auto active = m_runs->list(RunFilter{s->id, true, {}, 1, true});
-    if (active && !active->isEmpty())
-        return makeError(ErrorCode::Conflict,
-                         QStringLiteral("session %1 has a run in progress%2; cancel it first")
-                                 .arg(s->id, m_dispatch->isActive(active->constFirst().id)
-                                                     ? QString()
-                                                     : QStringLiteral(" in another process")));
-    return m_sessions->remove(s->id);
-}
-
-Result<SessionInfo> Gateway::resetSession(const QString &idOrKey)
-{
-    return m_sessions->reset(idOrKey);
-}
-
-Result<SessionInfo> Gateway::setSessionModel(const QString &idOrKey, const QString &model)
-{
-    return m_sessions->setModel(idOrKey, model);
-}
-
-Result<SessionInfo> Gateway::setSessionWorkspace(const QString &idOrKey, const QString &folder)
-{
-    return m_sessions->setWorkspace(idOrKey, folder);
-}
-
-QString Gateway::effectiveWorkspace(const SessionInfo &session) const
-{
-    if (!session.workspace.isEmpty())
-        return session.workspace;
-    const QString root = toolOptions().workspaceRoot;
-    return root.isEmpty() ? QString() : QDir(root).filePath(session.id);
-}
-
-Result<TokenUsage> Gateway::sessionUsage(const QString &sessionId) const
-{
-    return m_runs->sessionUsage(sessionId);
-}
-
 // --- the areas front ends use directly ------------------------------------------------------
+
+Sessions &Gateway::sessions()
+{
+    return *m_sessionService;
+}
 
 Agents &Gateway::agents()
 {
@@ -474,50 +406,11 @@ Status Gateway::setMemorySettings(const MemorySettings &settings)
     return m_config.saveMemorySettings();
 }
 
-// --- attachments, fork, export ----------------------------------------------------------------
+// --- attachments ----------------------------------------------------------------------------
 
 Result<Attachment> Gateway::attachment(const QString &sha256) const
 {
     return m_attachments->get(sha256);
-}
-
-Result<SessionInfo> Gateway::forkSession(const QString &idOrKey, const QString &atRun)
-{
-    auto parent = m_sessions->find(idOrKey);
-    if (!parent)
-        return parent;
-    int ordinal = parent->runCount;
-    if (!atRun.isEmpty()) {
-        auto run = m_runs->find(atRun);
-        if (!run)
-            return run.error();
-        if (run->sessionId != parent->id)
-            return makeError(ErrorCode::InvalidArgument,
-                             QStringLiteral("run %1 belongs to another session, not %2")
-                                     .arg(run->id, parent->displayName()));
-        ordinal = run->ordinal;
-    }
-    auto fork = m_fork->fork(*parent, ordinal, m_config.principal, m_config.deviceId);
-    if (fork)
-        emit sessionsChanged();
-    return fork;
-}
-
-Result<ExportReport> Gateway::exportSessions(const ExportRequest &request, QIODevice *device) const
-{
-    auto chosen = SessionExchange::exportOrder(request, *m_sessions);
-    if (!chosen)
-        return chosen.error();
-    return m_exchange->exportSessions(*chosen, request.format, request.path, device);
-}
-
-Result<ImportReport> Gateway::importSessions(const QString &path)
-{
-    auto report = m_exchange->importFile(path, m_config.principal, m_config.deviceId,
-                                         m_instances->self().id);
-    if (report)
-        emit sessionsChanged();
-    return report;
 }
 
 // --- status and timers ----------------------------------------------------------------------

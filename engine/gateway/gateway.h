@@ -31,6 +31,7 @@ class RunDispatcher;
 class RunRecovery;
 class RunStore;
 class SessionDesk;
+class SessionService;
 class ToolRegistry;
 struct ToolOptions;
 
@@ -55,20 +56,7 @@ public:
     QString instanceId() const override;
     const RuntimeConfig &config() const override { return m_config; }
 
-    Result<SessionResolution> resolveSession(const SessionSelector &selector, bool create,
-                                             const QString &agent = {}) override;
-    Result<SessionInfo> session(const QString &idOrKey) const override;
-    Result<QList<SessionInfo>> sessions(const SessionFilter &filter = {}) const override;
-    Result<SessionInfo> renameSession(const QString &idOrKey, const QString &title) override;
-    Result<SessionInfo> archiveSession(const QString &idOrKey) override;
-    Result<SessionInfo> restoreSession(const QString &idOrKey) override;
-    Status deleteSession(const QString &idOrKey) override;
-    Result<SessionInfo> resetSession(const QString &idOrKey) override;
-    Result<SessionInfo> setSessionWorkspace(const QString &idOrKey, const QString &folder) override;
-    QString effectiveWorkspace(const SessionInfo &session) const override;
-    Result<SessionInfo> setSessionModel(const QString &idOrKey, const QString &model) override;
-    Result<TokenUsage> sessionUsage(const QString &sessionId) const override;
-
+    Sessions &sessions() override;
     Agents &agents() override;
     Providers &providers() override;
     Memories &memories() override;
@@ -101,10 +89,6 @@ public:
     Status setMemorySettings(const MemorySettings &settings) override;
 
     Result<Attachment> attachment(const QString &sha256) const override;
-    Result<SessionInfo> forkSession(const QString &idOrKey, const QString &atRun = {}) override;
-    Result<ExportReport> exportSessions(const ExportRequest &request,
-                                        QIODevice *device = nullptr) const override;
-    Result<ImportReport> importSessions(const QString &path) override;
 
     GatewayStatus status(bool checkJournal = false) const override;
 
@@ -142,6 +126,7 @@ private:
     std::unique_ptr<AttachmentStore> m_attachments;
     std::unique_ptr<SessionFork> m_fork;
     std::unique_ptr<SessionExchange> m_exchange;
+    std::unique_ptr<SessionService> m_sessionService;
     std::unique_ptr<ProviderAdmin> m_providers;
     std::unique_ptr<ToolRegistry> m_tools;
     // After the tools and the keychain, so that it goes first: it takes its tools out.

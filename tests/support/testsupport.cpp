@@ -44,9 +44,9 @@ RunInfo waitForRun(Gateway &gateway, const QString &runId, int timeoutMs)
 
 void verifyReads(Gateway &gateway, int runCount, const QString &sessionKey)
 {
-    auto sessions = gateway.sessions();
+    auto sessions = gateway.sessions().list();
     QVERIFY2(sessions, qPrintable(sessions.errorMessage()));
-    auto session = gateway.session(sessionKey);
+    auto session = gateway.sessions().find(sessionKey);
     QVERIFY2(session, qPrintable(session.errorMessage()));
     auto runs = gateway.runs();
     QVERIFY2(runs, qPrintable(runs.errorMessage()));
