@@ -8,6 +8,9 @@
 // Prints one JSON object per line. Usage: bench_attachments [runs=10000]
 #include "testsupport.h"
 
+#include "attachments/exportreport.h"
+#include "attachments/exportrequest.h"
+#include "attachments/importreport.h"
 #include "imagepreparer.h"
 #include "journal/journalstore.h"
 #include "runs/runstore.h"

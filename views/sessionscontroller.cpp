@@ -1,5 +1,8 @@
 #include "sessionscontroller.h"
 
+#include "attachments/exportreport.h"
+#include "attachments/exportrequest.h"
+#include "attachments/importreport.h"
 #include "client/engineclient.h"
 #include "elidedlabel.h"
 #include "messageboxes.h"

@@ -1,3 +1,6 @@
+#include "attachments/exportreport.h"
+#include "attachments/exportrequest.h"
+#include "attachments/importreport.h"
 #include "cli/cliapp.h"
 
 #include <QFile>

@@ -1,6 +1,5 @@
 #pragma once
 
-#include "approvals/policygrant.h"
 #include "core/result.h"
 #include "policy/policydecision.h"
 
@@ -9,6 +8,8 @@
 #include <QString>
 
 namespace Spool {
+
+struct PolicyGrant; // approvals/policygrant.h: the approvals' value
 
 // The policy as the user sees it (SPEC §6; Engine::policies()): the built-in defaults, the
 // user's `*.cedar` files in folder(), and the "always" grants approvals left.

@@ -2,6 +2,7 @@
 
 #include "agents/agents.h"
 #include "approvals/approvaldesk.h"
+#include "approvals/policygrant.h"
 #include "policy/policyservice.h"
 #include "runs/runorchestrator.h"
 #include "sessions/sessiondesk.h"

@@ -1,6 +1,9 @@
 #include "runs/sessionservice.h"
 
 #include "agents/agents.h"
+#include "attachments/exportreport.h"
+#include "attachments/exportrequest.h"
+#include "attachments/importreport.h"
 #include "attachments/sessionexchange.h"
 #include "attachments/sessionfork.h"
 #include "runs/instancetracker.h"

@@ -1,8 +1,5 @@
 #pragma once
 
-#include "attachments/exportreport.h"
-#include "attachments/exportrequest.h"
-#include "attachments/importreport.h"
 #include "core/result.h"
 #include "providers/providertypes.h"
 #include "sessions/sessioninfo.h"
@@ -12,6 +9,11 @@
 class QIODevice;
 
 namespace Spool {
+
+// Exports and imports are the attachments library's values (attachments/export*.h).
+struct ExportReport;
+struct ExportRequest;
+struct ImportReport;
 
 // The user's sessions (Engine::sessions()): found by id, live key or unique id prefix, and
 // every change a front end makes to them, refused for a session bound to someone else.
