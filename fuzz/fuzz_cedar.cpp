@@ -86,8 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          again.ok() ? "(not one policy)" : qPrintable(again.errors.front().toString()));
             SPOOL_FUZZ_CHECK(false, "a parsed policy prints to text that parses back");
         }
-        // One round may still change the tree's shape, not its meaning: `-(1)` prints as
-        // `(-1)`, which reads back as the literal -1. From then on the text must not change.
+        // One round may still change the tree's shape, not its meaning. From then on the text
+        // must not change (`-(-(0))` once lost a minus in every round: -0 reads back as 0).
         const QString reprinted = again.policies.front().toString();
         const PolicyParser::Parsed third = PolicyParser::parse(reprinted);
         const QString thirdPrint = third.ok() && third.policies.size() == 1

@@ -192,6 +192,8 @@ void tst_CedarParser::roundTrip_data()
     QTest::newRow("extensions") << "permit(principal, action, resource) when { context.ip.isInRange(ip(\"10.0.0.0/8\")) && context.d.lessThan(decimal(\"1.5\")) && context.t.offset(duration(\"1h\")) < datetime(\"2024-01-01\") };";
     QTest::newRow("is in") << "permit(principal is User in Group::\"g\", action in [Action::\"a\"], resource) when { resource is Photo in principal };";
     QTest::newRow("annotations") << "@id(\"x\")\n@ask\npermit(principal, action, resource);";
+    // -0 reads back as the literal 0: a negated number must keep its parentheses.
+    QTest::newRow("negated numbers") << "permit(principal, action, resource) when { -(-(-(0))) == 0 && -(5) == --5 && -9223372036854775808 < 0 };";
 }
 
 void tst_CedarParser::roundTrip()

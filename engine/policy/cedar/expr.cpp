@@ -112,7 +112,13 @@ QString Expr::toString() const
     case Kind::And: return binary(*this, "&&");
     case Kind::Or: return binary(*this, "||");
     case Kind::Not: return QStringLiteral("(!%1)").arg(operands[0]->toString());
-    case Kind::Negate: return QStringLiteral("(-%1)").arg(operands[0]->toString());
+    case Kind::Negate: {
+        // `-0` and `-5` read back as literals (how -9223372036854775808 is written), and 0 has
+        // no sign to keep: a negated number keeps its parentheses so it reads back negated.
+        const Expr &operand = *operands[0];
+        const bool number = operand.kind == Kind::Literal && operand.value.is(Value::Type::Long);
+        return (number ? QStringLiteral("(-(%1))") : QStringLiteral("(-%1)")).arg(operand.toString());
+    }
     case Kind::Add: return binary(*this, "+");
     case Kind::Subtract: return binary(*this, "-");
     case Kind::Multiply: return binary(*this, "*");
