@@ -120,6 +120,8 @@ void tst_Markdown::completedLength_data()
     QTest::newRow("table from a paragraph's last line") << QStringLiteral("```\n```\nx\ny|4\n-|-\n") << 8;
     QTest::newRow("CRLF") << QStringLiteral("a\r\n\r\nb\r\n") << 5;
     QTest::newRow("lone CR line ends") << QStringLiteral("a\r\rb\n") << 0;
+    // The last block starts after a lone \r: the block before it still ends a finished part.
+    QTest::newRow("lone CR before the last block") << QStringLiteral("a\n\nb\r\rc\n") << 3;
     QTest::newRow("no-break space is no blank line") << QStringLiteral("a\n\u00a0\nb\n") << 0;
 }
 

@@ -169,35 +169,40 @@ int MarkdownRenderer::completedLength(const QString &markdown, int from)
     // one may go on (a list after a blank line, a paragraph turned into a setext heading or a
     // table header), so the finished prefix ends on the line before it starts. (Not where the
     // block before it ends: a table made of a paragraph's last lines leaves the lines before
-    // it a paragraph without lines, 0-0.)
+    // it a paragraph without lines, 0-0.) When that line ends with a lone \r, which cmark counts
+    // as a line end but a cut is never made at, the start of an earlier block serves: any block
+    // start is a cut, and the one the text had before it grew stays one, so more text never
+    // completes less.
     cmark_parser *parser = newParser();
     const QByteArray utf8 = region.toUtf8();
     cmark_parser_feed(parser, utf8.constData(), size_t(utf8.size()));
     cmark_node *document = cmark_parser_finish(parser);
-    int closedEndLine = 0; // 1-based, in `region`
-    if (cmark_node *last = cmark_node_last_child(document)) {
-        if (cmark_node_previous(last))
-            closedEndLine = cmark_node_get_start_line(last) - 1;
+    std::vector<int> cutLines; // 1-based, in `region`, ascending: each ends before a block
+    for (cmark_node *child = cmark_node_first_child(document); child; child = cmark_node_next(child)) {
+        if (cmark_node_previous(child))
+            cutLines.push_back(cmark_node_get_start_line(child) - 1);
     }
     cmark_node_free(document);
     cmark_parser_free(parser);
-    if (closedEndLine <= 0)
-        return from;
 
-    // The offset after line `closedEndLine`, with line ends counted as cmark counts them: \n, \r
-    // and \r\n.
+    // The offset after the last of those lines that ends with \n, with line ends counted as
+    // cmark counts them: \n, \r and \r\n.
+    int cut = from;
     int line = 1;
-    for (int i = 0; i < region.size(); ++i) {
+    auto next = cutLines.cbegin();
+    for (int i = 0; i < region.size() && next != cutLines.cend(); ++i) {
         const QChar c = region.at(i);
         if (c == QLatin1Char('\r') && i + 1 < region.size() && region.at(i + 1) == QLatin1Char('\n'))
             continue; // counted at its \n
         if (c == QLatin1Char('\n') || c == QLatin1Char('\r')) {
-            if (line == closedEndLine) // a lone \r ends a line for cmark: not a cut we make
-                return c == QLatin1Char('\n') ? from + i + 1 : from;
+            while (next != cutLines.cend() && *next < line)
+                ++next;
+            if (next != cutLines.cend() && *next == line && c == QLatin1Char('\n'))
+                cut = from + i + 1;
             ++line;
         }
     }
-    return from;
+    return cut;
 }
 
 } // namespace Spool
