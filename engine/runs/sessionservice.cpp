@@ -9,8 +9,7 @@
 #include "runs/instancetracker.h"
 #include "runs/runstore.h"
 #include "sessions/sessiondesk.h"
-
-#include <QDir>
+#include "tools/workspace.h"
 
 namespace Spool {
 
@@ -89,8 +88,7 @@ QString SessionService::effectiveWorkspace(const SessionInfo &session) const
 {
     if (!session.workspace.isEmpty())
         return session.workspace;
-    return m_binding.workspaceRoot.isEmpty() ? QString()
-                                             : QDir(m_binding.workspaceRoot).filePath(session.id);
+    return Workspace::defaultFolder(m_binding.workspaceRoot, session.id);
 }
 
 Result<TokenUsage> SessionService::usage(const QString &sessionId) const

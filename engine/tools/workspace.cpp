@@ -283,6 +283,11 @@ Result<Workspace> Workspace::open(const QString &root, Resolver resolver)
     return Workspace(root, realRoot, resolver);
 }
 
+QString Workspace::defaultFolder(const QString &defaultRoot, const QString &sessionId)
+{
+    return defaultRoot.isEmpty() ? QString() : QDir(defaultRoot).filePath(sessionId);
+}
+
 Result<Workspace> Workspace::forCall(const QString &sessionWorkspace, const QString &sessionId,
                                      const QString &defaultRoot, Resolver resolver)
 {
@@ -297,7 +302,7 @@ Result<Workspace> Workspace::forCall(const QString &sessionWorkspace, const QStr
         return makeError(ErrorCode::InvalidArgument,
                          QStringLiteral("cannot make a workspace folder for session %1")
                                  .arg(shown(sessionId)));
-    const QString folder = QDir(defaultRoot).filePath(sessionId);
+    const QString folder = defaultFolder(defaultRoot, sessionId);
     if (!QFileInfo::exists(folder)) {
         const bool rootExisted = QFileInfo::exists(defaultRoot);
         if (!QDir().mkpath(folder))

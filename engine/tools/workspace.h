@@ -63,8 +63,11 @@ public:
 
     // `root` must be an absolute path to an existing folder.
     static Result<Workspace> open(const QString &root, Resolver resolver = Resolver::Automatic);
+    // Where a session without a folder of its own works: `defaultRoot`/<session id>, or
+    // nothing when there is no default root. forCall() creates it; others only show it.
+    static QString defaultFolder(const QString &defaultRoot, const QString &sessionId);
     // The workspace of a tool call: the session's folder when it has one, else
-    // `defaultRoot`/<session id>, created (mode 0700) on first use.
+    // defaultFolder(), created (mode 0700) on first use.
     static Result<Workspace> forCall(const QString &sessionWorkspace, const QString &sessionId,
                                      const QString &defaultRoot,
                                      Resolver resolver = Resolver::Automatic);
