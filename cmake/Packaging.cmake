@@ -27,6 +27,11 @@ if(TARGET spool-image)
     install(TARGETS spool-image RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/spool")
 endif()
 
+# The keychain module KeyStore loads on first use (engine/providers/keychainmodule.h).
+if(TARGET spool-keychain)
+    install(TARGETS spool-keychain LIBRARY DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/spool")
+endif()
+
 # Desktop integration: one id names the desktop file, the icon and the AppStream component,
 # and the window sets it as its desktop file name (SPOOL_APP_ID, top-level CMakeLists.txt).
 install(FILES "${PROJECT_SOURCE_DIR}/resources/${SPOOL_APP_ID}.desktop"

@@ -6,12 +6,14 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QTimer>
 
-#include <qt6keychain/keychain.h>
+#include <QCoreApplication>
+#include <QLibrary>
 
 namespace Spool {
 
@@ -22,6 +24,51 @@ namespace {
 void later(QObject *context, std::function<void()> fn)
 {
     QTimer::singleShot(0, context, std::move(fn));
+}
+
+// The keychain module, loaded once per process. It is looked for in SPOOL_MODULE_DIR when set
+// (tests), beside the executable (the build tree, and the window's folder once installed),
+// then where an installed `spool` keeps its helpers.
+Result<KeychainModule *> keychainModule()
+{
+    static const Result<KeychainModule *> loaded = []() -> Result<KeychainModule *> {
+        const QString name = QStringLiteral("spool-keychain.so");
+        const QDir self(QCoreApplication::applicationDirPath());
+        QStringList candidates;
+        if (const QString dir = qEnvironmentVariable("SPOOL_MODULE_DIR"); !dir.isEmpty())
+            candidates << QDir(dir).filePath(name);
+        candidates << self.filePath(name)
+                   << QDir::cleanPath(self.filePath(QStringLiteral(SPOOL_HELPERS_FROM_BIN "/") + name));
+        candidates.removeDuplicates();
+        for (const QString &path : std::as_const(candidates)) {
+            if (!QFileInfo::exists(path))
+                continue;
+            QLibrary library(path);
+            const auto entry = reinterpret_cast<KeychainModule::EntryPoint>(
+                    library.resolve("spool_keychain_module"));
+            if (!entry)
+                return makeError(ErrorCode::Internal, QStringLiteral("cannot load the keychain module: %1")
+                                                              .arg(library.errorString()));
+            if (KeychainModule *module = entry(KeychainModule::kInterfaceVersion))
+                return module;
+            return makeError(ErrorCode::Internal,
+                             QStringLiteral("the keychain module %1 belongs to another version of "
+                                            "Spool").arg(path));
+        }
+        return makeError(ErrorCode::NotFound,
+                         QStringLiteral("the keychain module is not installed (looked for %1)")
+                                 .arg(candidates.join(QStringLiteral(", "))));
+    }();
+    return loaded;
+}
+
+// Why the keychain did not do what it was asked, when there is no falling back to the file.
+Error keychainError(const KeychainModule::Answer &answer, const QString &verb)
+{
+    const QString message = answer.outcome == KeychainModule::Outcome::Refused
+            ? QStringLiteral("The keychain refused to %1 the key: %2")
+            : QStringLiteral("The keychain cannot %1 the key: %2");
+    return {ErrorCode::Conflict, message.arg(verb, answer.errorString)};
 }
 
 } // namespace
@@ -60,24 +107,17 @@ void KeyStore::useFile(const QString &reason)
     emit fallbackActivated(reason);
 }
 
-void KeyStore::runKeychain(Op op, const QString &ref, const QString &secret, QObject *context,
-                           std::function<void(int, const QString &, const QString &)> done)
+void KeyStore::runKeychain(KeychainModule::Op op, const QString &ref, const QString &secret,
+                           QObject *context, KeychainModule::Done done)
 {
-    QKeychain::Job *job = nullptr;
-    switch (op) {
-    case Op::Read: job = new QKeychain::ReadPasswordJob(serviceName()); break;
-    case Op::Write: {
-        auto *w = new QKeychain::WritePasswordJob(serviceName());
-        w->setTextData(secret);
-        job = w;
-        break;
+    const Result<KeychainModule *> module = keychainModule();
+    if (!module) {
+        const QString reason = module.errorMessage();
+        later(context, [done, reason] { done({KeychainModule::Outcome::Failed, reason, {}}); });
+        return;
     }
-    case Op::Remove: job = new QKeychain::DeletePasswordJob(serviceName()); break;
-    }
-    job->setKey(ref);
-    job->setAutoDelete(true);
-    // One answer only: the job's, or the timeout's if the keychain hangs (a Secret Service
-    // waiting for a D-Bus activation that never comes).
+    // One answer only: the keychain's, or the timeout's if it hangs (a Secret Service waiting
+    // for a D-Bus activation that never comes).
     auto answered = std::make_shared<bool>(false);
     auto *timer = new QTimer(context);
     timer->setSingleShot(true);
@@ -85,21 +125,16 @@ void KeyStore::runKeychain(Op op, const QString &ref, const QString &secret, QOb
         timer->deleteLater();
         if (std::exchange(*answered, true))
             return;
-        done(int(QKeychain::NoBackendAvailable), QStringLiteral("the keychain did not answer"),
-             QString());
-    });
-    connect(job, &QKeychain::Job::finished, context, [answered, done, timer](QKeychain::Job *j) {
-        timer->stop();
-        timer->deleteLater();
-        if (std::exchange(*answered, true))
-            return;
-        QString data;
-        if (auto *r = qobject_cast<QKeychain::ReadPasswordJob *>(j))
-            data = r->textData();
-        done(int(j->error()), j->errorString(), data);
+        done({KeychainModule::Outcome::Failed, QStringLiteral("the keychain did not answer"), {}});
     });
     timer->start(m_keychainTimeoutMs);
-    job->start();
+    (*module)->start(op, serviceName(), ref, secret, context,
+                     [answered, done, timer](const KeychainModule::Answer &answer) {
+                         timer->stop();
+                         timer->deleteLater();
+                         if (!std::exchange(*answered, true))
+                             done(answer);
+                     });
 }
 
 void KeyStore::read(const QString &ref, QObject *context, ReadCallback done)
@@ -128,15 +163,15 @@ void KeyStore::read(const QString &ref, QObject *context, ReadCallback done)
         return;
     }
     QPointer<KeyStore> self(this);
-    runKeychain(Op::Read, ref, QString(), context,
-                [self, ref, done](int error, const QString &errorString, const QString &data) {
+    runKeychain(KeychainModule::Op::Read, ref, QString(), context,
+                [self, ref, done](const KeychainModule::Answer &answer) {
                     if (!self)
                         return;
-                    if (error == QKeychain::NoError) {
-                        done(data);
+                    if (answer.outcome == KeychainModule::Outcome::Done) {
+                        done(answer.data);
                         return;
                     }
-                    if (error == QKeychain::EntryNotFound) {
+                    if (answer.outcome == KeychainModule::Outcome::NotFound) {
                         // A key written while the keychain was away is still in the file.
                         const Result<QString> r = self->fileRead(ref);
                         done(r ? r : Result<QString>(makeError(
@@ -144,13 +179,12 @@ void KeyStore::read(const QString &ref, QObject *context, ReadCallback done)
                                              QStringLiteral("No API key is stored under \"%1\".").arg(ref))));
                         return;
                     }
-                    if (error == QKeychain::AccessDeniedByUser || self->m_backend == Backend::Keychain) {
-                        done(makeError(ErrorCode::Conflict,
-                                       QStringLiteral("The keychain refused to give the key: %1")
-                                               .arg(errorString)));
+                    if (answer.outcome == KeychainModule::Outcome::Refused
+                        || self->m_backend == Backend::Keychain) {
+                        done(keychainError(answer, QStringLiteral("give")));
                         return;
                     }
-                    self->useFile(errorString);
+                    self->useFile(answer.errorString);
                     done(self->fileRead(ref));
                 });
 }
@@ -175,22 +209,21 @@ void KeyStore::write(const QString &ref, const QString &secret, QObject *context
         return;
     }
     QPointer<KeyStore> self(this);
-    runKeychain(Op::Write, ref, secret, context,
-                [self, ref, secret, done](int error, const QString &errorString, const QString &) {
+    runKeychain(KeychainModule::Op::Write, ref, secret, context,
+                [self, ref, secret, done](const KeychainModule::Answer &answer) {
                     if (!self)
                         return;
-                    if (error == QKeychain::NoError) {
+                    if (answer.outcome == KeychainModule::Outcome::Done) {
                         (void)self->fileWrite(ref, std::nullopt); // no stale copy in the file
                         done({});
                         return;
                     }
-                    if (error == QKeychain::AccessDeniedByUser || self->m_backend == Backend::Keychain) {
-                        done(makeError(ErrorCode::Conflict,
-                                       QStringLiteral("The keychain refused to store the key: %1")
-                                               .arg(errorString)));
+                    if (answer.outcome == KeychainModule::Outcome::Refused
+                        || self->m_backend == Backend::Keychain) {
+                        done(keychainError(answer, QStringLiteral("store")));
                         return;
                     }
-                    self->useFile(errorString);
+                    self->useFile(answer.errorString);
                     done(self->fileWrite(ref, secret));
                 });
 }
@@ -210,21 +243,21 @@ void KeyStore::remove(const QString &ref, QObject *context, DoneCallback done)
         return;
     }
     QPointer<KeyStore> self(this);
-    runKeychain(Op::Remove, ref, QString(), context,
-                [self, done, fileStatus](int error, const QString &errorString, const QString &) {
+    runKeychain(KeychainModule::Op::Remove, ref, QString(), context,
+                [self, done, fileStatus](const KeychainModule::Answer &answer) {
                     if (!self)
                         return;
-                    if (error == QKeychain::NoError || error == QKeychain::EntryNotFound) {
+                    if (answer.outcome == KeychainModule::Outcome::Done
+                        || answer.outcome == KeychainModule::Outcome::NotFound) {
                         done(fileStatus);
                         return;
                     }
-                    if (error == QKeychain::AccessDeniedByUser || self->m_backend == Backend::Keychain) {
-                        done(makeError(ErrorCode::Conflict,
-                                       QStringLiteral("The keychain refused to remove the key: %1")
-                                               .arg(errorString)));
+                    if (answer.outcome == KeychainModule::Outcome::Refused
+                        || self->m_backend == Backend::Keychain) {
+                        done(keychainError(answer, QStringLiteral("remove")));
                         return;
                     }
-                    self->useFile(errorString);
+                    self->useFile(answer.errorString);
                     done(fileStatus);
                 });
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "providers/keychainmodule.h"
 
 #include <QObject>
 #include <QPointer>
@@ -11,7 +12,8 @@
 namespace Spool {
 
 // Where API keys live (SPEC §5). Keys go to the OS keychain through QtKeychain (Secret Service,
-// KWallet, macOS Keychain, Windows Credential Manager). Where no keychain service runs (a
+// KWallet, macOS Keychain, Windows Credential Manager), in a module loaded on first use
+// (KeychainModule). Where no keychain service runs (a
 // server, a container, a desktop without a Secret Service), they go to a JSON file in the
 // config folder that only the user can read (0600 in a 0700 folder), and usingFallbackFile()
 // turns true so the UI can warn that the key is stored unencrypted.
@@ -61,10 +63,8 @@ signals:
     void fallbackActivated(const QString &reason);
 
 private:
-    enum class Op { Read, Write, Remove };
-    struct Pending;
-    void runKeychain(Op op, const QString &ref, const QString &secret, QObject *context,
-                     std::function<void(int error, const QString &errorString, const QString &data)> done);
+    void runKeychain(KeychainModule::Op op, const QString &ref, const QString &secret,
+                     QObject *context, KeychainModule::Done done);
     void useFile(const QString &reason);
     Result<QString> fileRead(const QString &ref) const;
     Status fileWrite(const QString &ref, const std::optional<QString> &secret);
