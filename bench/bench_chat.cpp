@@ -2,8 +2,10 @@
 // the same run (SPEC §10: at most 1.5x the sqlite3 CLI making the same durable commits; 40 MB
 // peak): the sqlite3 command line opens a WAL journal with synchronous=FULL and makes as many
 // separate durable commits as one `spool chat` syncs (counted with strace when it is installed,
-// else given as the third argument). The two are run alternately, so load on the machine falls
-// on both. Usage: bench_chat [PATH_TO_SPOOL] [N] [SYNCS]. Prints one JSON object per line.
+// else given as the third argument). A second floor is the smallest Qt program making the same
+// commits (bench_chat_qtfloor: QtCore, QtSql, nothing else): what any Qt command pays before it
+// does any work of its own. The three are run in turn, so load on the machine falls on all.
+// Usage: bench_chat [PATH_TO_SPOOL] [N] [SYNCS]. Prints one JSON object per line.
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
@@ -129,7 +131,11 @@ int main(int argc, char **argv)
         runProcess({QFile::encodeName(sqlite3), floorDb}, script); // creates the file
     }
 
-    QList<double> spoolMs, floorMs;
+    const QByteArray qtFloorDb = QFile::encodeName(dir.filePath(QStringLiteral("qtfloor.sqlite3")));
+    const QList<QByteArray> qtFloor{QByteArray(QT_FLOOR_BINARY), qtFloorDb, QByteArray::number(syncs)};
+    const bool haveQtFloor = syncs > 0 && runProcess(qtFloor).ok; // creates the file
+
+    QList<double> spoolMs, floorMs, qtFloorMs;
     long peakKb = 0;
     for (int i = 0; i < count; ++i) {
         const Outcome o = runProcess(chat);
@@ -141,6 +147,8 @@ int main(int argc, char **argv)
         peakKb = std::max(peakKb, o.peakKb);
         if (!sqlite3.isEmpty() && syncs > 0)
             floorMs.append(runProcess({QFile::encodeName(sqlite3), floorDb}, script).ms);
+        if (haveQtFloor)
+            qtFloorMs.append(runProcess(qtFloor).ms);
     }
     QJsonObject out{{QStringLiteral("bench"), QStringLiteral("chat_one_shot")},
                     {QStringLiteral("runs"), count},
@@ -154,6 +162,14 @@ int main(int argc, char **argv)
         out.insert(QStringLiteral("sqlite3_same_commits_median_ms"), round1(median(floorMs)));
         out.insert(QStringLiteral("ratio_to_sqlite3"),
                    qRound(median(spoolMs) / median(floorMs) * 100) / 100.0);
+    }
+    if (!qtFloorMs.isEmpty()) {
+        out.insert(QStringLiteral("qt_floor_median_ms"), round1(median(qtFloorMs)));
+        out.insert(QStringLiteral("ratio_to_qt_floor"),
+                   qRound(median(spoolMs) / median(qtFloorMs) * 100) / 100.0);
+        if (!floorMs.isEmpty())
+            out.insert(QStringLiteral("qt_floor_ratio_to_sqlite3"),
+                       qRound(median(qtFloorMs) / median(floorMs) * 100) / 100.0);
     }
     std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Compact).constData());
     return 0;
