@@ -11,11 +11,13 @@
 #include "journal/migrations.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTest>
@@ -63,6 +65,7 @@ private slots:
     void mutants();
     void cliRefusesClearly_data();
     void cliRefusesClearly();
+    void fullCheckOnlyWhenInDoubt();
 
 private:
     // The mutant's files (journal.sqlite3 and maybe -wal, -shm) in `dir`.
@@ -313,4 +316,56 @@ void tst_JournalCorrupt::cliRefusesClearly()
 }
 
 QTEST_GUILESS_MAIN(tst_JournalCorrupt)
+// quick_check reads the whole journal, so open() runs it only when the journal is not as a
+// clean close left it, or a week after the last one (JournalStore's class comment).
+void tst_JournalCorrupt::fullCheckOnlyWhenInDoubt()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("journal.sqlite3"));
+    QVERIFY(QFile::copy(m_clean + QStringLiteral("/journal.sqlite3"), db));
+    const auto checkedInFull = [&db](const QString &connection) -> std::optional<bool> {
+        JournalStore journal;
+        if (!journal.open(db, connection))
+            return std::nullopt;
+        return journal.checkedInFull();
+    };
+    // Never closed by a Spool: checked. Then as the last clean close left it: not again.
+    QCOMPARE(checkedInFull(QStringLiteral("first")), std::optional<bool>(true));
+    QCOMPARE(checkedInFull(QStringLiteral("second")), std::optional<bool>(false));
+
+    // Open in another process, or left open by one that was killed: in doubt.
+    {
+        JournalStore holder;
+        QVERIFY(holder.open(db, QStringLiteral("holder")));
+        QVERIFY(!holder.checkedInFull());
+        JournalStore other;
+        QVERIFY(other.open(db, QStringLiteral("other")));
+        QVERIFY(other.checkedInFull());
+    }
+    QCOMPARE(checkedInFull(QStringLiteral("both closed")), std::optional<bool>(false));
+
+    // A week after the last full check, unchanged or not.
+    const QString stamp = db + QStringLiteral(".checked");
+    QJsonObject recorded = QJsonDocument::fromJson(readAll(stamp)).object();
+    QVERIFY(recorded.contains(QStringLiteral("checked_at_ms")));
+    const qint64 eightDaysAgo = QDateTime::currentMSecsSinceEpoch() - 8LL * 24 * 3600 * 1000;
+    recorded.insert(QStringLiteral("checked_at_ms"), QString::number(eightDaysAgo));
+    QVERIFY(writeAll(stamp, QJsonDocument(recorded).toJson()));
+    QCOMPARE(checkedInFull(QStringLiteral("a week on")), std::optional<bool>(true));
+    QCOMPARE(checkedInFull(QStringLiteral("just checked")), std::optional<bool>(false));
+
+    // Damaged in place after a clean close (as the "page zeroed" mutant): checked, refused.
+    {
+        QFile file(db);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QVERIFY(file.seek(4 * m_pageSize));
+        QCOMPARE(file.write(QByteArray(m_pageSize, '\0')), qint64(m_pageSize));
+    }
+    JournalStore damaged;
+    const Status opened = damaged.open(db, QStringLiteral("damaged"));
+    QVERIFY(!opened);
+    QCOMPARE(opened.error().code, ErrorCode::JournalCorrupt);
+    QVERIFY(damaged.checkedInFull());
+}
+
 #include "tst_journalcorrupt.moc"

@@ -1,5 +1,6 @@
 #include "cli/cliapp.h"
 
+#include <QDateTime>
 #include <QJsonObject>
 
 namespace Spool::Cli {
@@ -37,12 +38,17 @@ int runStatus(CliApp &app, const QStringList &arguments)
     } else {
         QTextStream &out = app.out();
         out << QStringLiteral("Journal    %1\n").arg(st.journal.path);
+        QString check = st.journal.check;
+        if (check == QLatin1String("not checked") && st.journal.lastFullCheckMs > 0)
+            check = QStringLiteral("last in full %1 (--check to check now)")
+                            .arg(QDateTime::fromMSecsSinceEpoch(st.journal.lastFullCheckMs)
+                                         .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
         out << QStringLiteral("           %1 KiB (+%2 KiB WAL), schema %3, %4 tape events, check: %5\n")
                         .arg(st.journal.fileBytes / 1024)
                         .arg(st.journal.walBytes / 1024)
                         .arg(st.journal.schemaVersion)
                         .arg(st.journal.tapeEvents)
-                        .arg(st.journal.check);
+                        .arg(check);
         out << QStringLiteral("Sessions   %1 live\n").arg(st.sessions);
         out << QStringLiteral("Runs       %1\n").arg(joinCounts(st.runsByState));
         out << QStringLiteral("Approvals  %1\n").arg(joinCounts(st.approvalsByStatus));

@@ -1,5 +1,6 @@
 #include "gateway/gatewaystatus.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 
 namespace Spool {
@@ -61,6 +62,11 @@ QJsonObject GatewayStatus::toJson() const
                      {QStringLiteral("wal_bytes"), journal.walBytes},
                      {QStringLiteral("schema_version"), journal.schemaVersion},
                      {QStringLiteral("check"), journal.check},
+                     {QStringLiteral("last_full_check"),
+                      journal.lastFullCheckMs > 0
+                              ? QJsonValue(QDateTime::fromMSecsSinceEpoch(journal.lastFullCheckMs, Qt::UTC)
+                                                   .toString(Qt::ISODateWithMs))
+                              : QJsonValue()},
                      {QStringLiteral("tape_events"), journal.tapeEvents},
                      {QStringLiteral("synced_commits"), journal.syncedCommits},
                      {QStringLiteral("deferred_commits"), journal.deferredCommits}}},

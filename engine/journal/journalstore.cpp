@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlRecord>
@@ -32,6 +33,73 @@ QString leftUnchanged(const QString &path)
     return QStringLiteral("Spool left %1 unchanged. Move it aside, or start with --data-dir "
                           "to use another folder.")
             .arg(path);
+}
+
+// The state of the journal's files that a clean close records and the next open compares:
+// equal means no one has touched the journal since (see the class comment).
+struct FileState
+{
+    qint64 size = -1;
+    qint64 mtimeNs = 0;
+    qint64 inode = 0;
+    qint64 walSize = -1; // -1: no WAL
+    qint64 walMtimeNs = 0;
+
+    static FileState of(const QString &path)
+    {
+        FileState state;
+        struct stat st;
+        if (::stat(QFile::encodeName(path).constData(), &st) == 0) {
+            state.size = st.st_size;
+            state.mtimeNs = qint64(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+            state.inode = qint64(st.st_ino);
+        }
+        if (::stat(QFile::encodeName(path + QStringLiteral("-wal")).constData(), &st) == 0) {
+            state.walSize = st.st_size;
+            state.walMtimeNs = qint64(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+        }
+        return state;
+    }
+    QJsonObject toJson() const
+    {
+        return {{QStringLiteral("size"), QString::number(size)},
+                {QStringLiteral("mtime_ns"), QString::number(mtimeNs)},
+                {QStringLiteral("inode"), QString::number(inode)},
+                {QStringLiteral("wal_size"), QString::number(walSize)},
+                {QStringLiteral("wal_mtime_ns"), QString::number(walMtimeNs)}};
+    }
+};
+
+QString stampPath(const QString &journalPath)
+{
+    return journalPath + QStringLiteral(".checked");
+}
+
+// When the journal was last checked in full, if it is exactly as a clean close left it.
+std::optional<qint64> lastFullCheckIfUnchanged(const QString &journalPath)
+{
+    QFile file(stampPath(journalPath));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QJsonObject stamp = QJsonDocument::fromJson(file.read(4096)).object();
+    const QJsonObject recorded = stamp.value(QStringLiteral("state")).toObject();
+    if (recorded.isEmpty() || recorded != FileState::of(journalPath).toJson())
+        return std::nullopt;
+    const qint64 checked = stamp.value(QStringLiteral("checked_at_ms")).toString().toLongLong();
+    return checked > 0 ? std::optional<qint64>(checked) : std::nullopt;
+}
+
+void writeStamp(const QString &journalPath, qint64 lastFullCheckMs)
+{
+    const QJsonObject stamp{{QStringLiteral("state"), FileState::of(journalPath).toJson()},
+                            {QStringLiteral("checked_at_ms"), QString::number(lastFullCheckMs)}};
+    // Only a hint, so written without a sync of its own: a stamp that is lost or torn (a power
+    // cut) or cannot be written (a full disk) means a full check at the next open.
+    QFile file(stampPath(journalPath));
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        file.write(QJsonDocument(stamp).toJson(QJsonDocument::Compact));
+    }
 }
 
 // SQLite's primary result code (the extended codes keep it in their low byte).
@@ -230,9 +298,14 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
     // Checked on a read-only connection first: closing it never checkpoints the WAL into the
     // file, so a journal refused here keeps its bytes (and its WAL) exactly as they were.
     bool exclusive = false;
+    const std::optional<qint64> lastCheck = lastFullCheckIfUnchanged(path);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const bool full = !lastCheck || now - *lastCheck > kFullCheckIntervalMs || *lastCheck > now;
+    m_checkedInFull = full;
+    m_lastFullCheckMs = full ? now : *lastCheck;
     Status status = connect(connectionName, true, exclusive);
     if (status)
-        status = checkIntegrity();
+        status = checkIntegrity(full);
     if (!status && (status.error().code == ErrorCode::DiskFull
                     || status.error().code == ErrorCode::Storage)) {
         // Reading a WAL journal needs its shared-memory index (the -shm file), which cannot be
@@ -245,7 +318,7 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
         exclusive = true;
         status = connect(connectionName, false, exclusive);
         if (status)
-            status = checkIntegrity();
+            status = checkIntegrity(full);
     }
     if (status)
         status = connect(connectionName, false, exclusive);
@@ -262,7 +335,11 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
         return status;
     }
     tightenFileMode(path);
-    qCInfo(lcJournal) << "journal open" << path << "schema" << schemaVersion();
+    m_stampOnClose = true;
+    // Until this process closes the journal cleanly, the next open checks it in full.
+    QFile::remove(stampPath(path));
+    qCInfo(lcJournal) << "journal open" << path << "schema" << schemaVersion()
+                      << (full ? "checked in full" : "unchanged since its last clean close");
     return {};
 }
 
@@ -307,10 +384,10 @@ Status JournalStore::connect(const QString &connectionName, bool readOnly, bool 
     return {};
 }
 
-Status JournalStore::checkIntegrity()
+Status JournalStore::checkIntegrity(bool full)
 {
     QSqlQuery q(database());
-    if (!q.exec(QStringLiteral("PRAGMA quick_check"))) {
+    if (!q.exec(full ? QStringLiteral("PRAGMA quick_check") : QStringLiteral("PRAGMA schema_version"))) {
         // A full disk or an I/O error says nothing about the file's bytes: not "damaged".
         const int primary = primaryCode(q.lastError());
         if (primary == kSqliteFull || primary == kSqliteIoErr)
@@ -323,7 +400,7 @@ Status JournalStore::checkIntegrity()
                                             leftUnchanged(m_path)));
     }
     QStringList problems;
-    while (q.next()) {
+    while (full && q.next()) {
         const QString line = q.value(0).toString();
         if (line != QLatin1String("ok"))
             problems.append(line);
@@ -450,6 +527,8 @@ void JournalStore::close()
     }
     QSqlDatabase::removeDatabase(m_connectionName);
     m_connectionName.clear();
+    if (std::exchange(m_stampOnClose, false))
+        writeStamp(m_path, m_lastFullCheckMs);
     m_exclusive = false;
     m_transactionDepth = 0;
     m_commits = {};
@@ -786,6 +865,7 @@ Result<JournalHealth> JournalStore::health(bool runQuickCheck) const
     h.syncedCommits = m_commits.synced;
     h.deferredCommits = m_commits.deferred;
     h.check = QStringLiteral("not checked");
+    h.lastFullCheckMs = m_lastFullCheckMs;
     if (runQuickCheck) {
         QSqlQuery q(database());
         if (!q.exec(QStringLiteral("PRAGMA quick_check")))
