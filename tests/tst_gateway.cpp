@@ -2,6 +2,7 @@
 
 #include "approvals/approvalstore.h"
 #include "core/datapaths.h"
+#include "core/processidentity.h"
 #include "journal/journalstore.h"
 #include "runs/instancetracker.h"
 #include "sessions/sessionstore.h"
@@ -498,7 +499,7 @@ void tst_Gateway::recoveryFailsRunsOfDeadProcessesOnly()
         QVERIFY(journal.open(m_env->config.journalPath(), QStringLiteral("setup")));
         QVERIFY(journal.exec(QStringLiteral("INSERT INTO instances(id, pid, host, proc_start, front_end, "
                                             "started_at, heartbeat_at) VALUES ('DEAD', 999999, ?, '1', 'cli', 0, 0)"),
-                             {InstanceTracker::currentHost()}));
+                             {ProcessIdentity::currentHost()}));
         InstanceTracker live(journal);
         QVERIFY(live.registerSelf(QStringLiteral("gui")));
         SessionStore sessions(journal);

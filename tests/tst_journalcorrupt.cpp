@@ -316,8 +316,8 @@ void tst_JournalCorrupt::cliRefusesClearly()
 }
 
 QTEST_GUILESS_MAIN(tst_JournalCorrupt)
-// quick_check reads the whole journal, so open() runs it only when the journal is not as a
-// clean close left it, or a week after the last one (JournalStore's class comment).
+// quick_check reads the whole journal, so open() runs it only when the journal is in doubt, or
+// a week after the last one (JournalStamp).
 void tst_JournalCorrupt::fullCheckOnlyWhenInDoubt()
 {
     QTemporaryDir dir;
@@ -333,19 +333,38 @@ void tst_JournalCorrupt::fullCheckOnlyWhenInDoubt()
     QCOMPARE(checkedInFull(QStringLiteral("first")), std::optional<bool>(true));
     QCOMPARE(checkedInFull(QStringLiteral("second")), std::optional<bool>(false));
 
-    // Open in another process, or left open by one that was killed: in doubt.
+    // While a Spool has it open, its writes are expected: others open without the full check.
     {
         JournalStore holder;
         QVERIFY(holder.open(db, QStringLiteral("holder")));
         QVERIFY(!holder.checkedInFull());
+        QVERIFY(holder.exec(QStringLiteral("CREATE TABLE written_while_held(x)")));
         JournalStore other;
         QVERIFY(other.open(db, QStringLiteral("other")));
-        QVERIFY(other.checkedInFull());
+        QVERIFY(!other.checkedInFull());
     }
     QCOMPARE(checkedInFull(QStringLiteral("both closed")), std::optional<bool>(false));
 
-    // A week after the last full check, unchanged or not.
+    // A holder that is gone without closing (killed), after writing: in doubt.
     const QString stamp = db + QStringLiteral(".checked");
+    {
+        JournalStore killed;
+        QVERIFY(killed.open(db, QStringLiteral("killed")));
+        QVERIFY(killed.exec(QStringLiteral("CREATE TABLE written_then_killed(x)")));
+        QJsonObject recorded = QJsonDocument::fromJson(readAll(stamp)).object();
+        QJsonArray holders = recorded.value(QStringLiteral("holders")).toArray();
+        QCOMPARE(holders.size(), 1);
+        QJsonObject gone = holders.at(0).toObject();
+        gone.insert(QStringLiteral("start"), QStringLiteral("1")); // another process, long gone
+        recorded.insert(QStringLiteral("holders"), QJsonArray{gone});
+        QVERIFY(writeAll(stamp, QJsonDocument(recorded).toJson()));
+        JournalStore next;
+        QVERIFY(next.open(db, QStringLiteral("after the kill")));
+        QVERIFY(next.checkedInFull());
+    }
+    QCOMPARE(checkedInFull(QStringLiteral("closed again")), std::optional<bool>(false));
+
+    // A week after the last full check, unchanged or not.
     QJsonObject recorded = QJsonDocument::fromJson(readAll(stamp)).object();
     QVERIFY(recorded.contains(QStringLiteral("checked_at_ms")));
     const qint64 eightDaysAgo = QDateTime::currentMSecsSinceEpoch() - 8LL * 24 * 3600 * 1000;

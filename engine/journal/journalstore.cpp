@@ -1,6 +1,7 @@
 #include "journal/journalstore.h"
 
 #include "core/logging.h"
+#include "journal/journalstamp.h"
 #include "journal/migrations.h"
 
 #include <QDateTime>
@@ -33,73 +34,6 @@ QString leftUnchanged(const QString &path)
     return QStringLiteral("Spool left %1 unchanged. Move it aside, or start with --data-dir "
                           "to use another folder.")
             .arg(path);
-}
-
-// The state of the journal's files that a clean close records and the next open compares:
-// equal means no one has touched the journal since (see the class comment).
-struct FileState
-{
-    qint64 size = -1;
-    qint64 mtimeNs = 0;
-    qint64 inode = 0;
-    qint64 walSize = -1; // -1: no WAL
-    qint64 walMtimeNs = 0;
-
-    static FileState of(const QString &path)
-    {
-        FileState state;
-        struct stat st;
-        if (::stat(QFile::encodeName(path).constData(), &st) == 0) {
-            state.size = st.st_size;
-            state.mtimeNs = qint64(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-            state.inode = qint64(st.st_ino);
-        }
-        if (::stat(QFile::encodeName(path + QStringLiteral("-wal")).constData(), &st) == 0) {
-            state.walSize = st.st_size;
-            state.walMtimeNs = qint64(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-        }
-        return state;
-    }
-    QJsonObject toJson() const
-    {
-        return {{QStringLiteral("size"), QString::number(size)},
-                {QStringLiteral("mtime_ns"), QString::number(mtimeNs)},
-                {QStringLiteral("inode"), QString::number(inode)},
-                {QStringLiteral("wal_size"), QString::number(walSize)},
-                {QStringLiteral("wal_mtime_ns"), QString::number(walMtimeNs)}};
-    }
-};
-
-QString stampPath(const QString &journalPath)
-{
-    return journalPath + QStringLiteral(".checked");
-}
-
-// When the journal was last checked in full, if it is exactly as a clean close left it.
-std::optional<qint64> lastFullCheckIfUnchanged(const QString &journalPath)
-{
-    QFile file(stampPath(journalPath));
-    if (!file.open(QIODevice::ReadOnly))
-        return std::nullopt;
-    const QJsonObject stamp = QJsonDocument::fromJson(file.read(4096)).object();
-    const QJsonObject recorded = stamp.value(QStringLiteral("state")).toObject();
-    if (recorded.isEmpty() || recorded != FileState::of(journalPath).toJson())
-        return std::nullopt;
-    const qint64 checked = stamp.value(QStringLiteral("checked_at_ms")).toString().toLongLong();
-    return checked > 0 ? std::optional<qint64>(checked) : std::nullopt;
-}
-
-void writeStamp(const QString &journalPath, qint64 lastFullCheckMs)
-{
-    const QJsonObject stamp{{QStringLiteral("state"), FileState::of(journalPath).toJson()},
-                            {QStringLiteral("checked_at_ms"), QString::number(lastFullCheckMs)}};
-    // Only a hint, so written without a sync of its own: a stamp that is lost or torn (a power
-    // cut) or cannot be written (a full disk) means a full check at the next open.
-    QFile file(stampPath(journalPath));
-    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        file.write(QJsonDocument(stamp).toJson(QJsonDocument::Compact));
-    }
 }
 
 // SQLite's primary result code (the extended codes keep it in their low byte).
@@ -298,11 +232,11 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
     // Checked on a read-only connection first: closing it never checkpoints the WAL into the
     // file, so a journal refused here keeps its bytes (and its WAL) exactly as they were.
     bool exclusive = false;
-    const std::optional<qint64> lastCheck = lastFullCheckIfUnchanged(path);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const bool full = !lastCheck || now - *lastCheck > kFullCheckIntervalMs || *lastCheck > now;
+    const JournalStamp::Verdict verdict = JournalStamp(path).judge(now);
+    const bool full = verdict.checkInFull;
     m_checkedInFull = full;
-    m_lastFullCheckMs = full ? now : *lastCheck;
+    m_lastFullCheckMs = full ? now : verdict.lastFullCheckMs;
     Status status = connect(connectionName, true, exclusive);
     if (status)
         status = checkIntegrity(full);
@@ -336,10 +270,9 @@ Status JournalStore::open(const QString &path, const QString &connectionName, in
     }
     tightenFileMode(path);
     m_stampOnClose = true;
-    // Until this process closes the journal cleanly, the next open checks it in full.
-    QFile::remove(stampPath(path));
+    JournalStamp(path).enter(m_lastFullCheckMs);
     qCInfo(lcJournal) << "journal open" << path << "schema" << schemaVersion()
-                      << (full ? "checked in full" : "unchanged since its last clean close");
+                      << (full ? "checked in full" : "not in doubt: not checked in full");
     return {};
 }
 
@@ -528,7 +461,7 @@ void JournalStore::close()
     QSqlDatabase::removeDatabase(m_connectionName);
     m_connectionName.clear();
     if (std::exchange(m_stampOnClose, false))
-        writeStamp(m_path, m_lastFullCheckMs);
+        JournalStamp(m_path).leave();
     m_exclusive = false;
     m_transactionDepth = 0;
     m_commits = {};

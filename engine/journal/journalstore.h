@@ -27,11 +27,10 @@ namespace Spool {
 // as it was, with its WAL, and reported with its path.
 //
 // quick_check reads every page (0.2 s for a 100 MB journal), so it runs only when the journal
-// is in doubt: when it is not exactly as a Spool left it at a clean close (size, modification
-// time and inode of the file and its WAL, in `<journal>.checked`), so after a crash, a copy, or
-// a change by anything else; and at least once a week. Other opens check the header, the schema
-// and the WAL's header; damage in a page they do not read is reported, naming the file, by the
-// first statement that reads it. Otherwise it turns on WAL,
+// is in doubt (JournalStamp says when: after a crash, a copy, or a change by anything but
+// Spool, and at least weekly). Other opens check the header, the schema and the WAL's header;
+// damage in a page they do not read is reported, naming the file, by the first statement that
+// reads it. Otherwise it turns on WAL,
 // synchronous=FULL, foreign keys and a busy timeout, and applies pending migrations. On a full
 // disk it still opens for reading (see isExclusive()); writes then fail with
 // ErrorCode::DiskFull and a message naming the data folder.
@@ -49,8 +48,7 @@ public:
     bool isOpen() const { return !m_connectionName.isEmpty(); }
     // Whether the last open() ran quick_check over the whole journal (see above).
     bool checkedInFull() const { return m_checkedInFull; }
-    // A journal whose last full check is older than this is checked in full again.
-    static constexpr qint64 kFullCheckIntervalMs = 7LL * 24 * 3600 * 1000;
+
     // True when open() could read the journal only with exclusive locking (its shared-memory
     // index could not be created, as on a full disk): other processes wait until close().
     bool isExclusive() const { return m_exclusive; }
@@ -148,7 +146,7 @@ private:
     bool m_exclusive = false;
     bool m_checkedInFull = false;
     qint64 m_lastFullCheckMs = 0; // since the epoch, carried in the stamp
-    bool m_stampOnClose = false;  // opened read-write: a clean close records the journal's state
+    bool m_stampOnClose = false;  // opened: a clean close leaves the JournalStamp
     int m_transactionDepth = 0;
     CommitCounts m_commits;
     std::optional<QSqlQuery> m_appendQuery;

@@ -1,43 +1,16 @@
 #include "runs/instancetracker.h"
 
+#include "core/processidentity.h"
 #include "core/ulid.h"
 #include "journal/journalstore.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QFile>
 #include <QSqlQuery>
-#include <QSysInfo>
 
 namespace Spool {
 
 InstanceTracker::InstanceTracker(JournalStore &journal) : m_journal(journal) {}
-
-QString InstanceTracker::currentHost()
-{
-    QFile bootId(QStringLiteral("/proc/sys/kernel/random/boot_id"));
-    QString boot;
-    if (bootId.open(QIODevice::ReadOnly))
-        boot = QString::fromLatin1(bootId.readAll()).trimmed();
-    return QSysInfo::machineHostName() + QLatin1Char('/') + boot;
-}
-
-QString InstanceTracker::processStartTime(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return QString();
-    const QByteArray line = stat.readAll();
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    const int close = line.lastIndexOf(')');
-    if (close < 0)
-        return QString();
-    const QList<QByteArray> fields = line.mid(close + 2).split(' ');
-    // After "pid (comm) " the state is field 3; starttime is field 22, i.e. index 19 here.
-    if (fields.size() <= 19)
-        return QString();
-    return QString::fromLatin1(fields.at(19));
-}
 
 Status InstanceTracker::write(const QString &sql, const QVariantList &values)
 {
@@ -54,8 +27,8 @@ Status InstanceTracker::registerSelf(const QString &frontEnd)
     m_self = InstanceRecord{};
     m_self.id = Ulid::generate();
     m_self.pid = QCoreApplication::applicationPid();
-    m_self.host = currentHost();
-    m_self.procStart = processStartTime(m_self.pid);
+    m_self.host = ProcessIdentity::currentHost();
+    m_self.procStart = ProcessIdentity::startTime(m_self.pid);
     m_self.frontEnd = frontEnd;
     m_self.startedAt = t;
     m_self.heartbeatAt = t;
@@ -116,7 +89,7 @@ bool InstanceTracker::isAlive(const InstanceRecord &instance, qint64 now,
     if (instance.host == m_self.host) {
         if (instance.procStart.isEmpty())
             return now - instance.heartbeatAt < staleAfterMs;
-        return processStartTime(instance.pid) == instance.procStart;
+        return ProcessIdentity::startTime(instance.pid) == instance.procStart;
     }
     // Same host name but another boot: that process is gone.
     const QString hostName = instance.host.section(QLatin1Char('/'), 0, 0);

@@ -39,9 +39,6 @@ public:
     Result<InstanceRecord> get(const QString &id) const;
     bool isAlive(const InstanceRecord &instance, qint64 now, qint64 staleAfterMs) const;
 
-    static QString currentHost();
-    static QString processStartTime(qint64 pid);
-
 private:
     Status write(const QString &sql, const QVariantList &values);
 
