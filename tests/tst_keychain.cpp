@@ -57,27 +57,6 @@ QProcessEnvironment with(QProcessEnvironment env, const QProcessEnvironment &ext
     return env;
 }
 
-SpoolOutput run(const QString &program, const QProcessEnvironment &env, const QStringList &args,
-                const QByteArray &stdinData)
-{
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(program, args);
-    if (!p.waitForStarted(5000))
-        return {};
-    p.write(stdinData);
-    p.closeWriteChannel();
-    if (!QTest::qWaitFor([&p] { return p.state() == QProcess::NotRunning; },
-                         Spool::Test::kProcessTimeoutMs)) {
-        p.kill();
-        p.waitForFinished(2000);
-        return {};
-    }
-    return SpoolOutput{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-                       QString::fromUtf8(p.readAllStandardOutput()),
-                       QString::fromUtf8(p.readAllStandardError())};
-}
-
 // The shared libraries and modules a process opened, from the dynamic loader's LD_DEBUG=files
 // report ("file=libQt6Core.so.6 [0];  needed by ..." or "... dynamically loaded by ...").
 QStringList loadedFiles(const QString &stderrText)
@@ -206,13 +185,13 @@ SpoolOutput tst_Keychain::spool(const QStringList &args, const QByteArray &stdin
     if (!extra.contains(QStringLiteral("SPOOL_KEYSTORE")))
         env.insert(QStringLiteral("SPOOL_KEYSTORE"), QStringLiteral("keychain")); // never the file
     const QString program = extra.value(QStringLiteral("SPOOL_TEST_PROGRAM"), QStringLiteral(SPOOL_BINARY));
-    return run(program, env, args, stdinData);
+    return Spool::Test::runProgram(program, env, args, stdinData);
 }
 
 QString tst_Keychain::secretTool(const QStringList &args) const
 {
-    const SpoolOutput o = run(QStandardPaths::findExecutable(QStringLiteral("secret-tool")), environment(),
-                              args, {});
+    const SpoolOutput o = Spool::Test::runProgram(QStandardPaths::findExecutable(QStringLiteral("secret-tool")),
+                                                   environment(), args);
     return o.out.trimmed();
 }
 

@@ -20,9 +20,15 @@ QProcessEnvironment spoolEnvironment(const QString &dir, int deterministicDelayM
 SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args, const QByteArray &stdinData,
                      int timeoutMs)
 {
+    return runProgram(QStringLiteral(SPOOL_BINARY), env, args, stdinData, timeoutMs);
+}
+
+SpoolOutput runProgram(const QString &program, const QProcessEnvironment &env, const QStringList &args,
+                       const QByteArray &stdinData, int timeoutMs)
+{
     QProcess p;
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(SPOOL_BINARY), args);
+    p.start(program, args);
     if (!p.waitForStarted(5000))
         return {};
     if (!stdinData.isEmpty())

@@ -32,6 +32,10 @@ QProcessEnvironment spoolEnvironment(const QString &dir, int deterministicDelayM
 // servers living on it (the fake provider server) go on answering.
 SpoolOutput runSpool(const QProcessEnvironment &env, const QStringList &args,
                      const QByteArray &stdinData = {}, int timeoutMs = kProcessTimeoutMs);
+// The same for any program: another copy of spool, or a tool the test checks with.
+SpoolOutput runProgram(const QString &program, const QProcessEnvironment &env,
+                       const QStringList &args, const QByteArray &stdinData = {},
+                       int timeoutMs = kProcessTimeoutMs);
 
 // Starts the binary and returns at once; stdin is closed. The caller owns the process.
 QProcess *startSpool(const QProcessEnvironment &env, const QStringList &args);
